@@ -1,0 +1,105 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every target compiles in Swift 6 mode with complete concurrency checking; `any` is spelled out.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "uptick",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "uptick", targets: ["uptick"]),
+        .executable(name: "uptick-bench", targets: ["UptickBench"]),
+        .library(name: "UptickCore", targets: ["UptickCore"]),
+        .library(name: "UptickNet", targets: ["UptickNet"]),
+        .library(name: "UptickProbes", targets: ["UptickProbes"]),
+        .library(name: "UptickStore", targets: ["UptickStore"]),
+        .library(name: "UptickEngine", targets: ["UptickEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "UptickCore", swiftSettings: strict),
+        .target(
+            name: "UptickNet",
+            dependencies: [
+                "UptickCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "UptickProbes", dependencies: ["UptickCore", "UptickNet"], swiftSettings: strict),
+        .target(name: "UptickStore", dependencies: ["UptickCore", "CSQLite"], swiftSettings: strict),
+        .target(
+            name: "UptickEngine",
+            dependencies: [
+                "UptickCore", "UptickProbes", "UptickStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "UptickApp",
+            dependencies: [
+                "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "uptick",
+            dependencies: [
+                "UptickApp", "UptickCore", "UptickStore", "UptickEngine", "UptickProbes",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "UptickTargets",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "UptickBench",
+            dependencies: [
+                "UptickCore", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/UptickBench",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "UptickTestSupport",
+            dependencies: ["UptickCore", "UptickStore", "UptickTargets"],
+            path: "Tests/UptickTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "UptickCoreTests", dependencies: ["UptickCore"], swiftSettings: strict),
+        .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "UptickEngineTests",
+            dependencies: ["UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "UptickCLITests",
+            dependencies: ["uptick", "UptickTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

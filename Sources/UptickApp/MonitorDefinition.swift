@@ -1,0 +1,86 @@
+import Foundation
+import UptickCore
+
+/// A monitor as written by a person, on the command line or in a YAML file: durations as text,
+/// status codes as `200-299,301`. ``draft()`` validates it into what the store keeps.
+public struct MonitorDefinition: Sendable {
+    public var key: String?
+    public var name: String?
+    public var type: String
+    public var target: String
+    public var interval = "30s"
+    public var timeout = "10s"
+    public var expectStatus: String?
+    public var keyword: String?
+    public var keywordAbsent: String?
+    public var degradedAfter: String?
+    public var method: String?
+    /// `Name: value` lines.
+    public var headers: [String] = []
+    public var body: String?
+    public var enabled = true
+
+    public init(type: String, target: String) {
+        self.type = type
+        self.target = target
+    }
+
+    /// The validated draft, or a one-line reason.
+    public func draft() throws(CLIFailure) -> MonitorDraft {
+        guard MonitorType(rawValue: type) != nil else {
+            throw CLIFailure("unknown monitor type '\(type)' (expected http, ping or port)")
+        }
+        guard let intervalMilliseconds = DurationParser.milliseconds(interval) else {
+            throw CLIFailure("interval '\(interval)' is not a duration (e.g. 30s, 5m)")
+        }
+        guard intervalMilliseconds >= Limits.minIntervalSeconds * 1000, intervalMilliseconds % 1000 == 0 else {
+            throw CLIFailure("interval must be whole seconds, at least \(Limits.minIntervalSeconds)s (got \(interval))")
+        }
+        guard let timeoutMilliseconds = DurationParser.milliseconds(timeout), timeoutMilliseconds >= 1 else {
+            throw CLIFailure("timeout '\(timeout)' is not a duration (e.g. 5s, 500ms)")
+        }
+        guard timeoutMilliseconds <= Limits.maxTimeoutMilliseconds else {
+            throw CLIFailure("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
+        }
+        var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent)
+        if let expectStatus {
+            guard let codes = StatusCodeSet(parsing: expectStatus) else {
+                throw CLIFailure("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")
+            }
+            settings.expectedStatus = codes
+        }
+        if let degradedAfter {
+            guard let milliseconds = DurationParser.milliseconds(degradedAfter), milliseconds > 0 else {
+                throw CLIFailure("degraded-after '\(degradedAfter)' is not a positive duration (e.g. 2s)")
+            }
+            settings.degradedAfterMilliseconds = milliseconds
+        }
+        if !headers.isEmpty {
+            settings.headers = try headers.map { line throws(CLIFailure) in
+                guard let colon = line.firstIndex(of: ":") else { throw CLIFailure("header '\(line)' is not 'Name: value'") }
+                return MonitorSettings.Header(
+                    name: line[..<colon].trimmingCharacters(in: .whitespaces),
+                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                )
+            }
+        }
+        let draft = MonitorDraft(
+            key: key, name: name ?? target, type: type, target: target, intervalSeconds: intervalMilliseconds / 1000,
+            timeoutMilliseconds: timeoutMilliseconds, settings: Self.json(settings), enabled: enabled
+        )
+        do {
+            _ = try draft.validated()
+        } catch {
+            throw CLIFailure(error.message)
+        }
+        return draft
+    }
+
+    /// Settings as compact JSON with sorted keys, so the same definition always gives the same text
+    /// (which is what makes `import` idempotent).
+    static func json(_ settings: MonitorSettings) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(settings)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import UptickCore
+import UptickEngine
+
+/// How the CLI prints: JSON for machines (snake_case keys, like the schema), aligned text for people.
+public enum Output {
+    /// Pretty JSON with snake_case keys and sorted fields.
+    public static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    /// `2026-11-30T00:50:01.250Z`, or `-` for none.
+    public static func time(_ milliseconds: EpochMilliseconds?) -> String {
+        guard let milliseconds else { return "-" }
+        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    /// `12.3 ms`, or `-` for none.
+    public static func latency(_ microseconds: Int64?) -> String {
+        guard let microseconds else { return "-" }
+        return String(format: "%.1f ms", Double(microseconds) / 1000)
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    /// One line per committed result, as the daemon prints them.
+    public static func line(_ outcome: CheckOutcome) -> String {
+        let result = outcome.result
+        var parts = [time(outcome.startedAt), "#\(outcome.monitorID)", outcome.monitorName, result.status.rawValue.uppercased(), latency(result.durationMicroseconds)]
+        if let errorClass = result.errorClass { parts.append("[\(errorClass.rawValue)]") }
+        if let message = result.message { parts.append(message) }
+        if let transition = outcome.transition { parts.append("(was \(transition.from.rawValue))") }
+        return parts.joined(separator: "  ")
+    }
+
+    /// The end-of-tick summary.
+    public static func summary(_ report: EngineReport, elapsedMilliseconds: Int64) -> String {
+        var text = "claimed \(report.claimed), up \(report.up), degraded \(report.degraded), down \(report.down), "
+            + "status changes \(report.transitions), \(elapsedMilliseconds) ms"
+        if !report.unpersisted.isEmpty { text += ", \(report.unpersisted.count) results spooled" }
+        return text
+    }
+}

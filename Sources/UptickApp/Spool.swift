@@ -1,0 +1,36 @@
+import Foundation
+import UptickCore
+
+/// Results a run could not commit (database locked or gone), kept in a local file and committed
+/// first by the next run. Committing is idempotent, so replaying a spool never duplicates a check.
+public struct Spool: Sendable {
+    public let path: String
+
+    /// The spool beside a database file: `uptick.db` → `uptick.db.spool`.
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// The spooled results; none when there is no spool.
+    public func load() throws(CLIFailure) -> [CheckOutcome] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        do {
+            return try JSONDecoder().decode([CheckOutcome].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw CLIFailure("spool \(path) is unreadable (\(error)); move it away to continue", exitCode: CLIFailure.runtime)
+        }
+    }
+
+    /// Replaces the spool with `outcomes` (atomically), or removes it when there are none.
+    public func save(_ outcomes: [CheckOutcome]) throws(CLIFailure) {
+        do {
+            if outcomes.isEmpty {
+                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            } else {
+                try JSONEncoder().encode(outcomes).write(to: URL(fileURLWithPath: path), options: .atomic)
+            }
+        } catch {
+            throw CLIFailure("cannot write spool \(path): \(error)", exitCode: CLIFailure.runtime)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// Why a check was not `up`: a stable code that alerting, dashboards and users can switch on.
+/// Stored in `checks.error_class`; the list is documented in docs/schema.md.
+public enum ErrorClass: String, Sendable, Codable, CaseIterable {
+    /// The monitor row cannot be turned into a check (unknown type, bad settings JSON, bad interval or timeout).
+    case invalidMonitor = "invalid_monitor"
+    /// The target cannot be parsed (malformed URL or host:port).
+    case invalidTarget = "invalid_target"
+    /// The name did not resolve.
+    case dns
+    /// The connection was refused.
+    case refused
+    /// No answer within the deadline.
+    case timeout
+    /// The network or host is unreachable.
+    case unreachable
+    /// The peer reset or closed the connection before answering.
+    case reset
+    /// The peer spoke something that is not the expected protocol.
+    case `protocol`
+    /// The HTTP status was not an expected one.
+    case httpStatus = "http_status"
+    /// A required keyword was missing, or a forbidden one present.
+    case keyword
+    /// Slower than the monitor's degraded threshold (status `degraded`).
+    case slow
+    /// This runner cannot run this kind of check (for example ICMP where sockets are denied).
+    case unsupported
+    /// Any other failure, with details in the message.
+    case other
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// A monitor decoded into the check to run: typed, validated and bounded.
+///
+/// Built once per claim from the stored row; a row that cannot be decoded becomes a `CheckSpecError`,
+/// which the engine records as a check result instead of crashing.
+public struct CheckSpec: Sendable, Hashable {
+    public var monitorID: Int64
+    /// The hard deadline of the check, at most ``Limits/maxTimeoutMilliseconds``.
+    public var timeoutMilliseconds: Int64
+    /// Slower than this is `degraded`.
+    public var degradedAfterMilliseconds: Int64?
+    public var kind: Kind
+
+    /// The check itself.
+    public enum Kind: Sendable, Hashable {
+        case http(HTTPCheck)
+        case port(Endpoint)
+        case ping(host: String)
+    }
+
+    public init(monitorID: Int64, timeoutMilliseconds: Int64, degradedAfterMilliseconds: Int64? = nil, kind: Kind) {
+        self.monitorID = monitorID
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.degradedAfterMilliseconds = degradedAfterMilliseconds
+        self.kind = kind
+    }
+
+    /// Decodes and validates a stored monitor.
+    public init(monitor: Monitor) throws(CheckSpecError) {
+        guard let type = MonitorType(rawValue: monitor.type) else {
+            throw CheckSpecError(.invalidMonitor, "unknown monitor type '\(monitor.type)' (expected http, ping or port)")
+        }
+        guard monitor.intervalSeconds >= Limits.minIntervalSeconds else {
+            throw CheckSpecError(.invalidMonitor, "interval_seconds must be at least \(Limits.minIntervalSeconds), got \(monitor.intervalSeconds)")
+        }
+        guard (1...Limits.maxTimeoutMilliseconds).contains(monitor.timeoutMilliseconds) else {
+            throw CheckSpecError(.invalidMonitor, "timeout_ms must be between 1 and \(Limits.maxTimeoutMilliseconds), got \(monitor.timeoutMilliseconds)")
+        }
+        let settings: MonitorSettings
+        do {
+            settings = try JSONDecoder().decode(MonitorSettings.self, from: Data(monitor.settings.utf8))
+        } catch {
+            throw CheckSpecError(.invalidMonitor, "settings is not a valid settings object: \(Self.describe(error))")
+        }
+        if let degraded = settings.degradedAfterMilliseconds, degraded <= 0 {
+            throw CheckSpecError(.invalidMonitor, "degraded_after_ms must be positive, got \(degraded)")
+        }
+        let kind: Kind
+        switch type {
+        case .http: kind = .http(try HTTPCheck(url: monitor.target, settings: settings))
+        case .port: kind = .port(try Endpoint(parsing: monitor.target))
+        case .ping: kind = .ping(host: try Endpoint.validHost(monitor.target))
+        }
+        self.init(
+            monitorID: monitor.id, timeoutMilliseconds: monitor.timeoutMilliseconds,
+            degradedAfterMilliseconds: settings.degradedAfterMilliseconds, kind: kind
+        )
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        default:
+            return "not JSON"
+        }
+    }
+}
+
+/// Why a monitor row cannot be checked. Becomes a `down` result with this class and message.
+public struct CheckSpecError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var errorClass: ErrorClass
+    public var message: String
+
+    public init(_ errorClass: ErrorClass, _ message: String) {
+        self.errorClass = errorClass
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A validated HTTP(S) check: where to send what, and what counts as success.
+public struct HTTPCheck: Sendable, Hashable {
+    /// `http` or `https`.
+    public var scheme: String
+    public var host: String
+    public var port: Int
+    /// Path and query, starting with `/`.
+    public var path: String
+    public var method: String
+    public var headers: [MonitorSettings.Header]
+    public var body: String?
+    public var expectedStatus: StatusCodeSet
+    public var keyword: String?
+    public var keywordAbsent: String?
+
+    /// Validates `url` and `settings`.
+    public init(url: String, settings: MonitorSettings) throws(CheckSpecError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https" else {
+            throw CheckSpecError(.invalidTarget, "'\(url)' is not an http:// or https:// URL")
+        }
+        guard components.user == nil, components.password == nil else {
+            throw CheckSpecError(.invalidTarget, "'\(url)': credentials in the URL are not allowed; send an Authorization header")
+        }
+        var host = components.host ?? ""
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw CheckSpecError(.invalidTarget, "'\(url)' has no host") }
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        guard (1...65535).contains(port) else { throw CheckSpecError(.invalidTarget, "'\(url)' has an invalid port") }
+        let method = (settings.method ?? "GET").uppercased()
+        guard !method.isEmpty, method.allSatisfy({ $0.isLetter && $0.isASCII }) else {
+            throw CheckSpecError(.invalidMonitor, "'\(settings.method ?? "")' is not an HTTP method")
+        }
+        for header in settings.headers ?? [] {
+            let badName = header.name.isEmpty || header.name.contains { $0 == ":" || $0.isWhitespace || !$0.isASCII }
+            if badName || header.value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                throw CheckSpecError(.invalidMonitor, "header '\(header.name)' is not a valid HTTP header")
+            }
+        }
+        var path = components.percentEncodedPath
+        if path.isEmpty { path = "/" }
+        if let query = components.percentEncodedQuery { path += "?" + query }
+        self.scheme = scheme
+        self.host = try Endpoint.validHost(host)
+        self.port = port
+        self.path = path
+        self.method = method
+        self.headers = settings.headers ?? []
+        self.body = settings.body
+        self.expectedStatus = settings.expectedStatus ?? .success
+        self.keyword = settings.keyword
+        self.keywordAbsent = settings.keywordAbsent
+    }
+}

@@ -1,0 +1,48 @@
+/// The JSON object in `monitors.settings`. Every field is optional; unknown fields are ignored so the
+/// backend can add its own without breaking the runner.
+public struct MonitorSettings: Sendable, Hashable, Codable {
+    /// HTTP method; default `GET`.
+    public var method: String?
+    /// Request headers, in order.
+    public var headers: [Header]?
+    /// Request body, sent as is.
+    public var body: String?
+    /// Acceptable status codes after redirects; default `200-299`.
+    public var expectedStatus: StatusCodeSet?
+    /// Text that must appear in the first 10 KB of the body.
+    public var keyword: String?
+    /// Text that must not appear in the first 10 KB of the body.
+    public var keywordAbsent: String?
+    /// Slower than this (milliseconds) is `degraded`.
+    public var degradedAfterMilliseconds: Int64?
+
+    /// One request header.
+    public struct Header: Sendable, Hashable, Codable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case method, headers, body, keyword
+        case expectedStatus = "expected_status"
+        case keywordAbsent = "keyword_absent"
+        case degradedAfterMilliseconds = "degraded_after_ms"
+    }
+
+    public init(
+        method: String? = nil, headers: [Header]? = nil, body: String? = nil, expectedStatus: StatusCodeSet? = nil,
+        keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil
+    ) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.expectedStatus = expectedStatus
+        self.keyword = keyword
+        self.keywordAbsent = keywordAbsent
+        self.degradedAfterMilliseconds = degradedAfterMilliseconds
+    }
+}

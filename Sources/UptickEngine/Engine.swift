@@ -1,0 +1,160 @@
+import Logging
+import UptickCore
+import UptickProbes
+import UptickStore
+
+/// Claim → probe → persist → hand over transitions, as a pipeline.
+///
+/// Claims happen whenever there is free capacity and something is due, checks run concurrently up to
+/// ``EngineConfiguration/concurrency``, and results are committed in batches while later checks still
+/// run. `tick` drives the pipeline until nothing more is due; `run` drives it until stopped.
+public struct Engine: Sendable {
+    let store: any Store
+    let probe: any Probe
+    let clock: any WallClock
+    let sink: any TransitionSink
+    let configuration: EngineConfiguration
+    let logger: Logger
+    /// Called with every batch of committed outcomes, in commit order.
+    let onCommit: @Sendable ([CheckOutcome]) -> Void
+
+    public init(
+        store: any Store, probe: any Probe, clock: any WallClock = SystemClock(), sink: any TransitionSink,
+        configuration: EngineConfiguration, logger: Logger, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.probe = probe
+        self.clock = clock
+        self.sink = sink
+        self.configuration = configuration
+        self.logger = logger
+        self.onCommit = onCommit
+    }
+
+    /// Runs every monitor due now, commits the results, and returns. `carriedOver` are results a
+    /// previous run could not commit; they are committed first.
+    public func tick(carriedOver: [CheckOutcome] = []) async -> EngineReport {
+        await drive(.tick(at: clock.now()), carriedOver: carriedOver)
+    }
+
+    /// Runs as a daemon until `stop` is signalled, then stops claiming, lets in-flight checks finish
+    /// (each is bounded by its deadline), commits everything and returns.
+    public func run(until stop: StopSignal, carriedOver: [CheckOutcome] = []) async -> EngineReport {
+        await drive(.daemon(stop), carriedOver: carriedOver)
+    }
+
+    enum Mode {
+        /// Claim what is due at the given time, then finish.
+        case tick(at: EpochMilliseconds)
+        case daemon(StopSignal)
+
+        var isTick: Bool {
+            if case .tick = self { true } else { false }
+        }
+    }
+
+    enum Event: Sendable {
+        case checked(CheckOutcome)
+        case committed([CheckOutcome], StoreError?)
+        case woke
+        case stopRequested
+    }
+
+    private func drive(_ mode: Mode, carriedOver: [CheckOutcome]) async -> EngineReport {
+        var pipeline = Pipeline(configuration: configuration, pending: carriedOver, now: clock.now())
+        return await withTaskGroup(of: Event.self) { group in
+            if case .daemon(let stop) = mode {
+                group.addTask {
+                    await stop.wait()
+                    return .stopRequested
+                }
+            }
+            while true {
+                let now = clock.now()
+                if pipeline.shouldClaim(now: now) {
+                    await claim(&pipeline, mode: mode, now: now, group: &group)
+                    continue
+                }
+                if let batch = pipeline.batchToCommit(now: now) {
+                    group.addTask {
+                        do throws(StoreError) {
+                            try await store.persist(batch)
+                            return .committed(batch, nil)
+                        } catch {
+                            return .committed(batch, error)
+                        }
+                    }
+                }
+                if pipeline.isFinished { break }
+                if let wake = pipeline.nextWake(now: now), pipeline.armWake(at: wake) {
+                    group.addTask { [clock] in
+                        try? await clock.sleep(until: wake)
+                        return .woke
+                    }
+                }
+                guard let event = await group.next() else { break }
+                await handle(event, &pipeline)
+            }
+            group.cancelAll()
+            return pipeline.report
+        }
+    }
+
+    private func claim(_ pipeline: inout Pipeline, mode: Mode, now: EpochMilliseconds, group: inout TaskGroup<Event>) async {
+        let limit = pipeline.claimLimit
+        let claimTime: EpochMilliseconds
+        if case .tick(let start) = mode { claimTime = start } else { claimTime = now }
+        do {
+            let claim = try await store.claimDue(now: claimTime, limit: limit, leaseGrace: configuration.leaseGrace)
+            for claimed in claim.monitors {
+                group.addTask { .checked(await execute(claimed)) }
+            }
+            pipeline.claimed(claim, limit: limit, now: now, tickMode: mode.isTick)
+        } catch {
+            logger.error("claim failed: \(error)")
+            pipeline.claimFailed(error, now: now, tickMode: mode.isTick)
+        }
+    }
+
+    private func handle(_ event: Event, _ pipeline: inout Pipeline) async {
+        switch event {
+        case .checked(let outcome):
+            pipeline.checked(outcome, now: clock.now())
+        case .committed(let batch, nil):
+            pipeline.committed(batch)
+            onCommit(batch)
+            let changes = batch.filter { $0.transition != nil }
+            if !changes.isEmpty { await sink.statusChanged(changes) }
+        case .committed(let batch, let error?):
+            logger.error("persisting \(batch.count) results failed, will retry: \(error)")
+            pipeline.commitFailed(batch, error: error, now: clock.now())
+        case .woke:
+            pipeline.woke()
+        case .stopRequested:
+            logger.notice("stop requested: no new claims; finishing \(pipeline.inFlight) checks in flight")
+            pipeline.stopRequested()
+        }
+    }
+
+    /// Runs one claimed monitor within its hard deadline and works out the monitor's next state.
+    func execute(_ claimed: ClaimedMonitor) async -> CheckOutcome {
+        let startedAt = clock.now()
+        let result: CheckResult
+        do {
+            let spec = try CheckSpec(monitor: claimed.monitor)
+            let limit = Duration.milliseconds(spec.timeoutMilliseconds)
+            result = await withHardDeadline(limit) { [probe] in
+                await probe.check(spec)
+            } fallback: {
+                .down(.timeout, "no result within \(spec.timeoutMilliseconds) ms", durationMicroseconds: limit.wholeMicroseconds)
+            }
+        } catch {
+            result = .down(error.errorClass, error.message)
+        }
+        let (state, transition) = claimed.monitor.state.applying(result.status, at: startedAt)
+        return CheckOutcome(
+            monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt, result: result,
+            runner: configuration.runnerID, state: state, transition: transition
+        )
+    }
+}

@@ -1,0 +1,151 @@
+import UptickCore
+import UptickStore
+
+/// The engine loop's bookkeeping, without I/O: when to claim, when to commit, when to sleep, when done.
+struct Pipeline {
+    let configuration: EngineConfiguration
+    private(set) var report = EngineReport()
+    /// Results waiting to be committed, oldest first.
+    private var pending: [CheckOutcome]
+    private var oldestPendingAt: EpochMilliseconds?
+    private var committing = false
+    private(set) var inFlight = 0
+    /// Claiming is worth trying again from this time.
+    private var nextClaimAt: EpochMilliseconds
+    /// No more claims: the tick found nothing more due, or a stop was requested.
+    private var claimsDone = false
+    private var retryAt: EpochMilliseconds?
+    private var failedCommits = 0
+    private var failedClaims = 0
+    private var gaveUp = false
+    private var wakeArmedAt: EpochMilliseconds?
+    /// Daemon with `poll`: the period's origin.
+    private let pollOrigin: EpochMilliseconds
+
+    /// The most runner errors a report keeps (a daemon can run for months).
+    static let maxReportedErrors = 100
+
+    init(configuration: EngineConfiguration, pending: [CheckOutcome], now: EpochMilliseconds) {
+        self.configuration = configuration
+        self.pending = pending
+        self.oldestPendingAt = pending.isEmpty ? nil : now
+        self.nextClaimAt = now
+        self.pollOrigin = now
+    }
+
+    var claimLimit: Int { min(configuration.concurrency - inFlight, configuration.claimBatch) }
+
+    private var mayClaim: Bool { !claimsDone && claimLimit > 0 && pending.count < configuration.maxPending }
+
+    func shouldClaim(now: EpochMilliseconds) -> Bool { mayClaim && now >= nextClaimAt }
+
+    var isFinished: Bool { claimsDone && inFlight == 0 && !committing && (pending.isEmpty || gaveUp) }
+
+    mutating func claimed(_ claim: Claim, limit: Int, now: EpochMilliseconds, tickMode: Bool) {
+        failedClaims = 0
+        inFlight += claim.monitors.count
+        report.claimed += claim.monitors.count
+        if claim.monitors.count == limit {
+            nextClaimAt = now  // more may be due: claim again as soon as there is room
+        } else if tickMode {
+            claimsDone = true
+        } else if let poll = configuration.poll?.wholeMilliseconds, poll > 0 {
+            nextClaimAt = pollOrigin + poll * ((now - pollOrigin) / poll + 1)
+        } else {
+            let recheck = now + configuration.idleRecheck.wholeMilliseconds
+            // A due row left unclaimed is another runner's in-between state: look again shortly, never spin.
+            nextClaimAt = min(max(claim.nextDue ?? .max, now + 50), recheck)
+        }
+    }
+
+    mutating func claimFailed(_ error: StoreError, now: EpochMilliseconds, tickMode: Bool) {
+        record(error: "claim failed: \(error)")
+        if tickMode {
+            claimsDone = true
+        } else {
+            failedClaims += 1
+            nextClaimAt = now + backoff(failedClaims)
+        }
+    }
+
+    mutating func checked(_ outcome: CheckOutcome, now: EpochMilliseconds) {
+        inFlight -= 1
+        pending.append(outcome)
+        if oldestPendingAt == nil { oldestPendingAt = now }
+        report.lateness.record(outcome.startedAt - outcome.scheduledAt)
+    }
+
+    /// The results to commit now, if it is time: enough of them, the oldest waited long enough, or
+    /// nothing else is left to wait for.
+    mutating func batchToCommit(now: EpochMilliseconds) -> [CheckOutcome]? {
+        guard !committing, !gaveUp, !pending.isEmpty, now >= (retryAt ?? now) else { return nil }
+        let due = pending.count >= configuration.flushSize
+            || now >= (oldestPendingAt ?? now) + configuration.flushDelay.wholeMilliseconds
+            || (claimsDone && inFlight == 0)
+        guard due else { return nil }
+        defer {
+            pending = []
+            oldestPendingAt = nil
+            committing = true
+        }
+        return pending
+    }
+
+    mutating func committed(_ batch: [CheckOutcome]) {
+        committing = false
+        failedCommits = 0
+        retryAt = nil
+        for outcome in batch {
+            switch outcome.result.status {
+            case .up: report.up += 1
+            case .degraded: report.degraded += 1
+            case .down: report.down += 1
+            }
+            if outcome.transition != nil { report.transitions += 1 }
+        }
+    }
+
+    mutating func commitFailed(_ batch: [CheckOutcome], error: StoreError, now: EpochMilliseconds) {
+        committing = false
+        pending = batch + pending
+        oldestPendingAt = now
+        failedCommits += 1
+        retryAt = now + backoff(failedCommits)
+        record(error: "persist failed: \(error)")
+        if claimsDone && inFlight == 0 && failedCommits >= configuration.finalPersistAttempts {
+            gaveUp = true
+            report.unpersisted = pending
+        }
+    }
+
+    /// When the loop must wake up by itself, if nothing else happens first.
+    func nextWake(now: EpochMilliseconds) -> EpochMilliseconds? {
+        var wake: EpochMilliseconds?
+        if mayClaim { wake = nextClaimAt }
+        if !pending.isEmpty, !committing, !gaveUp {
+            let flushAt = max((oldestPendingAt ?? now) + configuration.flushDelay.wholeMilliseconds, retryAt ?? now)
+            wake = min(wake ?? flushAt, flushAt)
+        }
+        return wake
+    }
+
+    /// Records that a wake-up at `time` is wanted; returns false when an earlier one is already armed.
+    mutating func armWake(at time: EpochMilliseconds) -> Bool {
+        if let armed = wakeArmedAt, armed <= time { return false }
+        wakeArmedAt = time
+        return true
+    }
+
+    mutating func woke() { wakeArmedAt = nil }
+
+    mutating func stopRequested() { claimsDone = true }
+
+    private func backoff(_ failures: Int) -> EpochMilliseconds {
+        min(250 << min(failures, 10), configuration.maxRetryDelay.wholeMilliseconds)
+    }
+
+    private mutating func record(error: String) {
+        if report.errors.count == Self.maxReportedErrors { report.errors.removeFirst() }
+        report.errors.append(error)
+    }
+}

@@ -1,0 +1,61 @@
+import NIOCore
+import NIOHTTP1
+
+/// The parts of a response the exchange keeps.
+struct CollectedResponse: Sendable {
+    var status: Int
+    var headers: [(name: String, value: String)]
+    var body: [UInt8]
+    var firstByteAt: NIODeadline
+}
+
+/// Reads the response head and at most `limit` body bytes into `promise`, then closes the connection.
+final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let promise: EventLoopPromise<CollectedResponse>
+    private let limit: Int
+    private var head: HTTPResponseHead?
+    private var firstByteAt: NIODeadline?
+    private var body: [UInt8] = []
+
+    init(promise: EventLoopPromise<CollectedResponse>, limit: Int) {
+        self.promise = promise
+        self.limit = limit
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            firstByteAt = .now()
+        case .body(var buffer):
+            let room = limit - body.count
+            body += buffer.readBytes(length: min(room, buffer.readableBytes)) ?? []
+            if body.count >= limit { finish(context) }
+        case .end:
+            finish(context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error is HTTPParserError ? NetError(.protocol, "not a valid HTTP response: \(error)") : error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A server may end an unframed body by closing: what was read is the response.
+        if head != nil { finish(context) }
+        promise.fail(NetError(.reset, "connection closed before a response"))
+        context.fireChannelInactive()
+    }
+
+    private func finish(_ context: ChannelHandlerContext) {
+        guard let head, let firstByteAt else { return }
+        promise.succeed(CollectedResponse(
+            status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) },
+            body: body, firstByteAt: firstByteAt
+        ))
+        context.close(promise: nil)
+    }
+}

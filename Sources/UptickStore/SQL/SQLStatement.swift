@@ -1,0 +1,27 @@
+/// A statement as a value: SQL text with `?` placeholders and its arguments.
+///
+/// The store builds statements; an ``SQLExecutor`` runs a list of them as one unit, so a network
+/// database needs one round trip per list, whatever its length.
+public struct SQLStatement: Sendable, Hashable {
+    public var sql: String
+    public var arguments: [SQLValue]
+
+    public init(_ sql: String, _ arguments: [SQLValue] = []) {
+        self.sql = sql
+        self.arguments = arguments
+    }
+}
+
+/// The rows one statement returned.
+public struct SQLRows: Sendable, Hashable {
+    public var columns: [String]
+    public var rows: [[SQLValue]]
+
+    public init(columns: [String], rows: [[SQLValue]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// Rows changed by an INSERT, UPDATE or DELETE (SQLite's `changes()`), when the executor reports it.
+    public var changes: Int64 = 0
+}

@@ -1,0 +1,165 @@
+import UptickCore
+
+/// Monitor management and read models for the CLI. The backend API does the same through its own SQL;
+/// docs/schema.md says which columns each side writes.
+extension SQLStore {
+    /// Inserts a new monitor; the runner gives it its first slot at the next claim.
+    public func addMonitor(_ draft: MonitorDraft, now: EpochMilliseconds) async throws(StoreError) -> Monitor {
+        let rows = try await executor.execute([Self.insert(draft, now: now)], transaction: true)[0].rows
+        guard let row = rows.first else { throw StoreError(.failed, "insert returned no row") }
+        return try Self.monitor(row)
+    }
+
+    /// Every monitor, by id.
+    public func monitors() async throws(StoreError) -> [Monitor] {
+        let rows = try await executor.execute([SQLStatement("SELECT \(Self.monitorColumns) FROM monitors ORDER BY id")], transaction: false)
+        return try rows[0].rows.map { row throws(StoreError) in try Self.monitor(row) }
+    }
+
+    /// The monitor with `id`, or `.notFound`.
+    public func monitor(id: Int64) async throws(StoreError) -> Monitor {
+        let rows = try await executor.execute([SQLStatement("SELECT \(Self.monitorColumns) FROM monitors WHERE id = ?", [.integer(id)])], transaction: false)
+        guard let row = rows[0].rows.first else { throw StoreError(.notFound, "no monitor with id \(id)") }
+        return try Self.monitor(row)
+    }
+
+    /// Deletes a monitor and its check history.
+    public func removeMonitor(id: Int64) async throws(StoreError) {
+        let results = try await executor.execute([
+            SQLStatement("DELETE FROM monitors WHERE id = ?", [.integer(id)]),
+            SQLStatement("DELETE FROM checks WHERE monitor_id = ?", [.integer(id)]),
+        ], transaction: true)
+        guard results[0].changes == 1 else { throw StoreError(.notFound, "no monitor with id \(id)") }
+    }
+
+    /// Enables or disables a monitor. Enabling starts it afresh: `pending`, counters cleared, and a
+    /// new slot at its phase, as if it were new.
+    public func setEnabled(id: Int64, _ enabled: Bool, now: EpochMilliseconds) async throws(StoreError) {
+        let sql = enabled
+            ? """
+              UPDATE monitors SET enabled = 1, next_check_at = NULL, lease_until = NULL, status = 'pending',
+                  consecutive_failures = 0, consecutive_successes = 0, status_changed_at = ?2, updated_at = ?2
+              WHERE id = ?1 AND enabled = 0
+              """
+            : "UPDATE monitors SET enabled = 0, next_check_at = NULL, updated_at = ?2 WHERE id = ?1 AND enabled = 1"
+        let results = try await executor.execute([
+            SQLStatement(sql, [.integer(id), .integer(now)]),
+            SQLStatement("SELECT count(*) FROM monitors WHERE id = ?", [.integer(id)]),
+        ], transaction: true)
+        guard results[1].rows.first?.first?.integer == 1 else { throw StoreError(.notFound, "no monitor with id \(id)") }
+    }
+
+    /// Creates or updates monitors by their `key`, in one transaction. Drafts equal to the stored
+    /// monitor are left alone, so importing the same file twice changes nothing.
+    public func upsert(_ drafts: [MonitorDraft], now: EpochMilliseconds) async throws(StoreError) -> ImportReport {
+        let keys = drafts.compactMap(\.key)
+        guard keys.count == drafts.count, Set(keys).count == keys.count else {
+            throw StoreError(.constraint, "every imported monitor needs a unique key")
+        }
+        var existing: [String: Monitor] = [:]
+        for chunk in keys.chunks(of: Self.rowsPerStatement) {
+            let sql = "SELECT \(Self.monitorColumns) FROM monitors WHERE key IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))"
+            let rows = try await executor.execute([SQLStatement(sql, chunk.map(SQLValue.text))], transaction: false)[0].rows
+            for row in rows {
+                let monitor = try Self.monitor(row)
+                if let key = monitor.key { existing[key] = monitor }
+            }
+        }
+        var report = ImportReport()
+        var statements: [SQLStatement] = []
+        for draft in drafts {
+            let key = draft.key ?? ""
+            guard let current = existing[key] else {
+                statements.append(Self.insert(draft, now: now))
+                report.created.append(key)
+                continue
+            }
+            if current.draft == draft {
+                report.unchanged.append(key)
+                continue
+            }
+            // A new target is a new thing to watch: its old status and counters say nothing about it.
+            let retarget = current.type != draft.type || current.target != draft.target
+            let reschedule = retarget || current.intervalSeconds != draft.intervalSeconds || current.enabled != draft.enabled
+            statements.append(SQLStatement("""
+                UPDATE monitors SET name = ?, type = ?, target = ?, interval_seconds = ?, timeout_ms = ?, settings = ?, enabled = ?,
+                    updated_at = ?,
+                    next_check_at = CASE WHEN ? THEN NULL ELSE next_check_at END,
+                    status = CASE WHEN ? THEN 'pending' ELSE status END,
+                    consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END,
+                    consecutive_successes = CASE WHEN ? THEN 0 ELSE consecutive_successes END
+                WHERE id = ?
+                """, [
+                    .text(draft.name), .text(draft.type), .text(draft.target), .integer(draft.intervalSeconds),
+                    .integer(draft.timeoutMilliseconds), .text(draft.settings), .integer(draft.enabled ? 1 : 0), .integer(now),
+                    .integer(reschedule ? 1 : 0), .integer(retarget ? 1 : 0), .integer(retarget ? 1 : 0), .integer(retarget ? 1 : 0),
+                    .integer(current.id),
+                ]))
+            report.updated.append(key)
+        }
+        if !statements.isEmpty { _ = try await executor.execute(statements, transaction: true) }
+        return report
+    }
+
+    /// The latest `limit` checks of a monitor, newest first.
+    public func history(monitorID: Int64, limit: Int) async throws(StoreError) -> [CheckRecord] {
+        let sql = "SELECT id, \(Self.checkColumns) FROM checks WHERE monitor_id = ? ORDER BY scheduled_at DESC LIMIT ?"
+        let rows = try await executor.execute([SQLStatement(sql, [.integer(monitorID), .integer(Int64(limit))])], transaction: false)
+        return rows[0].rows.map { row in
+            CheckRecord(
+                id: row[0].integer ?? 0, monitorID: row[1].integer ?? 0, scheduledAt: row[2].integer ?? 0,
+                startedAt: row[3].integer ?? 0,
+                result: CheckResult(
+                    status: row[5].text.flatMap(CheckStatus.init(rawValue:)) ?? .down,
+                    errorClass: row[6].text.flatMap(ErrorClass.init(rawValue:)), message: row[7].text,
+                    httpStatus: row[8].integer.map(Int.init),
+                    timings: PhaseTimings(dnsMicroseconds: row[9].integer, connectMicroseconds: row[10].integer,
+                                          tlsMicroseconds: row[11].integer, firstByteMicroseconds: row[12].integer),
+                    durationMicroseconds: row[4].integer ?? 0
+                ),
+                runner: row[13].text ?? ""
+            )
+        }
+    }
+
+    /// Every monitor with its latest latency and its uptime over the slots since `windowStart`.
+    public func summaries(since windowStart: EpochMilliseconds) async throws(StoreError) -> [MonitorSummary] {
+        let sql = """
+            SELECT \(Self.monitorColumnNames.map { "m." + $0 }.joined(separator: ", ")),
+                (SELECT duration_us FROM checks c WHERE c.monitor_id = m.id ORDER BY scheduled_at DESC LIMIT 1),
+                u.good, u.total
+            FROM monitors m
+            LEFT JOIN (SELECT monitor_id, SUM(status <> 'down') AS good, COUNT(*) AS total
+                       FROM checks WHERE scheduled_at >= ? GROUP BY monitor_id) u ON u.monitor_id = m.id
+            ORDER BY m.id
+            """
+        let rows = try await executor.execute([SQLStatement(sql, [.integer(windowStart)])], transaction: false)[0].rows
+        return try rows.map { row throws(StoreError) in
+            let total = row[Self.monitorColumnCount + 2].integer ?? 0
+            let good = row[Self.monitorColumnCount + 1].integer ?? 0
+            return MonitorSummary(
+                monitor: try Self.monitor(row), lastDurationMicroseconds: row[Self.monitorColumnCount].integer,
+                uptime: total > 0 ? Double(good) / Double(total) : nil, checksInWindow: total
+            )
+        }
+    }
+
+    static func insert(_ draft: MonitorDraft, now: EpochMilliseconds) -> SQLStatement {
+        SQLStatement("""
+            INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, settings, enabled, status_changed_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(monitorColumns)
+            """, [
+                SQLValue(draft.key), .text(draft.name), .text(draft.type), .text(draft.target), .integer(draft.intervalSeconds),
+                .integer(draft.timeoutMilliseconds), .text(draft.settings), .integer(draft.enabled ? 1 : 0),
+                .integer(now), .integer(now), .integer(now),
+            ])
+    }
+}
+
+extension Monitor {
+    /// The user-editable part, to compare with an imported draft.
+    var draft: MonitorDraft {
+        MonitorDraft(key: key, name: name, type: type, target: target, intervalSeconds: intervalSeconds,
+                     timeoutMilliseconds: timeoutMilliseconds, settings: settings, enabled: enabled)
+    }
+}

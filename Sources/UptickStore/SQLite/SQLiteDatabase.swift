@@ -1,0 +1,161 @@
+import CSQLite
+import Dispatch
+import Foundation
+import UptickCore
+
+/// A SQLite file opened for uptick: WAL journal, a busy timeout, cached prepared statements.
+///
+/// One connection, used from one serial queue, so blocking SQLite calls never run on the Swift
+/// concurrency pool and no locking is needed around the connection or its statement cache.
+public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
+    /// The file path.
+    public let path: String
+    private let queue: DispatchQueue
+    // Touched only on `queue`.
+    private let handle: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+
+    /// The most prepared statements kept; past this the cache is emptied (the working set is small).
+    static let statementCacheLimit = 64
+
+    /// Opens (and with `create`, creates) the database at `path`.
+    /// - Parameter busyTimeout: how long a write waits for another writer before failing with `.busy`.
+    public init(path: String, create: Bool, busyTimeout: Duration = .seconds(5)) throws(StoreError) {
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(.unavailable, "database \(path) does not exist (run `uptick migrate` to create it)")
+        }
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw StoreError(.unavailable, "cannot open database \(path): \(reason)")
+        }
+        self.path = path
+        self.handle = db
+        self.queue = DispatchQueue(label: "uptick.sqlite")
+        sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.wholeMilliseconds))
+        sqlite3_extended_result_codes(db, 1)
+        do {
+            // WAL lets readers (the backend API, `uptick status`) run beside the runner's writes;
+            // NORMAL sync is durable against process crashes, which is the failure we design for.
+            try run("PRAGMA journal_mode = WAL")
+            try run("PRAGMA synchronous = NORMAL")
+        } catch {
+            sqlite3_close_v2(db)
+            throw error
+        }
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    public func execute(_ batch: [SQLStatement], transaction: Bool) async throws(StoreError) -> [SQLRows] {
+        let result: Result<[SQLRows], StoreError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(StoreError) in try self.runBatch(batch, transaction: transaction) })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs a batch synchronously on the calling thread. Only from `queue`.
+    private func runBatch(_ batch: [SQLStatement], transaction: Bool) throws(StoreError) -> [SQLRows] {
+        guard transaction else { return try batch.map { statement throws(StoreError) in try run(statement) } }
+        // IMMEDIATE takes the write lock up front, so the busy timeout applies here and a
+        // transaction never fails half-way because another writer committed in between.
+        try run("BEGIN IMMEDIATE")
+        do {
+            let results = try batch.map { statement throws(StoreError) in try run(statement) }
+            try run("COMMIT")
+            return results
+        } catch {
+            if sqlite3_get_autocommit(handle) == 0 { _ = try? run("ROLLBACK") }
+            throw error
+        }
+    }
+
+    @discardableResult
+    private func run(_ sql: String) throws(StoreError) -> SQLRows { try run(SQLStatement(sql)) }
+
+    private func run(_ statement: SQLStatement) throws(StoreError) -> SQLRows {
+        let prepared = try prepare(statement.sql)
+        defer {
+            sqlite3_reset(prepared)
+            sqlite3_clear_bindings(prepared)
+        }
+        for (offset, argument) in statement.arguments.enumerated() {
+            try check(bind(argument, to: prepared, at: Int32(offset + 1)), statement.sql)
+        }
+        let columnCount = sqlite3_column_count(prepared)
+        var rows: [[SQLValue]] = []
+        while true {
+            let rc = sqlite3_step(prepared)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { try check(rc, statement.sql); break }
+            rows.append((0..<columnCount).map { column(prepared, $0) })
+        }
+        let columns = (0..<columnCount).map { String(cString: sqlite3_column_name(prepared, $0)) }
+        var result = SQLRows(columns: columns, rows: rows)
+        result.changes = Int64(sqlite3_changes64(handle))
+        return result
+    }
+
+    private func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
+        if statements.count >= Self.statementCacheLimit {
+            for statement in statements.values { sqlite3_finalize(statement) }
+            statements.removeAll(keepingCapacity: true)
+        }
+        var prepared: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+        try check(rc, sql)
+        guard let prepared else { throw StoreError(.failed, "empty SQL statement") }
+        statements[sql] = prepared
+        return prepared
+    }
+
+    private func bind(_ value: SQLValue, to statement: OpaquePointer, at index: Int32) -> Int32 {
+        switch value {
+        case .null: sqlite3_bind_null(statement, index)
+        case .integer(let value): sqlite3_bind_int64(statement, index, value)
+        case .real(let value): sqlite3_bind_double(statement, index, value)
+        case .text(let value): sqlite3_bind_text(statement, index, value, -1, Self.transient)
+        case .blob(let bytes): bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
+        }
+    }
+
+    private func column(_ statement: OpaquePointer, _ index: Int32) -> SQLValue {
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+
+    private func check(_ rc: Int32, _ sql: String) throws(StoreError) {
+        guard rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE else { return }
+        let message = String(cString: sqlite3_errmsg(handle))
+        switch rc & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            throw StoreError(.busy, "database \(path) is locked by another writer and stayed locked past the busy timeout: \(message)")
+        case SQLITE_CONSTRAINT:
+            throw StoreError(.constraint, message)
+        case SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_CORRUPT, SQLITE_READONLY, SQLITE_IOERR, SQLITE_PERM:
+            throw StoreError(.unavailable, "database \(path) is unusable: \(message)")
+        default:
+            throw StoreError(.failed, "\(message) (in: \(sql.prefix(120)))")
+        }
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies the bound bytes before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}

@@ -1,0 +1,79 @@
+/// The versioned schema shared with the backend API. docs/schema.md documents every column.
+///
+/// Rules: a migration only adds (tables, columns, indexes); it never drops or rewrites a column the
+/// backend owns. Every statement is idempotent (`IF NOT EXISTS`), and each migration commits together
+/// with its row in `schema_migrations`, so a crash mid-way leaves the database as it was.
+public enum Schema {
+    /// One step of the schema.
+    public struct Migration: Sendable {
+        public var version: Int64
+        public var name: String
+        public var statements: [String]
+    }
+
+    /// Milliseconds since the epoch, in SQL that works on SQLite 3.35+ and libSQL.
+    static let nowMilliseconds = "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
+
+    /// All migrations, oldest first.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "monitors and checks", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS monitors (
+                id INTEGER PRIMARY KEY,
+                key TEXT UNIQUE,
+                name TEXT NOT NULL DEFAULT '',
+                type TEXT NOT NULL,
+                target TEXT NOT NULL,
+                interval_seconds INTEGER NOT NULL DEFAULT 60,
+                timeout_ms INTEGER NOT NULL DEFAULT 10000,
+                settings TEXT NOT NULL DEFAULT '{}',
+                enabled INTEGER NOT NULL DEFAULT 1,
+                status TEXT NOT NULL DEFAULT 'pending',
+                last_checked_at INTEGER,
+                next_check_at INTEGER,
+                lease_until INTEGER,
+                consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                consecutive_successes INTEGER NOT NULL DEFAULT 0,
+                status_changed_at INTEGER,
+                created_at INTEGER NOT NULL DEFAULT \(nowMilliseconds),
+                updated_at INTEGER NOT NULL DEFAULT \(nowMilliseconds)
+            ) STRICT
+            """,
+            // Partial: only enabled monitors are ever claimed, so disabled ones cost the claim nothing.
+            "CREATE INDEX IF NOT EXISTS idx_monitors_due ON monitors(next_check_at) WHERE enabled = 1",
+            """
+            CREATE TABLE IF NOT EXISTS checks (
+                id INTEGER PRIMARY KEY,
+                monitor_id INTEGER NOT NULL,
+                scheduled_at INTEGER NOT NULL,
+                started_at INTEGER NOT NULL,
+                duration_us INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                error_class TEXT,
+                message TEXT,
+                http_status INTEGER,
+                dns_us INTEGER,
+                connect_us INTEGER,
+                tls_us INTEGER,
+                ttfb_us INTEGER,
+                runner TEXT NOT NULL
+            ) STRICT
+            """,
+            // One result per monitor and slot: persisting is idempotent (INSERT OR IGNORE), so a batch
+            // retried after a lost acknowledgement or replayed from the spool never duplicates rows.
+            // It also serves history and uptime queries, which read a monitor's slots in order.
+            "CREATE UNIQUE INDEX IF NOT EXISTS idx_checks_monitor_slot ON checks(monitor_id, scheduled_at)",
+        ]),
+    ]
+
+    /// The version this build of uptick needs.
+    public static var latestVersion: Int64 { migrations.last?.version ?? 0 }
+
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at INTEGER NOT NULL
+        ) STRICT
+        """
+}

@@ -1,0 +1,29 @@
+import UptickCore
+
+/// What the engine needs from a database. One call is one round trip on a network database.
+public protocol Store: Sendable {
+    /// Gives new and re-enabled monitors their first slot, then atomically claims up to `limit`
+    /// enabled monitors due at `now` (oldest slot first), advances each to its next slot, and leases
+    /// it until its timeout plus `leaseGrace` has passed so no other runner checks it meanwhile.
+    /// The same round trip reports when the next unleased monitor is due.
+    func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration) async throws(StoreError) -> Claim
+
+    /// Writes `outcomes` in one transaction: their `checks` rows and the monitors' new state, releasing their leases.
+    func persist(_ outcomes: [CheckOutcome]) async throws(StoreError)
+
+    /// Deletes up to `limit` `checks` rows that started before `cutoff`; returns how many it deleted.
+    func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int
+}
+
+/// The answer to a claim.
+public struct Claim: Sendable, Hashable {
+    /// The monitors claimed, each for one slot.
+    public var monitors: [ClaimedMonitor]
+    /// When the next unleased enabled monitor is due after this claim; `nil` when none is enabled.
+    public var nextDue: EpochMilliseconds?
+
+    public init(monitors: [ClaimedMonitor], nextDue: EpochMilliseconds?) {
+        self.monitors = monitors
+        self.nextDue = nextDue
+    }
+}

@@ -1,0 +1,28 @@
+/// A fault of the runner's own database (never of a monitored target). Stable codes, human message.
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of fault.
+    public enum Code: String, Sendable, Hashable {
+        /// Another writer held the database longer than the busy timeout.
+        case busy
+        /// The database does not exist, cannot be opened or is not a database.
+        case unavailable
+        /// The database has not been migrated, or was migrated by a newer uptick.
+        case schema
+        /// A constraint failed (for example a duplicate monitor key).
+        case constraint
+        /// No such row.
+        case notFound = "not_found"
+        /// Any other SQL error.
+        case failed
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

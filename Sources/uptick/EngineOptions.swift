@@ -1,0 +1,44 @@
+import ArgumentParser
+import Logging
+import UptickApp
+import UptickCore
+import UptickEngine
+import UptickProbes
+import UptickStore
+
+/// Options of the commands that run checks.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Checks in flight at once.") var concurrency = 500
+    @Option(help: "Most monitors claimed per claim statement.") var batch = 500
+
+    func configuration() throws(CLIFailure) -> EngineConfiguration {
+        guard (1...100_000).contains(concurrency) else { throw CLIFailure("--concurrency must be between 1 and 100000") }
+        guard (1...10_000).contains(batch) else { throw CLIFailure("--batch must be between 1 and 10000") }
+        var configuration = EngineConfiguration(runnerID: Runner.identity)
+        configuration.concurrency = concurrency
+        configuration.claimBatch = batch
+        return configuration
+    }
+}
+
+/// The engine wired to the real store, probes and clock.
+func makeEngine(store: SQLStore, configuration: EngineConfiguration, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) -> Engine {
+    var logger = Logger(label: "uptick")
+    logger.logLevel = .notice
+    return Engine(
+        store: store, probe: StandardProbe(), sink: LoggingTransitionSink(logger: logger),
+        configuration: configuration, logger: logger, onCommit: onCommit
+    )
+}
+
+/// Saves what a run could not commit, and fails the command if there was any.
+func spoolLeftovers(_ report: EngineReport, location: String) throws(CLIFailure) {
+    try Database.spool(for: location).save(report.unpersisted)
+    if !report.unpersisted.isEmpty {
+        throw CLIFailure(
+            "\(report.unpersisted.count) results could not be committed and were spooled to \(Database.spool(for: location).path): "
+                + (report.errors.last ?? "database error"),
+            exitCode: CLIFailure.runtime
+        )
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import UptickApp
+import UptickCore
+import UptickStore
+
+struct MonitorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Add, list, show, remove, enable or disable monitors.",
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a monitor; prints its id.")
+
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "http, ping or port.") var type: String
+        @Option(help: "URL for http, host:port for port, host for ping.") var target: String
+        @Option(help: "Display name (default: the target).") var name: String?
+        @Option(help: "Unique key, for later imports to update this monitor.") var key: String?
+        @Option(help: "Time between checks, whole seconds, at least 1s.") var interval = "30s"
+        @Option(help: "Deadline of one check, at most 10s.") var timeout = "10s"
+        @Option(help: "Acceptable HTTP status codes, e.g. 200-299,301.") var expectStatus: String?
+        @Option(help: "Text that must appear in the first 10 KB of the body.") var keyword: String?
+        @Option(help: "Text that must not appear in the first 10 KB of the body.") var keywordAbsent: String?
+        @Option(help: "Slower than this is degraded, e.g. 2s.") var degradedAfter: String?
+        @Option(help: "HTTP method (default GET).") var method: String?
+        @Option(help: "Request header 'Name: value' (repeatable).") var header: [String] = []
+        @Option(help: "Request body.") var body: String?
+        @Flag(help: "Add it disabled.") var disabled = false
+
+        func run() async throws {
+            var definition = MonitorDefinition(type: type, target: target)
+            definition.name = name
+            definition.key = key
+            definition.interval = interval
+            definition.timeout = timeout
+            definition.expectStatus = expectStatus
+            definition.keyword = keyword
+            definition.keywordAbsent = keywordAbsent
+            definition.degradedAfter = degradedAfter
+            definition.method = method
+            definition.headers = header
+            definition.body = body
+            definition.enabled = !disabled
+            let draft = try definition.draft()
+            let store = try await Database.open(options.location)
+            let monitor = try await storeCall { () throws(StoreError) in try await store.addMonitor(draft, now: SystemClock().now()) }
+            emit(options.json ? Output.json(monitor) : String(monitor.id))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List all monitors.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let store = try await Database.open(options.location)
+            let monitors = try await storeCall { () throws(StoreError) in try await store.monitors() }
+            if options.json { return emit(Output.json(monitors)) }
+            emit(Output.table(["ID", "NAME", "TYPE", "TARGET", "INTERVAL", "ENABLED", "STATUS"], monitors.map {
+                [String($0.id), $0.name, $0.type, $0.target, "\($0.intervalSeconds)s", $0.enabled ? "yes" : "no", $0.status.rawValue]
+            }))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one monitor.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Monitor id.") var id: Int64
+
+        func run() async throws {
+            let store = try await Database.open(options.location)
+            let monitor = try await storeCall { () throws(StoreError) in try await store.monitor(id: id) }
+            if options.json { return emit(Output.json(monitor)) }
+            emit(Output.table(["FIELD", "VALUE"], [
+                ["id", String(monitor.id)], ["key", monitor.key ?? "-"], ["name", monitor.name], ["type", monitor.type],
+                ["target", monitor.target], ["interval", "\(monitor.intervalSeconds)s"], ["timeout", "\(monitor.timeoutMilliseconds) ms"],
+                ["settings", monitor.settings], ["enabled", monitor.enabled ? "yes" : "no"], ["status", monitor.status.rawValue],
+                ["last check", Output.time(monitor.lastCheckedAt)], ["next check", Output.time(monitor.nextCheckAt)],
+                ["status since", Output.time(monitor.statusChangedAt)],
+            ]))
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a monitor and its history.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Monitor id.") var id: Int64
+
+        func run() async throws {
+            let store = try await Database.open(options.location)
+            try await storeCall { () throws(StoreError) in try await store.removeMonitor(id: id) }
+            emit(options.json ? Output.json(["removed": id]) : "removed monitor \(id)")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a monitor; it starts afresh at its phase.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Monitor id.") var id: Int64
+
+        func run() async throws {
+            let store = try await Database.open(options.location)
+            try await storeCall { () throws(StoreError) in try await store.setEnabled(id: id, true, now: SystemClock().now()) }
+            emit(options.json ? Output.json(["enabled": id]) : "enabled monitor \(id)")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a monitor; its history is kept.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Monitor id.") var id: Int64
+
+        func run() async throws {
+            let store = try await Database.open(options.location)
+            try await storeCall { () throws(StoreError) in try await store.setEnabled(id: id, false, now: SystemClock().now()) }
+            emit(options.json ? Output.json(["disabled": id]) : "disabled monitor \(id)")
+        }
+    }
+}
+
+/// Runs a store call, turning its error into a one-line CLI failure (not found is bad input; the rest are runtime faults).
+func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(CLIFailure) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw CLIFailure(error.message, exitCode: error.code == .notFound || error.code == .constraint ? CLIFailure.usage : CLIFailure.runtime)
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import UptickApp
+import UptickCore
+import UptickEngine
+import UptickStore
+
+struct Prune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete checks older than a duration, in short batches.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Age, e.g. 30d.") var olderThan: String
+
+    func run() async throws {
+        guard let age = DurationParser.milliseconds(olderThan) else { throw CLIFailure("--older-than '\(olderThan)' is not a duration (e.g. 30d)") }
+        let store = try await Database.open(options.location)
+        let cutoff = SystemClock().now() - age
+        let deleted = try await storeCall { () throws(StoreError) in try await Retention(store: store).prune(startedBefore: cutoff) }
+        emit(options.json ? Output.json(["deleted": deleted]) : "deleted \(deleted) checks started before \(Output.time(cutoff))")
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import UptickApp
+
+/// The `uptick` command: parse, wire, print. The work happens in the library modules.
+@main
+struct Uptick: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uptick",
+        abstract: "Checks that your sites and services are up, on a schedule, from a shared database.",
+        subcommands: [
+            Migrate.self, MonitorCommand.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
+        ]
+    )
+
+    /// Runs the command; failures print one line on stderr and exit with their code.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8))
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Database: a SQLite file path or file:PATH (default ./uptick.db, env UPTICK_DB).")
+    var db: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    var location: String { Database.location(db) }
+}
+
+/// Prints to stdout.
+func emit(_ text: String) {
+    print(text)
+}
