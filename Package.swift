@@ -85,7 +85,7 @@ let package = Package(
         ),
         .target(
             name: "UptickTestSupport",
-            dependencies: ["UptickCore", "UptickStore", "UptickTargets"],
+            dependencies: ["UptickCore", "UptickStore", "UptickTargets", "CSQLite"],
             path: "Tests/UptickTestSupport",
             swiftSettings: strict
         ),

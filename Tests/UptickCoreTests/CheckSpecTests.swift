@@ -1,0 +1,58 @@
+import Testing
+import UptickCore
+
+@Suite("Decoding a monitor row into a check")
+struct CheckSpecTests {
+    func monitor(type: String = "http", target: String, interval: Int64 = 30, timeout: Int64 = 5000, settings: String = "{}") -> Monitor {
+        Monitor(id: 7, name: "m", type: type, target: target, intervalSeconds: interval, timeoutMilliseconds: timeout, settings: settings)
+    }
+
+    @Test("an HTTP monitor with settings")
+    func http() throws {
+        let settings = #"{"method":"post","headers":[{"name":"X-A","value":"1"}],"expected_status":"200-299,301","keyword":"ok","degraded_after_ms":1500}"#
+        let spec = try CheckSpec(monitor: monitor(target: "https://Example.COM:8443/a/b?c=d", settings: settings))
+        guard case .http(let check) = spec.kind else { Issue.record("not http"); return }
+        #expect(check.scheme == "https" && check.host == "example.com" && check.port == 8443 && check.path == "/a/b?c=d")
+        #expect(check.method == "POST" && check.keyword == "ok" && check.expectedStatus.contains(301))
+        #expect(spec.degradedAfterMilliseconds == 1500 && spec.timeoutMilliseconds == 5000)
+    }
+
+    @Test("port targets, including bracketed IPv6")
+    func port() throws {
+        #expect(try CheckSpec(monitor: monitor(type: "port", target: "db.example.com:5432")).kind == .port(Endpoint(host: "db.example.com", port: 5432)))
+        #expect(try CheckSpec(monitor: monitor(type: "port", target: "[::1]:22")).kind == .port(Endpoint(host: "::1", port: 22)))
+    }
+
+    @Test("malformed rows give the right error class", arguments: [
+        ("ftp", "x", "{}", ErrorClass.invalidMonitor),
+        ("http", "https://example.com", "{not json", .invalidMonitor),
+        ("http", "https://example.com", #"{"expected_status":"abc"}"#, .invalidMonitor),
+        ("http", "https://example.com", #"{"headers":[{"name":"Bad Name","value":"x"}]}"#, .invalidMonitor),
+        ("http", "not a url", "{}", .invalidTarget),
+        ("http", "ftp://example.com/", "{}", .invalidTarget),
+        ("http", "http://user:pw@example.com/", "{}", .invalidTarget),
+        ("port", "example.com", "{}", .invalidTarget),
+        ("port", "example.com:99999", "{}", .invalidTarget),
+        ("port", "::1:22", "{}", .invalidTarget),
+        ("ping", "exa mple.com", "{}", .invalidTarget),
+    ])
+    func malformed(type: String, target: String, settings: String, expected: ErrorClass) {
+        #expect(errorClass(monitor(type: type, target: target, settings: settings)) == expected)
+    }
+
+    @Test("out-of-bounds intervals and timeouts are invalid monitors", arguments: [(Int64(0), Int64(1000)), (30, 0), (30, 10_001)])
+    func bounds(interval: Int64, timeout: Int64) {
+        #expect(errorClass(monitor(target: "http://a/", interval: interval, timeout: timeout)) == .invalidMonitor)
+    }
+
+    /// The class of the error decoding `monitor` fails with; `nil` when it decodes.
+    func errorClass(_ monitor: Monitor) -> ErrorClass? {
+        do {
+            _ = try CheckSpec(monitor: monitor)
+            return nil
+        } catch {
+            #expect(!error.message.isEmpty)
+            return error.errorClass
+        }
+    }
+}

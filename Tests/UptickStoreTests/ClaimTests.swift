@@ -1,0 +1,98 @@
+import Testing
+import UptickCore
+@testable import UptickStore
+import UptickTestSupport
+
+@Suite("Claiming due monitors")
+struct ClaimTests {
+    let now: EpochMilliseconds = 1_764_460_800_000
+
+    @Test("new monitors get their first slot at their phase, computed in SQL exactly as in Swift")
+    func firstSlotInSQL() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        for interval: Int64 in [1, 7, 30, 3600] {
+            for _ in 0..<25 { _ = try await db.store.addMonitor(.port("127.0.0.1:9", interval: interval), now: now) }
+        }
+        _ = try await db.store.claimDue(now: now, limit: 0, leaseGrace: .seconds(60))
+        for monitor in try await db.store.monitors() {
+            let expected = Schedule.firstSlot(id: monitor.id, intervalMilliseconds: monitor.intervalSeconds * 1000, atOrAfter: now)
+            #expect(monitor.nextCheckAt == expected, "monitor \(monitor.id)")
+        }
+    }
+
+    @Test("a claim takes due enabled monitors oldest first, up to the limit, and moves each to its next slot")
+    func claimOrderAndAdvance() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let ids = try await db.store.addDueMonitors(5, dueAt: now)
+        // Slots: 5 s, 4 s, 3 s, 2 s late, and one not yet due; one due monitor is disabled.
+        for (offset, id) in ids.enumerated() {
+            try await db.database.run("UPDATE monitors SET next_check_at = ? WHERE id = ?", [.integer(now - 5000 + Int64(offset) * 1000), .integer(id)])
+        }
+        try await db.database.run("UPDATE monitors SET next_check_at = ? WHERE id = ?", [.integer(now + 1), .integer(ids[4])])
+        let disabled = try await db.store.addMonitor(.port("127.0.0.1:9"), now: now)
+        try await db.database.run("UPDATE monitors SET next_check_at = ?, enabled = 0 WHERE id = ?", [.integer(now - 9000), .integer(disabled.id)])
+
+        let first = try await db.store.claimDue(now: now, limit: 2, leaseGrace: .seconds(60))
+        #expect(Set(first.monitors.map(\.monitor.id)) == [ids[0], ids[1]])
+        let second = try await db.store.claimDue(now: now, limit: 10, leaseGrace: .seconds(60))
+        #expect(Set(second.monitors.map(\.monitor.id)) == [ids[2], ids[3]])
+        #expect(second.nextDue == now + 1)
+
+        for claimed in first.monitors + second.monitors {
+            let original = now - 5000 + Int64(ids.firstIndex(of: claimed.monitor.id)!) * 1000
+            #expect(claimed.slot == original)
+            #expect(claimed.monitor.nextCheckAt == Schedule.nextSlot(after: original, intervalMilliseconds: 30_000, now: now))
+        }
+    }
+
+    @Test("a monitor stays leased until its result is persisted, so a slow check is never run twice at once")
+    func leases() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let ids = try await db.store.addDueMonitors(1, dueAt: now, interval: 1)
+        let claimed = try await db.store.claimDue(now: now, limit: 10, leaseGrace: .seconds(60))
+        #expect(claimed.monitors.count == 1)
+        // Two slots later the previous check is still running: nothing to claim.
+        #expect(try await db.store.claimDue(now: now + 2000, limit: 10, leaseGrace: .seconds(60)).monitors.isEmpty)
+        try await db.store.persist([.sample(monitorID: ids[0], slot: claimed.monitors[0].slot)])
+        let next = try await db.store.claimDue(now: now + 2000, limit: 10, leaseGrace: .seconds(60))
+        #expect(next.monitors.map(\.slot) == [now + 2000])
+    }
+
+    @Test("a crashed runner's lease expires after the timeout plus the grace")
+    func leaseExpires() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        _ = try await db.store.addDueMonitors(1, dueAt: now, interval: 1)
+        _ = try await db.store.claimDue(now: now, limit: 10, leaseGrace: .seconds(5))
+        // timeout 2 s + grace 5 s
+        #expect(try await db.store.claimDue(now: now + 6999, limit: 10, leaseGrace: .seconds(5)).monitors.isEmpty)
+        #expect(try await db.store.claimDue(now: now + 7000, limit: 10, leaseGrace: .seconds(5)).monitors.count == 1)
+    }
+
+    @Test("two runners claiming the same file at once get every slot exactly once")
+    func concurrentClaimers() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let ids = try await db.store.addDueMonitors(2000, dueAt: now)
+        let runners = [try db.secondConnection(), try db.secondConnection()]
+        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for runner in runners {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let claim = try await runner.claimDue(now: now, limit: 37, leaseGrace: .seconds(60))
+                        if claim.monitors.isEmpty { return mine }
+                        mine += claim.monitors.map(\.monitor.id)
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(claims.allSatisfy { !$0.isEmpty }, "both runners should have claimed some")
+        #expect(claims.joined().count == ids.count)
+        #expect(Set(claims.joined()) == Set(ids))
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import UptickCore
+@testable import UptickStore
+import UptickTestSupport
+
+@Suite("Schema and migrations")
+struct SchemaTests {
+    @Test("migrating twice applies nothing the second time and keeps the data")
+    func idempotent() async throws {
+        let db = try await TemporaryDatabase.make(migrated: false)
+        defer { db.remove() }
+        #expect(try await db.store.migrate(now: 1) == [1])
+        _ = try await db.store.addMonitor(.port("127.0.0.1:9"), now: 1)
+        #expect(try await db.store.migrate(now: 2) == [])
+        #expect(try await db.database.scalar("SELECT count(*) FROM monitors") == 1)
+        #expect(try await db.database.scalar("SELECT max(version) FROM schema_migrations") == Schema.latestVersion)
+    }
+
+    @Test("an unmigrated database is refused with a clear error")
+    func requiresSchema() async throws {
+        let db = try await TemporaryDatabase.make(migrated: false)
+        defer { db.remove() }
+        await #expect(throws: StoreError(.schema, "database schema is at version 0, this uptick needs \(Schema.latestVersion): run `uptick migrate`")) {
+            try await db.store.requireSchema()
+        }
+    }
+
+    @Test("a missing database is not created unless asked, and a file that is not a database is refused")
+    func unusableFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = directory.appendingPathComponent("missing.db").path
+        #expect(throws: StoreError.self) { try SQLiteDatabase(path: missing, create: false) }
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
+        let garbage = directory.appendingPathComponent("garbage.db").path
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        await #expect {
+            let store = SQLStore(executor: try SQLiteDatabase(path: garbage, create: false))
+            try await store.requireSchema()
+        } throws: { error in
+            (error as? StoreError)?.code == .unavailable
+        }
+    }
+
+    @Test("the claim reads due monitors through the partial index, never a table scan")
+    func claimUsesIndex() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLStore.claim, [.integer(0), .integer(500), .integer(0)])], transaction: false)[0]
+        let details = plan.rows.compactMap { $0.last?.text }
+        #expect(details.contains { $0.contains("USING INDEX idx_monitors_due (next_check_at<?)") }, "plan: \(details)")
+        #expect(!details.contains { $0.hasPrefix("SCAN monitors") }, "plan: \(details)")
+    }
+
+    @Test("history reads a monitor's checks through the (monitor, slot) index")
+    func historyUsesIndex() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let sql = "EXPLAIN QUERY PLAN SELECT * FROM checks WHERE monitor_id = ? ORDER BY scheduled_at DESC LIMIT 20"
+        let details = try await db.database.execute([SQLStatement(sql, [.integer(1)])], transaction: false)[0].rows.compactMap { $0.last?.text }
+        #expect(details.contains { $0.contains("idx_checks_monitor_slot") }, "plan: \(details)")
+        #expect(!details.contains { $0.contains("TEMP B-TREE") }, "plan: \(details)")
+    }
+}
