@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UptickCLITests",
-            dependencies: ["uptick", "UptickTestSupport"],
+            dependencies: ["uptick", "UptickApp", "UptickTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -73,7 +73,8 @@ public enum MonitorFile {
     private static func describe(_ error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
-            return "line \(mark.line): \(problem)\(context.map { " \($0.text)" } ?? "")"
+            let started = context.map { " (\($0.text) started on line \($0.mark.line))" } ?? ""
+            return "line \(mark.line): \(problem)\(started)"
         default:
             return "\(error)"
         }

@@ -1,0 +1,242 @@
+import Foundation
+import Testing
+import UptickApp
+import UptickCore
+import UptickStore
+import UptickTargets
+import UptickTestSupport
+
+/// A temporary folder with a migrated `uptick.db`, driven through the real binary.
+struct Workspace {
+    let directory: URL
+    var db: String { directory.appendingPathComponent("uptick.db").path }
+
+    static func make(migrated: Bool = true) throws -> Workspace {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let workspace = Workspace(directory: directory)
+        if migrated { #expect(try workspace.run("migrate").status == 0) }
+        return workspace
+    }
+
+    func run(_ arguments: String...) throws -> CLI.Result {
+        try CLI.run(arguments + ["--db", db])
+    }
+
+    func run(_ arguments: [String]) throws -> CLI.Result {
+        try CLI.run(arguments + ["--db", db])
+    }
+
+    func json(_ arguments: String...) throws -> Any {
+        let result = try run(arguments + ["--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    func sql(_ statement: String) async throws {
+        try await SQLiteDatabase(path: db, create: false).run(statement)
+    }
+
+    func scalar(_ query: String) async throws -> Int64? {
+        try await SQLiteDatabase(path: db, create: false).scalar(query)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("The uptick command line")
+struct CLITests {
+    @Test("a missing database is a one-line error, exit 1, and is not created")
+    func missingDatabase() throws {
+        let workspace = try Workspace.make(migrated: false)
+        defer { workspace.remove() }
+        let result = try workspace.run("monitor", "list")
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("does not exist"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.db))
+    }
+
+    @Test("migrate creates the database and is idempotent")
+    func migrate() throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let again = try workspace.run("migrate")
+        #expect(again.status == 0 && again.stdout.contains("up to date"))
+    }
+
+    @Test("monitor add, list, show, disable, enable and remove")
+    func monitorLifecycle() throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let added = try workspace.run("monitor", "add", "--type", "http", "--target", "https://example.com/health",
+                                      "--interval", "1m", "--timeout", "5s", "--expect-status", "200-299,301",
+                                      "--keyword", "ok", "--degraded-after", "2s", "--header", "X-Token: abc", "--name", "site")
+        #expect(added.status == 0 && added.stdout == "1\n", "stderr: \(added.stderr)")
+        #expect(try workspace.run("monitor", "add", "--type", "port", "--target", "db.example.com:5432").stdout == "2\n")
+        #expect(try workspace.run("monitor", "add", "--type", "ping", "--target", "example.com").stdout == "3\n")
+
+        let list = try #require(try workspace.json("monitor", "list") as? [[String: Any]])
+        #expect(list.count == 3 && list[0]["name"] as? String == "site" && list[0]["interval_seconds"] as? Int == 60)
+        let settings = try #require(list[0]["settings"] as? String)
+        #expect(settings.contains(#""expected_status":"200-299,301""#) && settings.contains(#""degraded_after_ms":2000"#))
+
+        #expect(try workspace.run("monitor", "disable", "2").status == 0)
+        #expect((try workspace.json("monitor", "show", "2") as? [String: Any])?["enabled"] as? Bool == false)
+        #expect(try workspace.run("monitor", "enable", "2").status == 0)
+        #expect((try workspace.json("monitor", "show", "2") as? [String: Any])?["status"] as? String == "pending")
+        #expect(try workspace.run("monitor", "remove", "2").status == 0)
+        let gone = try workspace.run("monitor", "show", "2")
+        #expect(gone.status == 64 && gone.stderr.contains("no monitor with id 2"))
+    }
+
+    @Test("bad input is one line on stderr, exit 64, and writes nothing", arguments: [
+        ["monitor", "add", "--type", "smtp", "--target", "x"],
+        ["monitor", "add", "--type", "http", "--target", "not a url"],
+        ["monitor", "add", "--type", "http", "--target", "ftp://example.com/"],
+        ["monitor", "add", "--type", "port", "--target", "example.com"],
+        ["monitor", "add", "--type", "port", "--target", "example.com:0"],
+        ["monitor", "add", "--type", "port", "--target", "example.com:80", "--interval", "500ms"],
+        ["monitor", "add", "--type", "port", "--target", "example.com:80", "--timeout", "11s"],
+        ["monitor", "add", "--type", "http", "--target", "http://a/", "--expect-status", "2xx"],
+        ["monitor", "add", "--type", "http", "--target", "http://a/", "--header", "no colon"],
+        ["prune", "--older-than", "soon"],
+    ])
+    func badInput(arguments: [String]) async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let result = try workspace.run(arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("uptick: ") && result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)")
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors") == 0)
+    }
+
+    @Test("import upserts by key: created, then unchanged, then updated")
+    func importYAML() throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let yaml = """
+            monitors:
+              - key: home
+                name: Home page
+                type: http
+                target: https://example.com/
+                interval: 30s
+                expect_status: 200-299
+                keyword: Example Domain
+                headers:
+                  Accept-Language: en
+              - key: db
+                type: port
+                target: db.example.com:5432
+                interval: 1m
+                timeout: 3s
+            """
+        let file = try workspace.write("monitors.yaml", yaml)
+        #expect(try workspace.run("import", file).stdout == "created 2, updated 0, unchanged 0\n")
+        #expect(try workspace.run("import", file).stdout == "created 0, updated 0, unchanged 2\n")
+        let changed = try workspace.write("changed.yaml", yaml.replacingOccurrences(of: "timeout: 3s", with: "timeout: 4s"))
+        #expect(try workspace.run("import", changed).stdout == "created 0, updated 1, unchanged 1\n")
+    }
+
+    @Test("the shipped example file imports cleanly")
+    func exampleFile() throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/monitors.yaml").path
+        let result = try workspace.run("import", example)
+        #expect(result.status == 0 && result.stdout.hasPrefix("created "), "stderr: \(result.stderr)")
+    }
+
+    @Test("a YAML error names its line and writes nothing", arguments: [
+        ("monitors:\n  - key: a\n    type: port\n    target: [unclosed\n", "line 4"),
+        ("monitors:\n  - key: a\n    type: port\n    target: h:1\n  - key: b\n    type: http\n    target: nope\n", "line 5"),
+        ("monitors:\n  - key: a\n    type: port\n    target: h:1\n    colour: red\n", "line 5"),
+        ("monitors:\n  - key: a\n    type: port\n    target: h:1\n  - key: a\n    type: port\n    target: h:2\n", "line 5"),
+        ("- just: a list\n", "monitors"),
+    ])
+    func yamlErrors(yaml: String, mention: String) async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let result = try workspace.run("import", try workspace.write("bad.yaml", yaml))
+        #expect(result.status == 64 && result.stderr.contains(mention), "stderr: \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors") == 0)
+    }
+
+    @Test("tick, history, status and prune against local targets")
+    func tickAndReports() async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let http = try await LocalHTTPServer.start()
+        let tcp = try await LocalTCPListener.start()
+        _ = try workspace.run("monitor", "add", "--type", "http", "--target", http.url("/"), "--name", "web")
+        _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--name", "tcp")
+        _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed")
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+
+        let tick = try #require(try workspace.json("tick") as? [String: Any])
+        #expect(tick["claimed"] as? Int == 3 && tick["up"] as? Int == 2 && tick["down"] as? Int == 1)
+        let second = try workspace.run("tick")
+        #expect(second.status == 0 && second.stdout.hasPrefix("claimed 0,"))
+
+        let history = try #require(try workspace.json("history", "1") as? [[String: Any]])
+        #expect(history.count == 1 && (history[0]["result"] as? [String: Any])?["http_status"] as? Int == 200)
+        let status = try #require(try workspace.json("status") as? [[String: Any]])
+        #expect(status.map { $0["uptime"] as? Double } == [1.0, 1.0, 0.0])
+        let table = try workspace.run("status")
+        #expect(table.stdout.contains("web") && table.stdout.contains("100.00%") && table.stdout.contains("0.00%"))
+
+        let pruned = try #require(try workspace.json("prune", "--older-than", "0s") as? [String: Any])
+        #expect(pruned["deleted"] as? Int == 3)
+        try await http.stop()
+        try await tcp.stop()
+    }
+
+    @Test("results spooled by a run that could not commit are committed by the next tick")
+    func spoolReplay() async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1")
+        try Database.spool(for: workspace.db).save([.sample(monitorID: 1, slot: 1_000, status: .down)])
+        let tick = try workspace.run("tick")
+        #expect(tick.status == 0, "stderr: \(tick.stderr)")
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks WHERE scheduled_at = 1000") == 1)
+        #expect(!FileManager.default.fileExists(atPath: Database.spool(for: workspace.db).path))
+    }
+
+    @Test("the daemon prints each result and exits 0 on SIGTERM with every result committed")
+    func daemonSigterm() async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let tcp = try await LocalTCPListener.start()
+        _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--interval", "1s", "--name", "tcp")
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        let process = try CLI.start(["run", "--db", workspace.db])
+        let stdout = (process.standardOutput as! Pipe).fileHandleForReading
+        // Wait for the first printed result (the signal that a check was committed), then stop.
+        var printed = ""
+        while !printed.contains("\n") {
+            let chunk = stdout.availableData
+            if chunk.isEmpty { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(printed.contains("tcp") && printed.contains("UP"), "printed: \(printed)")
+        process.terminate()  // SIGTERM
+        printed += String(decoding: stdout.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let lines = printed.split(separator: "\n").count
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks") == Int64(lines))
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+        try await tcp.stop()
+    }
+}

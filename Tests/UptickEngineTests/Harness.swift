@@ -1,0 +1,64 @@
+import Logging
+import Synchronization
+import UptickCore
+@testable import UptickEngine
+import UptickProbes
+import UptickStore
+import UptickTestSupport
+
+/// Builds engines on a temporary database for tests.
+struct Harness {
+    let db: TemporaryDatabase
+    var configuration = EngineConfiguration(runnerID: "test-runner")
+
+    static func make() async throws -> Harness {
+        Harness(db: try await TemporaryDatabase.make())
+    }
+
+    func engine(
+        probe: any Probe = StandardProbe(), clock: any WallClock = SystemClock(), store: (any Store)? = nil,
+        sink: any TransitionSink = RecordingSink(), onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+    ) -> Engine {
+        Engine(store: store ?? db.store, probe: probe, clock: clock, sink: sink, configuration: configuration,
+               logger: Logger(label: "test"), onCommit: onCommit)
+    }
+}
+
+/// Keeps the outcomes it is told about.
+final class RecordingSink: TransitionSink {
+    let received = Mutex<[CheckOutcome]>([])
+    func statusChanged(_ outcomes: [CheckOutcome]) async { received.withLock { $0 += outcomes } }
+}
+
+/// Wraps a probe: counts checks in flight (and the most at once) and reports each start on a stream.
+final class InstrumentedProbe: Probe {
+    let inner: any Probe
+    private let state = Mutex((current: 0, peak: 0))
+    let starts: AsyncStream<Int64>
+    private let startContinuation: AsyncStream<Int64>.Continuation
+
+    init(_ inner: any Probe) {
+        self.inner = inner
+        (starts, startContinuation) = AsyncStream.makeStream()
+    }
+
+    var peak: Int { state.withLock { $0.peak } }
+
+    func check(_ spec: CheckSpec) async -> CheckResult {
+        state.withLock { state in
+            state.current += 1
+            state.peak = max(state.peak, state.current)
+        }
+        startContinuation.yield(spec.monitorID)
+        defer { state.withLock { $0.current -= 1 } }
+        return await inner.check(spec)
+    }
+}
+
+/// A probe that never returns and ignores cancellation: only the engine's hard deadline can end it.
+struct StuckProbe: Probe {
+    func check(_ spec: CheckSpec) async -> CheckResult {
+        await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
+        return .down(.other, "unreachable")
+    }
+}

@@ -1,0 +1,111 @@
+import Testing
+import UptickCore
+@testable import UptickEngine
+import UptickStore
+import UptickTestSupport
+
+@Suite("The engine's pacing decisions")
+struct PipelineTests {
+    let now: EpochMilliseconds = 1_000_000
+
+    func configuration(_ change: (inout EngineConfiguration) -> Void = { _ in }) -> EngineConfiguration {
+        var configuration = EngineConfiguration(runnerID: "t")
+        configuration.concurrency = 10
+        configuration.claimBatch = 10
+        configuration.flushSize = 3
+        configuration.flushDelay = .milliseconds(200)
+        change(&configuration)
+        return configuration
+    }
+
+    func claim(_ count: Int, nextDue: EpochMilliseconds?) -> Claim {
+        Claim(monitors: (0..<count).map { ClaimedMonitor(monitor: Monitor(id: Int64($0), name: "", type: "port", target: "", intervalSeconds: 1, timeoutMilliseconds: 1), slot: 0) }, nextDue: nextDue)
+    }
+
+    @Test("after a partial claim the daemon next claims at the earliest due slot")
+    func sleepsUntilNextDue() {
+        var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
+        pipeline.claimed(claim(2, nextDue: now + 700), limit: 10, now: now, tickMode: false)
+        #expect(!pipeline.shouldClaim(now: now + 699))
+        #expect(pipeline.shouldClaim(now: now + 700))
+        #expect(pipeline.nextWake(now: now) == now + 700)
+    }
+
+    @Test("with nothing enabled the daemon still looks again after the idle recheck")
+    func idleRecheck() {
+        var pipeline = Pipeline(configuration: configuration { $0.idleRecheck = .seconds(1) }, pending: [], now: now)
+        pipeline.claimed(claim(0, nextDue: nil), limit: 10, now: now, tickMode: false)
+        #expect(pipeline.nextWake(now: now) == now + 1000)
+    }
+
+    @Test("in poll mode claims happen on the fixed period, whatever is due in between")
+    func pollMode() {
+        var pipeline = Pipeline(configuration: configuration { $0.poll = .seconds(30) }, pending: [], now: now)
+        pipeline.claimed(claim(1, nextDue: now + 1_000), limit: 10, now: now + 5, tickMode: false)
+        #expect(pipeline.nextWake(now: now + 5) == now + 30_000)
+        pipeline.claimed(claim(0, nextDue: now + 31_000), limit: 9, now: now + 30_002, tickMode: false)
+        #expect(pipeline.nextWake(now: now + 30_002) == now + 60_000)
+    }
+
+    @Test("a full claim means more may be due: claim again as soon as there is room")
+    func fullClaim() {
+        var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
+        pipeline.claimed(claim(10, nextDue: now), limit: 10, now: now, tickMode: true)
+        #expect(!pipeline.shouldClaim(now: now))  // no room: 10 in flight
+        pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
+        #expect(pipeline.shouldClaim(now: now))
+    }
+
+    @Test("results are committed when enough wait, or when the oldest has waited the flush delay")
+    func commitTriggers() {
+        var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
+        pipeline.claimed(claim(5, nextDue: nil), limit: 10, now: now, tickMode: false)
+        pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
+        #expect(pipeline.batchToCommit(now: now + 199) == nil)
+        #expect(pipeline.batchToCommit(now: now + 200)?.count == 1)
+        pipeline.committed([.sample(monitorID: 1, slot: now)])
+        for id in 2...4 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now + 300) }
+        #expect(pipeline.batchToCommit(now: now + 300)?.count == 3)
+    }
+
+    @Test("while the database refuses writes, results wait, claiming pauses at the bound, and retries back off")
+    func backpressure() {
+        var pipeline = Pipeline(configuration: configuration { $0.maxPending = 3 }, pending: [], now: now)
+        pipeline.claimed(claim(4, nextDue: nil), limit: 10, now: now, tickMode: false)
+        for id in 1...3 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now) }
+        let batch = pipeline.batchToCommit(now: now)!
+        pipeline.commitFailed(batch, error: StoreError(.busy, "locked"), now: now)
+        #expect(!pipeline.shouldClaim(now: now + 60_000))  // 3 results wait: at the bound
+        #expect(pipeline.batchToCommit(now: now + 1) == nil)  // backing off
+        #expect(pipeline.batchToCommit(now: now + 500)?.count == 3)
+    }
+
+    @Test("a tick gives up committing after the final attempts and hands the results back")
+    func tickGivesUp() {
+        var pipeline = Pipeline(configuration: configuration { $0.finalPersistAttempts = 2 }, pending: [], now: now)
+        pipeline.claimed(claim(1, nextDue: nil), limit: 10, now: now, tickMode: true)
+        pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
+        var time = now
+        for _ in 0..<2 {
+            let batch = pipeline.batchToCommit(now: time)!
+            pipeline.commitFailed(batch, error: StoreError(.busy, "locked"), now: time)
+            time += 60_000
+        }
+        #expect(pipeline.isFinished)
+        #expect(pipeline.report.unpersisted.count == 1)
+    }
+
+    @Test("a stop ends claiming but not the commits of what is in flight")
+    func stopDrains() {
+        var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
+        pipeline.claimed(claim(2, nextDue: nil), limit: 10, now: now, tickMode: false)
+        pipeline.stopRequested()
+        #expect(!pipeline.shouldClaim(now: now + 10_000) && !pipeline.isFinished)
+        pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
+        pipeline.checked(.sample(monitorID: 2, slot: now), now: now)
+        let batch = pipeline.batchToCommit(now: now)!
+        #expect(batch.count == 2 && !pipeline.isFinished)
+        pipeline.committed(batch)
+        #expect(pipeline.isFinished && pipeline.report.persisted == 2)
+    }
+}

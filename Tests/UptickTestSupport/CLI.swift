@@ -1,0 +1,49 @@
+import Foundation
+
+/// Runs the `uptick` binary built beside the tests, as a user would.
+public enum CLI {
+    /// What a finished command printed and returned.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The built `uptick` executable: next to the test bundle, or `UPTICK_BINARY`.
+    public static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["UPTICK_BINARY"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("uptick")
+    }
+
+    /// Runs `uptick arguments…` to completion.
+    public static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let process = try start(arguments, in: directory)
+        let out = process.standardOutput as! Pipe
+        let err = process.standardError as! Pipe
+        // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Starts `uptick arguments…` with piped output and returns the running process.
+    public static func start(_ arguments: [String], in directory: URL? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "UPTICK_DB")
+        process.environment = environment
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
