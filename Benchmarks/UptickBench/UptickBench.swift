@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Logging
+import UptickCore
+import UptickEngine
+import UptickProbes
+import UptickStore
+import UptickTargets
+
+/// `uptick-bench`: measurements recorded in BENCHMARKS.md. Each run makes its own temporary database
+/// and local targets on 127.0.0.1, and removes them afterwards.
+@main
+struct UptickBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uptick-bench",
+        abstract: "Benchmarks of the store and the engine (see BENCHMARKS.md).",
+        subcommands: [StoreBench.self, TickBench.self]
+    )
+}
+
+/// Claim and persist cost on SQLite.
+struct StoreBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Claim and persist N due monitors on a SQLite file.")
+
+    @Option(help: "Due monitors.") var monitors = 10_000
+    @Option(help: "Claim batch size.") var batch = 500
+    @Option(help: "Repetitions (the best is reported).") var repetitions = 3
+    @Flag(help: "JSON output.") var json = false
+
+    func run() async throws {
+        var results: [[String: Double]] = []
+        for _ in 0..<repetitions {
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            let store = scratch.store
+            let now: EpochMilliseconds = 1_764_460_800_000
+            try await seed(store, count: monitors, dueAt: now)
+
+            let claimStart = ContinuousClock.now
+            var claimed: [ClaimedMonitor] = []
+            var claims = 0
+            while true {
+                let claim = try await store.claimDue(now: now, limit: batch, leaseGrace: .seconds(60))
+                if claim.monitors.isEmpty { break }
+                claims += 1
+                claimed += claim.monitors
+            }
+            let claimSeconds = seconds(ContinuousClock.now - claimStart)
+            precondition(claimed.count == monitors, "claimed \(claimed.count) of \(monitors)")
+
+            let outcomes = claimed.map { item in
+                let result = CheckResult(status: .up, message: "HTTP 200", httpStatus: 200,
+                                         timings: PhaseTimings(dnsMicroseconds: 12, connectMicroseconds: 180, firstByteMicroseconds: 400),
+                                         durationMicroseconds: 650)
+                let (state, transition) = item.monitor.state.applying(.up, at: now + 5)
+                return CheckOutcome(monitorID: item.monitor.id, monitorName: item.monitor.name, scheduledAt: item.slot, startedAt: now + 5,
+                                    result: result, runner: "bench", state: state, transition: transition)
+            }
+            let persistStart = ContinuousClock.now
+            try await store.persist(outcomes)
+            let persistSeconds = seconds(ContinuousClock.now - persistStart)
+            results.append([
+                "claims": Double(claims),
+                "claim_total_ms": claimSeconds * 1000,
+                "claim_per_batch_ms": claimSeconds * 1000 / Double(claims),
+                "persist_ms": persistSeconds * 1000,
+                "persist_rows_per_s": Double(monitors) / persistSeconds,
+            ])
+        }
+        let best = results.min { $0["persist_ms"]! + $0["claim_total_ms"]! < $1["persist_ms"]! + $1["claim_total_ms"]! }!
+        if json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: best, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("store: \(monitors) due monitors, claim batch \(batch), best of \(repetitions)")
+            print(String(format: "  claim:   %d claims, %.1f ms total, %.2f ms per claim of %d", Int(best["claims"]!), best["claim_total_ms"]!, best["claim_per_batch_ms"]!, batch))
+            print(String(format: "  persist: %d checks rows + %d monitor updates in one transaction: %.1f ms = %.0f rows/s",
+                         monitors, monitors, best["persist_ms"]!, best["persist_rows_per_s"]!))
+        }
+    }
+}
+
+/// A full tick of port monitors against a local listener.
+struct TickBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tick", abstract: "One full tick of N port monitors against a local TCP listener.")
+
+    @Option(help: "Due port monitors.") var monitors = 2_000
+    @Option(help: "Checks in flight.") var concurrency = 500
+    @Option(help: "Repetitions (the best is reported).") var repetitions = 3
+    @Flag(help: "JSON output.") var json = false
+
+    func run() async throws {
+        let listener = try await LocalTCPListener.start()
+        var best: (seconds: Double, report: EngineReport)?
+        for _ in 0..<repetitions {
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            let clock = SystemClock()
+            try await seed(scratch.store, count: monitors, dueAt: clock.now(), target: listener.target)
+            var configuration = EngineConfiguration(runnerID: "bench")
+            configuration.concurrency = concurrency
+            var logger = Logger(label: "bench")
+            logger.logLevel = .critical
+            let engine = Engine(store: scratch.store, probe: StandardProbe(), sink: LoggingTransitionSink(logger: logger),
+                                configuration: configuration, logger: logger)
+            let start = ContinuousClock.now
+            let report = await engine.tick()
+            let elapsed = seconds(ContinuousClock.now - start)
+            precondition(report.claimed == monitors && report.up == monitors, "claimed \(report.claimed), up \(report.up), errors \(report.errors)")
+            if elapsed < (best?.seconds ?? .infinity) { best = (elapsed, report) }
+        }
+        try await listener.stop()
+        guard let best else { return }
+        let rate = Double(monitors) / best.seconds
+        if json {
+            let object: [String: Double] = ["tick_ms": best.seconds * 1000, "checks_per_s": rate,
+                                            "lateness_p50_ms": Double(best.report.lateness.percentile(0.5) ?? 0),
+                                            "lateness_p99_ms": Double(best.report.lateness.percentile(0.99) ?? 0)]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("tick: \(monitors) port monitors against a local listener, concurrency \(concurrency), best of \(repetitions)")
+            print(String(format: "  %.1f ms for the whole tick (claim, connect, persist) = %.0f checks/s", best.seconds * 1000, rate))
+        }
+    }
+}
+
+/// A temporary migrated SQLite file.
+struct Scratch {
+    let directory: URL
+    let store: SQLStore
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = SQLStore(executor: try SQLiteDatabase(path: directory.appendingPathComponent("bench.db").path, create: true))
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Migrates and adds `count` port monitors, all due at `dueAt`.
+func seed(_ store: SQLStore, count: Int, dueAt: EpochMilliseconds, target: String = "127.0.0.1:9") async throws {
+    try await store.migrate(now: dueAt)
+    let drafts = (0..<count).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: "port", target: target, intervalSeconds: 30, timeoutMilliseconds: 5000) }
+    _ = try await store.upsert(drafts, now: dueAt)
+    _ = try await store.executor.execute([SQLStatement("UPDATE monitors SET next_check_at = ?", [.integer(dueAt)])], transaction: true)
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
