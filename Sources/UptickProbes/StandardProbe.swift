@@ -12,7 +12,10 @@ public struct StandardProbe: Probe {
 
     public func check(_ spec: CheckSpec) async -> CheckResult {
         let start = NIODeadline.now()
-        let deadline = start + .milliseconds(spec.timeoutMilliseconds)
+        // End a little before the engine's hard deadline, so a target's timeout is reported by the probe,
+        // with its phase timings, and the engine's backstop only ever catches a misbehaving probe.
+        let margin = min(25, spec.timeoutMilliseconds / 10)
+        let deadline = start + .milliseconds(spec.timeoutMilliseconds - margin)
         var result: CheckResult
         switch spec.kind {
         case .port(let endpoint):
