@@ -89,7 +89,7 @@ struct TickBench: AsyncParsableCommand {
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
-        let listener = try await LocalTCPListener.start()
+        let listener = try await LoopbackServer.tcp()
         var best: (seconds: Double, report: EngineReport)?
         for _ in 0..<repetitions {
             let scratch = try Scratch()

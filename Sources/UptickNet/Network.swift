@@ -18,28 +18,59 @@ public struct Network: Sendable {
     }
 
     /// The addresses of `host` (an IP literal is returned as is, without a lookup).
-    public func resolve(host: String, port: Int) async throws(NetError) -> [SocketAddress] {
+    public func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
-        let result: Result<[SocketAddress], NetError>
+        let result: Result<[SocketAddress], CheckFailure>
         do {
             result = try await threadPool.runIfActive { Self.getaddrinfo(host: host, port: port) }
         } catch {
-            throw NetError(.other, "resolver unavailable: \(error)")
+            throw CheckFailure(.other, "resolver unavailable: \(error)")
         }
         return try result.get()
     }
 
-    /// Opens a TCP connection to `address` on `eventLoop`, failing at `deadline`. `initializer` sets up the pipeline.
-    public func connect(
-        to address: SocketAddress, deadline: NIODeadline, on eventLoop: (any EventLoop)? = nil,
-        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void> = { $0.eventLoop.makeSucceededVoidFuture() }
-    ) async throws(NetError) -> any Channel {
+    /// A connection to a named host, and how long getting it took.
+    public struct Connection: Sendable {
+        public let channel: any Channel
+        public let address: SocketAddress
+        /// DNS and connect phases.
+        public let timings: PhaseTimings
+    }
+
+    /// Resolves `host` and connects to its addresses in turn until one accepts, all before `deadline`.
+    ///
+    /// The channel comes back with reading paused: the caller installs its protocol handlers, then
+    /// sets `autoRead`, so nothing a fast server sends is lost.
+    public func connect(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> Connection {
+        var timings = PhaseTimings()
+        let dnsStart = NIODeadline.now()
+        let addresses: [SocketAddress]
+        do {
+            addresses = try await resolve(host: host, port: port)
+        } catch {
+            throw NetFailure(error, timings: timings)
+        }
+        timings.dnsMicroseconds = (NIODeadline.now() - dnsStart).nanoseconds / 1000
+        var failure = CheckFailure(.other, "no address to connect to")
+        for address in addresses {
+            let connectStart = NIODeadline.now()
+            do {
+                let channel = try await connect(to: address, deadline: deadline)
+                timings.connectMicroseconds = (NIODeadline.now() - connectStart).nanoseconds / 1000
+                return Connection(channel: channel, address: address, timings: timings)
+            } catch {
+                failure = error
+            }
+        }
+        throw NetFailure(failure, timings: timings)
+    }
+
+    private func connect(to address: SocketAddress, deadline: NIODeadline) async throws(CheckFailure) -> any Channel {
         let remaining = deadline - .now()
-        guard remaining > .zero else { throw NetError(.timeout, "deadline passed before connecting") }
-        let bootstrap = ClientBootstrap(group: eventLoop ?? group.next())
+        guard remaining > .zero else { throw CheckFailure(.timeout, "deadline passed before connecting") }
+        let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(remaining)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelInitializer(initializer)
+            .channelOption(.autoRead, value: false)
         do {
             return try await bootstrap.connect(to: address).get()
         } catch {
@@ -48,28 +79,33 @@ public struct Network: Sendable {
     }
 
     /// Maps NIO and socket errors to check error classes.
-    static func classify(_ error: any Error, address: SocketAddress?) -> NetError {
+    static func classify(_ error: any Error, address: SocketAddress?) -> CheckFailure {
         let peer = address?.display ?? "the peer"
-        if let error = error as? NetError { return error }
-        if case ChannelError.connectTimeout = error {
-            return NetError(.timeout, "connect to \(peer) timed out")
+        if let error = error as? CheckFailure { return error }
+        switch error as? ChannelError {
+        case .connectTimeout?:
+            return CheckFailure(.timeout, "connect to \(peer) timed out")
+        case .ioOnClosedChannel?, .alreadyClosed?, .eof?, .outputClosed?, .inputClosed?:
+            return CheckFailure(.reset, "connection to \(peer) closed before a response")
+        default:
+            break
         }
         if let io = error as? IOError {
             switch io.errnoCode {
-            case ECONNREFUSED: return NetError(.refused, "connection to \(peer) refused")
-            case ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL: return NetError(.unreachable, "\(peer) is unreachable")
-            case ECONNRESET, EPIPE: return NetError(.reset, "connection to \(peer) reset")
-            case ETIMEDOUT: return NetError(.timeout, "connect to \(peer) timed out")
-            default: return NetError(.other, "connect to \(peer): \(io)")
+            case ECONNREFUSED: return CheckFailure(.refused, "connection to \(peer) refused")
+            case ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL: return CheckFailure(.unreachable, "\(peer) is unreachable")
+            case ECONNRESET, EPIPE: return CheckFailure(.reset, "connection to \(peer) reset")
+            case ETIMEDOUT: return CheckFailure(.timeout, "connect to \(peer) timed out")
+            default: return CheckFailure(.other, "connect to \(peer): \(io)")
             }
         }
         if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
             return classify(first.error, address: address)
         }
-        return NetError(.other, "\(error)")
+        return CheckFailure(.other, "\(error)")
     }
 
-    private static func getaddrinfo(host: String, port: Int) -> Result<[SocketAddress], NetError> {
+    private static func getaddrinfo(host: String, port: Int) -> Result<[SocketAddress], CheckFailure> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -78,7 +114,7 @@ public struct Network: Sendable {
         let rc = Glibc.getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let list else {
             let reason = String(cString: gai_strerror(rc))
-            return .failure(NetError(.dns, "cannot resolve \(host): \(reason)"))
+            return .failure(CheckFailure(.dns, "cannot resolve \(host): \(reason)"))
         }
         defer { freeaddrinfo(list) }
         var addresses: [SocketAddress] = []
@@ -95,7 +131,7 @@ public struct Network: Sendable {
             }
             cursor = entry.pointee.ai_next
         }
-        return addresses.isEmpty ? .failure(NetError(.dns, "\(host) has no addresses")) : .success(addresses)
+        return addresses.isEmpty ? .failure(CheckFailure(.dns, "\(host) has no addresses")) : .success(addresses)
     }
 }
 

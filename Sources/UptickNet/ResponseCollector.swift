@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import UptickCore
 
 /// The parts of a response the exchange keeps.
 struct CollectedResponse: Sendable {
@@ -39,14 +40,14 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error is HTTPParserError ? NetError(.protocol, "not a valid HTTP response: \(error)") : error)
+        promise.fail(error is HTTPParserError ? CheckFailure(.protocol, "not a valid HTTP response: \(error)") : error)
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // A server may end an unframed body by closing: what was read is the response.
         if head != nil { finish(context) }
-        promise.fail(NetError(.reset, "connection closed before a response"))
+        promise.fail(CheckFailure(.reset, "connection closed before a response"))
         context.fireChannelInactive()
     }
 

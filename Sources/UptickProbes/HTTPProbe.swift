@@ -18,8 +18,7 @@ struct HTTPProbe {
         do {
             response = try await HTTPExchange(network: network).perform(request, deadline: deadline)
         } catch {
-            return CheckResult(status: .down, errorClass: error.error.errorClass, message: error.error.message,
-                               timings: error.timings, durationMicroseconds: 0)
+            return error.result
         }
         var result = CheckResult(status: .up, message: "HTTP \(response.status)", httpStatus: response.status,
                                  timings: response.timings, durationMicroseconds: 0)

@@ -176,8 +176,8 @@ struct CLITests {
     func tickAndReports() async throws {
         let workspace = try Workspace.make()
         defer { workspace.remove() }
-        let http = try await LocalHTTPServer.start()
-        let tcp = try await LocalTCPListener.start()
+        let http = try await LoopbackServer.http()
+        let tcp = try await LoopbackServer.tcp()
         _ = try workspace.run("monitor", "add", "--type", "http", "--target", http.url("/"), "--name", "web")
         _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--name", "tcp")
         _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed")
@@ -217,7 +217,7 @@ struct CLITests {
     func daemonSigterm() async throws {
         let workspace = try Workspace.make()
         defer { workspace.remove() }
-        let tcp = try await LocalTCPListener.start()
+        let tcp = try await LoopbackServer.tcp()
         _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--interval", "1s", "--name", "tcp")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
         let process = try CLI.start(["run", "--db", workspace.db])

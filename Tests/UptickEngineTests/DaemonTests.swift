@@ -13,7 +13,7 @@ struct DaemonTests {
     func gracefulShutdown() async throws {
         let harness = try await Harness.make()
         defer { harness.db.remove() }
-        let http = try await LocalHTTPServer.start()
+        let http = try await LoopbackServer.http()
         let now = SystemClock().now()
         _ = try await harness.db.store.upsert((0..<10).map { .http(http.url("/slow/300"), key: "m\($0)", interval: 1) }, now: now)
         try await harness.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
@@ -41,7 +41,7 @@ struct DaemonTests {
         defer { harness.db.remove() }
         harness.configuration.idleRecheck = .seconds(3600)
         harness.configuration.flushSize = 1
-        let tcp = try await LocalTCPListener.start()
+        let tcp = try await LoopbackServer.tcp()
         let start: EpochMilliseconds = 1_764_460_800_000
         let clock = ManualClock(now: start)
         _ = try await harness.db.store.addMonitor(.port(tcp.target), now: start)

@@ -13,8 +13,8 @@ struct TickTests {
     func tickAgainstLocalTargets() async throws {
         let harness = try await Harness.make()
         defer { harness.db.remove() }
-        let http = try await LocalHTTPServer.start()
-        let tcp = try await LocalTCPListener.start()
+        let http = try await LoopbackServer.http()
+        let tcp = try await LoopbackServer.tcp()
         let store = harness.db.store
         let now = SystemClock().now()
         let monitors = [
@@ -53,7 +53,7 @@ struct TickTests {
     func malformedRows() async throws {
         let harness = try await Harness.make()
         defer { harness.db.remove() }
-        let tcp = try await LocalTCPListener.start()
+        let tcp = try await LoopbackServer.tcp()
         let now = SystemClock().now()
         let good = try await harness.db.store.addMonitor(.port(tcp.target), now: now)
         // Rows as a buggy backend could write them, bypassing the CLI's validation.
@@ -94,7 +94,7 @@ struct TickTests {
     func hangingServer() async throws {
         let harness = try await Harness.make()
         defer { harness.db.remove() }
-        let http = try await LocalHTTPServer.start()
+        let http = try await LoopbackServer.http()
         let now = SystemClock().now()
         _ = try await harness.db.store.addMonitor(.http(http.url("/hang"), timeoutMilliseconds: 400), now: now)
         try await harness.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
@@ -112,7 +112,7 @@ struct TickTests {
         defer { harness.db.remove() }
         harness.configuration.concurrency = 4
         harness.configuration.claimBatch = 3
-        let http = try await LocalHTTPServer.start()
+        let http = try await LoopbackServer.http()
         let now = SystemClock().now()
         _ = try await harness.db.store.upsert((0..<20).map { .http(http.url("/slow/20"), key: "s\($0)") }, now: now)
         try await harness.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
@@ -129,7 +129,7 @@ struct TickTests {
         defer { harness.db.remove() }
         harness.configuration.finalPersistAttempts = 2
         harness.configuration.maxRetryDelay = .milliseconds(50)
-        let tcp = try await LocalTCPListener.start()
+        let tcp = try await LoopbackServer.tcp()
         let now = SystemClock().now()
         _ = try await harness.db.store.addDueMonitors(3, target: tcp.target, dueAt: now)
         // The runner's connection gives up on a lock after 100 ms; another writer takes the lock
@@ -176,16 +176,16 @@ final class LockOnFirstCheck: Probe, @unchecked Sendable {
 @Suite("Hostile targets")
 struct HostileTargetTests {
     @Test("garbage, a reset or silence each end within the deadline with their own error class", arguments: [
-        (HostileServer.Behaviour.garbage, ErrorClass.protocol),
+        (Misbehaviour.garbage, ErrorClass.protocol),
         (.reset, .reset),
         (.silent, .timeout),
     ])
-    func hostile(behaviour: HostileServer.Behaviour, expected: ErrorClass) async throws {
+    func hostile(behaviour: Misbehaviour, expected: ErrorClass) async throws {
         let harness = try await Harness.make()
         defer { harness.db.remove() }
-        let server = try await HostileServer.start(behaviour)
+        let server = try await LoopbackServer.hostile(behaviour)
         let now = SystemClock().now()
-        _ = try await harness.db.store.addMonitor(.http(server.url, timeoutMilliseconds: 500), now: now)
+        _ = try await harness.db.store.addMonitor(.http(server.url(), timeoutMilliseconds: 500), now: now)
         try await harness.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
         let report = await harness.engine().tick()
         let check = try #require(try await harness.db.store.history(monitorID: 1, limit: 1).first)

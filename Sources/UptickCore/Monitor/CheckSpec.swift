@@ -2,7 +2,7 @@ import Foundation
 
 /// A monitor decoded into the check to run: typed, validated and bounded.
 ///
-/// Built once per claim from the stored row; a row that cannot be decoded becomes a `CheckSpecError`,
+/// Built once per claim from the stored row; a row that cannot be decoded becomes a `CheckFailure`,
 /// which the engine records as a check result instead of crashing.
 public struct CheckSpec: Sendable, Hashable {
     public var monitorID: Int64
@@ -27,24 +27,24 @@ public struct CheckSpec: Sendable, Hashable {
     }
 
     /// Decodes and validates a stored monitor.
-    public init(monitor: Monitor) throws(CheckSpecError) {
+    public init(monitor: Monitor) throws(CheckFailure) {
         guard let type = MonitorType(rawValue: monitor.type) else {
-            throw CheckSpecError(.invalidMonitor, "unknown monitor type '\(monitor.type)' (expected http, ping or port)")
+            throw CheckFailure(.invalidMonitor, "unknown monitor type '\(monitor.type)' (expected http, ping or port)")
         }
         guard monitor.intervalSeconds >= Limits.minIntervalSeconds else {
-            throw CheckSpecError(.invalidMonitor, "interval_seconds must be at least \(Limits.minIntervalSeconds), got \(monitor.intervalSeconds)")
+            throw CheckFailure(.invalidMonitor, "interval_seconds must be at least \(Limits.minIntervalSeconds), got \(monitor.intervalSeconds)")
         }
         guard (1...Limits.maxTimeoutMilliseconds).contains(monitor.timeoutMilliseconds) else {
-            throw CheckSpecError(.invalidMonitor, "timeout_ms must be between 1 and \(Limits.maxTimeoutMilliseconds), got \(monitor.timeoutMilliseconds)")
+            throw CheckFailure(.invalidMonitor, "timeout_ms must be between 1 and \(Limits.maxTimeoutMilliseconds), got \(monitor.timeoutMilliseconds)")
         }
         let settings: MonitorSettings
         do {
             settings = try JSONDecoder().decode(MonitorSettings.self, from: Data(monitor.settings.utf8))
         } catch {
-            throw CheckSpecError(.invalidMonitor, "settings is not a valid settings object: \(Self.describe(error))")
+            throw CheckFailure(.invalidMonitor, "settings is not a valid settings object: \(Self.describe(error))")
         }
         if let degraded = settings.degradedAfterMilliseconds, degraded <= 0 {
-            throw CheckSpecError(.invalidMonitor, "degraded_after_ms must be positive, got \(degraded)")
+            throw CheckFailure(.invalidMonitor, "degraded_after_ms must be positive, got \(degraded)")
         }
         let kind: Kind
         switch type {
@@ -67,17 +67,4 @@ public struct CheckSpec: Sendable, Hashable {
             return "not JSON"
         }
     }
-}
-
-/// Why a monitor row cannot be checked. Becomes a `down` result with this class and message.
-public struct CheckSpecError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var errorClass: ErrorClass
-    public var message: String
-
-    public init(_ errorClass: ErrorClass, _ message: String) {
-        self.errorClass = errorClass
-        self.message = message
-    }
-
-    public var description: String { message }
 }

@@ -10,37 +10,37 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `host:port`, `1.2.3.4:port` or `[::1]:port`.
-    public init(parsing text: String) throws(CheckSpecError) {
+    public init(parsing text: String) throws(CheckFailure) {
         let hostPart: Substring
         let portPart: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw CheckSpecError(.invalidTarget, "'\(text)' is not [ipv6]:port")
+                throw CheckFailure(.invalidTarget, "'\(text)' is not [ipv6]:port")
             }
             hostPart = text[text.index(after: text.startIndex)..<close]
             portPart = text[text.index(close, offsetBy: 2)...]
         } else {
             guard let colon = text.lastIndex(of: ":") else {
-                throw CheckSpecError(.invalidTarget, "'\(text)' has no port (expected host:port)")
+                throw CheckFailure(.invalidTarget, "'\(text)' has no port (expected host:port)")
             }
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
             if hostPart.contains(":") {
-                throw CheckSpecError(.invalidTarget, "'\(text)': write IPv6 addresses in brackets, [::1]:port")
+                throw CheckFailure(.invalidTarget, "'\(text)': write IPv6 addresses in brackets, [::1]:port")
             }
         }
         guard let port = Int(portPart), (1...65535).contains(port) else {
-            throw CheckSpecError(.invalidTarget, "'\(text)' has no valid port (1-65535)")
+            throw CheckFailure(.invalidTarget, "'\(text)' has no valid port (1-65535)")
         }
         self.init(host: try Self.validHost(String(hostPart)), port: port)
     }
 
     /// `host` lower-cased, or an error when it cannot be a host name or address.
-    public static func validHost(_ host: String) throws(CheckSpecError) -> String {
+    public static func validHost(_ host: String) throws(CheckFailure) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-_:%")
         let lowered = host.lowercased()
         guard !lowered.isEmpty, lowered.count <= 253, lowered.allSatisfy({ allowed.contains($0) }) else {
-            throw CheckSpecError(.invalidTarget, "'\(host)' is not a host name or IP address")
+            throw CheckFailure(.invalidTarget, "'\(host)' is not a host name or IP address")
         }
         return lowered
     }

@@ -16,27 +16,27 @@ public struct HTTPCheck: Sendable, Hashable {
     public var keywordAbsent: String?
 
     /// Validates `url` and `settings`.
-    public init(url: String, settings: MonitorSettings) throws(CheckSpecError) {
+    public init(url: String, settings: MonitorSettings) throws(CheckFailure) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https" else {
-            throw CheckSpecError(.invalidTarget, "'\(url)' is not an http:// or https:// URL")
+            throw CheckFailure(.invalidTarget, "'\(url)' is not an http:// or https:// URL")
         }
         guard components.user == nil, components.password == nil else {
-            throw CheckSpecError(.invalidTarget, "'\(url)': credentials in the URL are not allowed; send an Authorization header")
+            throw CheckFailure(.invalidTarget, "'\(url)': credentials in the URL are not allowed; send an Authorization header")
         }
         var host = components.host ?? ""
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw CheckSpecError(.invalidTarget, "'\(url)' has no host") }
+        guard !host.isEmpty else { throw CheckFailure(.invalidTarget, "'\(url)' has no host") }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
-        guard (1...65535).contains(port) else { throw CheckSpecError(.invalidTarget, "'\(url)' has an invalid port") }
+        guard (1...65535).contains(port) else { throw CheckFailure(.invalidTarget, "'\(url)' has an invalid port") }
         let method = (settings.method ?? "GET").uppercased()
         guard !method.isEmpty, method.allSatisfy({ $0.isLetter && $0.isASCII }) else {
-            throw CheckSpecError(.invalidMonitor, "'\(settings.method ?? "")' is not an HTTP method")
+            throw CheckFailure(.invalidMonitor, "'\(settings.method ?? "")' is not an HTTP method")
         }
         for header in settings.headers ?? [] {
             let badName = header.name.isEmpty || header.name.contains { $0 == ":" || $0.isWhitespace || !$0.isASCII }
             if badName || header.value.contains(where: { $0 == "\r" || $0 == "\n" }) {
-                throw CheckSpecError(.invalidMonitor, "header '\(header.name)' is not a valid HTTP header")
+                throw CheckFailure(.invalidMonitor, "header '\(header.name)' is not a valid HTTP header")
             }
         }
         var path = components.percentEncodedPath

@@ -23,7 +23,7 @@ public struct MonitorDraft: Sendable, Hashable, Codable {
     }
 
     /// Checks the draft the way the runner will read it, so bad input is refused before it is stored.
-    public func validated() throws(CheckSpecError) -> CheckSpec {
+    public func validated() throws(CheckFailure) -> CheckSpec {
         try CheckSpec(monitor: Monitor(
             id: 1, name: name, type: type, target: target, intervalSeconds: intervalSeconds,
             timeoutMilliseconds: timeoutMilliseconds, settings: settings

@@ -1,57 +1,28 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A real HTTP/1.1 server on a loopback port, for tests and benchmarks. Paths choose the behaviour:
-///
-/// - `/` or anything else: `200 OK`, body `ok`
-/// - `/status/NNN`: status NNN
-/// - `/slow/MS`: `200` after MS milliseconds
-/// - `/hang`: reads the request and never answers
-/// - `/bytes/N`: `200` with N bytes of `a`
-/// - `/keyword/TEXT`: `200` with body `…TEXT…`
-public final class LocalHTTPServer: Sendable {
-    public let port: Int
-    public let host: String
-    private let channel: any Channel
-    private let counter: NIOLockedValueBox<Int>
-
-    /// Connections accepted so far.
-    public var connections: Int { counter.withLockedValue { $0 } }
-
-    /// Starts listening on `host` (a loopback address) and an ephemeral port.
-    public static func start(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LocalHTTPServer {
-        let counter = NIOLockedValueBox(0)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 4096)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                counter.withLockedValue { $0 += 1 }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(Responder())
-                }
+extension LoopbackServer {
+    /// An HTTP/1.1 server whose paths choose the behaviour:
+    ///
+    /// - `/` or anything else: `200 OK`, body `ok`
+    /// - `/status/NNN`: status NNN
+    /// - `/slow/MS`: `200` after MS milliseconds
+    /// - `/hang`: reads the request and never answers
+    /// - `/bytes/N`: `200` with N bytes of `a`
+    /// - `/keyword/TEXT`: `200` with body `…TEXT…`
+    public static func http(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+        try await start(host: host, group: group) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(Responder())
             }
-            .bind(host: host, port: 0).get()
-        return LocalHTTPServer(channel: channel, host: host, counter: counter)
+        }
     }
 
-    private init(channel: any Channel, host: String, counter: NIOLockedValueBox<Int>) {
-        self.channel = channel
-        self.host = host
-        self.port = channel.localAddress?.port ?? 0
-        self.counter = counter
-    }
-
-    /// `http://host:port` + `path`.
-    public func url(_ path: String = "/") -> String {
-        let authority = host.contains(":") ? "[\(host)]" : host
-        return "http://\(authority):\(port)\(path)"
-    }
-
-    public func stop() async throws {
-        try await channel.close()
+    /// A TCP listener that accepts connections and closes them.
+    public static func tcp(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+        try await start(host: host, group: group) { $0.close() }
     }
 }
 

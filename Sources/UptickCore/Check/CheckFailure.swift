@@ -1,0 +1,15 @@
+/// Why a check is not `up`, before or during the check: a stable class and a short human message.
+///
+/// Thrown when a monitor row cannot be decoded (``CheckSpec/init(monitor:)``) and by the network layer;
+/// probes turn it into a `down` ``CheckResult``.
+public struct CheckFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public var errorClass: ErrorClass
+    public var message: String
+
+    public init(_ errorClass: ErrorClass, _ message: String) {
+        self.errorClass = errorClass
+        self.message = message
+    }
+
+    public var description: String { message }
+}
