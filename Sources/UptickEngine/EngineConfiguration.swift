@@ -12,6 +12,9 @@ public struct EngineConfiguration: Sendable {
     public var flushDelay: Duration = .milliseconds(200)
     /// A claimed monitor stays leased for its timeout plus this, so a crashed runner's monitors come back.
     public var leaseGrace: Duration = .seconds(60)
+    /// Daemon: claims are at least this far apart, so monitors due close together are claimed in one
+    /// round trip. It bounds how late a check starts (plus scheduling noise) and the claim rate.
+    public var claimWindow: Duration = .milliseconds(20)
     /// Daemon: the longest sleep without asking the store, so monitors the backend adds are seen.
     public var idleRecheck: Duration = .seconds(1)
     /// Daemon: claim on a fixed period instead of waking for each slot (`--poll 30s` reproduces the original design).

@@ -53,8 +53,7 @@ struct Pipeline {
             nextClaimAt = pollOrigin + poll * ((now - pollOrigin) / poll + 1)
         } else {
             let recheck = now + configuration.idleRecheck.wholeMilliseconds
-            // A due row left unclaimed is another runner's in-between state: look again shortly, never spin.
-            nextClaimAt = min(max(claim.nextDue ?? .max, now + 50), recheck)
+            nextClaimAt = max(min(claim.nextDue ?? .max, recheck), now + configuration.claimWindow.wholeMilliseconds)
         }
     }
 

@@ -31,6 +31,13 @@ struct PipelineTests {
         #expect(pipeline.nextWake(now: now) == now + 700)
     }
 
+    @Test("monitors due within the claim window are claimed together, one window after the last claim")
+    func claimWindow() {
+        var pipeline = Pipeline(configuration: configuration { $0.claimWindow = .milliseconds(20) }, pending: [], now: now)
+        pipeline.claimed(claim(2, nextDue: now + 3), limit: 10, now: now, tickMode: false)
+        #expect(pipeline.nextWake(now: now) == now + 20)
+    }
+
     @Test("with nothing enabled the daemon still looks again after the idle recheck")
     func idleRecheck() {
         var pipeline = Pipeline(configuration: configuration { $0.idleRecheck = .seconds(1) }, pending: [], now: now)
