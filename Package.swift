@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "uptick",
             dependencies: [
-                "UptickApp", "UptickCore", "UptickStore", "UptickEngine", "UptickProbes",
+                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "UptickBench",
             dependencies: [
-                "UptickCore", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets",
+                "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/UptickBench",
@@ -85,11 +85,16 @@ let package = Package(
         ),
         .target(
             name: "UptickTestSupport",
-            dependencies: ["UptickCore", "UptickStore", "UptickTargets", "CSQLite"],
+            dependencies: ["UptickCore", "UptickNet", "UptickStore", "UptickTargets", "CSQLite"],
             path: "Tests/UptickTestSupport",
             swiftSettings: strict
         ),
         .testTarget(name: "UptickCoreTests", dependencies: ["UptickCore"], swiftSettings: strict),
+        .testTarget(
+            name: "UptickNetTests",
+            dependencies: ["UptickNet", "UptickProbes", "UptickTestSupport", "UptickTargets"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickEngineTests",

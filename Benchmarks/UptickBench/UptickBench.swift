@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import UptickCore
 import UptickEngine
+import UptickNet
 import UptickProbes
 import UptickStore
 import UptickTargets
@@ -100,7 +101,8 @@ struct TickBench: AsyncParsableCommand {
             configuration.concurrency = concurrency
             var logger = Logger(label: "bench")
             logger.logLevel = .critical
-            let engine = Engine(store: scratch.store, probe: StandardProbe(), sink: LoggingTransitionSink(logger: logger),
+            let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
+            let engine = Engine(store: scratch.store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
                                 configuration: configuration, logger: logger)
             let start = ContinuousClock.now
             let report = await engine.tick()

@@ -45,6 +45,21 @@ public enum Output {
         return parts.joined(separator: "  ")
     }
 
+    /// `uptick check`'s human output: the verdict, then where the time went.
+    public static func breakdown(_ result: CheckResult, target: String) -> String {
+        var head = [result.status.rawValue.uppercased(), target]
+        if let code = result.httpStatus { head.append("HTTP \(code)") }
+        if let errorClass = result.errorClass { head.append("[\(errorClass.rawValue)]") }
+        if let message = result.message { head.append(message) }
+        let timings = result.timings
+        let rows: [(String, Int64?)] = [
+            ("dns", timings.dnsMicroseconds), ("connect", timings.connectMicroseconds), ("tls", timings.tlsMicroseconds),
+            ("first byte", timings.firstByteMicroseconds), ("total", result.durationMicroseconds),
+        ]
+        return ([head.joined(separator: "  ")] + rows.map { "  " + $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + latency($0.1) })
+            .joined(separator: "\n")
+    }
+
     /// The end-of-tick summary.
     public static func summary(_ report: EngineReport, elapsedMilliseconds: Int64) -> String {
         var text = "claimed \(report.claimed), up \(report.up), degraded \(report.degraded), down \(report.down), "

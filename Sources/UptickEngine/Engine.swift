@@ -136,21 +136,10 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Runs one claimed monitor within its hard deadline and works out the monitor's next state.
+    /// Runs one claimed monitor (see ``CheckRunner``) and works out the monitor's next state.
     func execute(_ claimed: ClaimedMonitor) async -> CheckOutcome {
         let startedAt = clock.now()
-        let result: CheckResult
-        do {
-            let spec = try CheckSpec(monitor: claimed.monitor)
-            let limit = Duration.milliseconds(spec.timeoutMilliseconds)
-            result = await withHardDeadline(limit) { [probe] in
-                await probe.check(spec)
-            } fallback: {
-                .down(.timeout, "no result within \(spec.timeoutMilliseconds) ms", durationMicroseconds: limit.wholeMicroseconds)
-            }
-        } catch {
-            result = .down(error.errorClass, error.message)
-        }
+        let result = await CheckRunner(probe: probe).check(claimed.monitor)
         let (state, transition) = claimed.monitor.state.applying(result.status, at: startedAt)
         return CheckOutcome(
             monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt, result: result,

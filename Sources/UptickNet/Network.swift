@@ -3,30 +3,30 @@ import NIOCore
 import NIOPosix
 import UptickCore
 
-/// The one door through which uptick reaches user-supplied addresses.
+/// The one door through which uptick reaches user-supplied addresses: the SSRF guard.
 ///
-/// Name resolution runs `getaddrinfo` on a thread pool, never on an event loop; connections are fresh
-/// per check so connect time is measured every time, and every operation is bounded by a deadline.
+/// A name is resolved once; every address is judged by the ``AddressPolicy``; only an allowed address is
+/// connected to, and the connection is made to that very address, so a DNS answer that changes between
+/// check and use (rebinding) cannot get through. Connections are fresh per check so connect time is
+/// measured every time, and every operation is bounded by a deadline. No proxy is ever used.
 public struct Network: Sendable {
     let group: any EventLoopGroup
-    let threadPool: NIOThreadPool
+    /// What may be connected to.
+    public let policy: AddressPolicy
+    let resolver: any Resolver
 
-    /// Uses NIO's shared event loops (one per core) and shared blocking pool.
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, threadPool: NIOThreadPool = .singleton) {
+    /// Uses NIO's shared event loops (one per core) and `getaddrinfo` on a thread pool.
+    public init(policy: AddressPolicy = .publicOnly, resolver: any Resolver = SystemResolver(),
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
-        self.threadPool = threadPool
+        self.policy = policy
+        self.resolver = resolver
     }
 
-    /// The addresses of `host` (an IP literal is returned as is, without a lookup).
+    /// The addresses of `host` (an IP literal is returned as is, without a lookup). Not yet judged.
     public func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
-        let result: Result<[SocketAddress], CheckFailure>
-        do {
-            result = try await threadPool.runIfActive { Self.getaddrinfo(host: host, port: port) }
-        } catch {
-            throw CheckFailure(.other, "resolver unavailable: \(error)")
-        }
-        return try result.get()
+        return try await resolver.resolve(host: host, port: port)
     }
 
     /// A connection to a named host, and how long getting it took.
@@ -51,8 +51,14 @@ public struct Network: Sendable {
             throw NetFailure(error, timings: timings)
         }
         timings.dnsMicroseconds = (NIODeadline.now() - dnsStart).nanoseconds / 1000
-        var failure = CheckFailure(.other, "no address to connect to")
+        var failure: CheckFailure?
+        var denied: [String] = []
         for address in addresses {
+            guard let ip = IPAddress(address) else { continue }
+            if case .denied(let reason) = policy.verdict(ip, port: port) {
+                denied.append("\(ip) is \(reason)")
+                continue
+            }
             let connectStart = NIODeadline.now()
             do {
                 let channel = try await connect(to: address, deadline: deadline)
@@ -62,7 +68,9 @@ public struct Network: Sendable {
                 failure = error
             }
         }
-        throw NetFailure(failure, timings: timings)
+        let reasons = denied.joined(separator: "; ")
+        let blocked = CheckFailure(.blocked, addresses.count == 1 && IPAddress(host) != nil ? reasons : "\(host) resolves only to denied addresses: \(reasons)")
+        throw NetFailure(failure ?? blocked, timings: timings)
     }
 
     private func connect(to address: SocketAddress, deadline: NIODeadline) async throws(CheckFailure) -> any Channel {
@@ -103,35 +111,6 @@ public struct Network: Sendable {
             return classify(first.error, address: address)
         }
         return CheckFailure(.other, "\(error)")
-    }
-
-    private static func getaddrinfo(host: String, port: Int) -> Result<[SocketAddress], CheckFailure> {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_protocol = Int32(IPPROTO_TCP)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = Glibc.getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let list else {
-            let reason = String(cString: gai_strerror(rc))
-            return .failure(CheckFailure(.dns, "cannot resolve \(host): \(reason)"))
-        }
-        defer { freeaddrinfo(list) }
-        var addresses: [SocketAddress] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = list
-        while let entry = cursor {
-            if let raw = entry.pointee.ai_addr {
-                switch entry.pointee.ai_family {
-                case AF_INET:
-                    addresses.append(raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
-                case AF_INET6:
-                    addresses.append(raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
-                default: break
-                }
-            }
-            cursor = entry.pointee.ai_next
-        }
-        return addresses.isEmpty ? .failure(CheckFailure(.dns, "\(host) has no addresses")) : .success(addresses)
     }
 }
 

@@ -11,8 +11,8 @@ extension LoopbackServer {
     /// - `/hang`: reads the request and never answers
     /// - `/bytes/N`: `200` with N bytes of `a`
     /// - `/keyword/TEXT`: `200` with body `…TEXT…`
-    public static func http(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
-        try await start(host: host, group: group) { channel in
+    public static func http(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+        try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                 try channel.pipeline.syncOperations.addHandler(Responder())
@@ -21,8 +21,8 @@ extension LoopbackServer {
     }
 
     /// A TCP listener that accepts connections and closes them.
-    public static func tcp(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
-        try await start(host: host, group: group) { $0.close() }
+    public static func tcp(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+        try await start(host: host, port: port, group: group) { $0.close() }
     }
 }
 

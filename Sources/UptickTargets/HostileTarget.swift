@@ -13,8 +13,8 @@ public enum Misbehaviour: Sendable {
 
 extension LoopbackServer {
     /// A TCP server that misbehaves in one chosen way, to prove a check still ends in time with the right class.
-    public static func hostile(_ misbehaviour: Misbehaviour, host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
-        try await start(host: host, group: group) { channel in
+    public static func hostile(_ misbehaviour: Misbehaviour, host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+        try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(Misbehaver(misbehaviour))
             }

@@ -26,7 +26,7 @@ public final class LoopbackServer: Sendable {
     }
 
     static func start(
-        host: String, group: any EventLoopGroup, child: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+        host: String, port: Int, group: any EventLoopGroup, child: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> LoopbackServer {
         let counter = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: group)
@@ -36,7 +36,7 @@ public final class LoopbackServer: Sendable {
                 counter.withLockedValue { $0 += 1 }
                 return child(channel)
             }
-            .bind(host: host, port: 0).get()
+            .bind(host: host, port: port).get()
         return LoopbackServer(channel: channel, host: host, counter: counter)
     }
 

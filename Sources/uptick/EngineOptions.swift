@@ -2,9 +2,26 @@ import ArgumentParser
 import Logging
 import UptickApp
 import UptickCore
+import Foundation
 import UptickEngine
+import UptickNet
 import UptickProbes
 import UptickStore
+
+/// The address policy options of every command that connects to targets.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .customLong("allow-cidr"), help: "Also allow this range (CIDR or CIDR:PORT), e.g. a LAN you watch (repeatable; env UPTICK_ALLOW_CIDR).")
+    var allow: [String] = []
+    @Option(name: .customLong("deny-cidr"), help: "Also deny this range (CIDR or CIDR:PORT); wins over --allow-cidr (repeatable; env UPTICK_DENY_CIDR).")
+    var deny: [String] = []
+
+    /// The policy, announced on stderr when it differs from the default.
+    func policy() throws(CLIFailure) -> AddressPolicy {
+        let policy = try Policy.make(allow: allow, deny: deny)
+        if let line = Policy.describe(policy) { FileHandle.standardError.write(Data("uptick: \(line)\n".utf8)) }
+        return policy
+    }
+}
 
 /// Options of the commands that run checks.
 struct EngineOptions: ParsableArguments {
@@ -22,11 +39,14 @@ struct EngineOptions: ParsableArguments {
 }
 
 /// The engine wired to the real store, probes and clock.
-func makeEngine(store: SQLStore, configuration: EngineConfiguration, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) -> Engine {
+func makeEngine(
+    store: SQLStore, configuration: EngineConfiguration, policy: AddressPolicy,
+    onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+) -> Engine {
     var logger = Logger(label: "uptick")
     logger.logLevel = .notice
     return Engine(
-        store: store, probe: StandardProbe(), sink: LoggingTransitionSink(logger: logger),
+        store: store, probe: StandardProbe(network: Network(policy: policy)), sink: LoggingTransitionSink(logger: logger),
         configuration: configuration, logger: logger, onCommit: onCommit
     )
 }

@@ -19,29 +19,14 @@ struct MonitorCommand: AsyncParsableCommand {
         @Option(help: "Display name (default: the target).") var name: String?
         @Option(help: "Unique key, for later imports to update this monitor.") var key: String?
         @Option(help: "Time between checks, whole seconds, at least 1s.") var interval = "30s"
-        @Option(help: "Deadline of one check, at most 10s.") var timeout = "10s"
-        @Option(help: "Acceptable HTTP status codes, e.g. 200-299,301.") var expectStatus: String?
-        @Option(help: "Text that must appear in the first 10 KB of the body.") var keyword: String?
-        @Option(help: "Text that must not appear in the first 10 KB of the body.") var keywordAbsent: String?
-        @Option(help: "Slower than this is degraded, e.g. 2s.") var degradedAfter: String?
-        @Option(help: "HTTP method (default GET).") var method: String?
-        @Option(help: "Request header 'Name: value' (repeatable).") var header: [String] = []
-        @Option(help: "Request body.") var body: String?
+        @OptionGroup var check: CheckOptions
         @Flag(help: "Add it disabled.") var disabled = false
 
         func run() async throws {
-            var definition = MonitorDefinition(type: type, target: target)
+            var definition = check.definition(type: type, target: target)
             definition.name = name
             definition.key = key
             definition.interval = interval
-            definition.timeout = timeout
-            definition.expectStatus = expectStatus
-            definition.keyword = keyword
-            definition.keywordAbsent = keywordAbsent
-            definition.degradedAfter = degradedAfter
-            definition.method = method
-            definition.headers = header
-            definition.body = body
             definition.enabled = !disabled
             let draft = try definition.draft()
             let store = try await Database.open(options.location)

@@ -12,6 +12,7 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var policyOptions: PolicyOptions
     @Option(help: "Claim on a fixed period instead of at each slot (e.g. 30s, as the original design).") var poll: String?
     @Option(help: "Delete checks older than this, hourly ('off' keeps them).") var retention = "30d"
     @Flag(help: "Do not print each result.") var quiet = false
@@ -39,7 +40,7 @@ struct Run: AsyncParsableCommand {
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)
         let json = options.json
-        let engine = makeEngine(store: store, configuration: configuration) { batch in
+        let engine = makeEngine(store: store, configuration: configuration, policy: try policyOptions.policy()) { batch in
             guard !quiet else { return }
             let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
             FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))

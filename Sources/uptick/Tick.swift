@@ -10,6 +10,7 @@ struct Tick: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var policyOptions: PolicyOptions
 
     func run() async throws {
         let configuration = try engineOptions.configuration()
@@ -17,7 +18,7 @@ struct Tick: AsyncParsableCommand {
         let spool = Database.spool(for: options.location)
         let clock = SystemClock()
         let started = clock.now()
-        let report = await makeEngine(store: store, configuration: configuration).tick(carriedOver: try spool.load())
+        let report = await makeEngine(store: store, configuration: configuration, policy: try policyOptions.policy()).tick(carriedOver: try spool.load())
         let elapsed = clock.now() - started
         if options.json {
             emit(Output.json(TickSummary(report: report, elapsedMilliseconds: elapsed)))

@@ -9,7 +9,7 @@ struct Uptick: AsyncParsableCommand {
         commandName: "uptick",
         abstract: "Checks that your sites and services are up, on a schedule, from a shared database.",
         subcommands: [
-            Migrate.self, MonitorCommand.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
+            Migrate.self, MonitorCommand.self, Check.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
         ]
     )
 

@@ -183,9 +183,9 @@ struct CLITests {
         _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
 
-        let tick = try #require(try workspace.json("tick") as? [String: Any])
+        let tick = try #require(try workspace.json("tick", "--allow-cidr", "127.0.0.1/32") as? [String: Any])
         #expect(tick["claimed"] as? Int == 3 && tick["up"] as? Int == 2 && tick["down"] as? Int == 1)
-        let second = try workspace.run("tick")
+        let second = try workspace.run("tick", "--allow-cidr", "127.0.0.1/32")
         #expect(second.status == 0 && second.stdout.hasPrefix("claimed 0,"))
 
         let history = try #require(try workspace.json("history", "1") as? [[String: Any]])
@@ -220,7 +220,7 @@ struct CLITests {
         let tcp = try await LoopbackServer.tcp()
         _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--interval", "1s", "--name", "tcp")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
-        let process = try CLI.start(["run", "--db", workspace.db])
+        let process = try CLI.start(["run", "--db", workspace.db, "--allow-cidr", "127.0.0.1/32"])
         let stdout = (process.standardOutput as! Pipe).fileHandleForReading
         // Wait for the first printed result (the signal that a check was committed), then stop.
         var printed = ""
@@ -238,5 +238,31 @@ struct CLITests {
         #expect(try await workspace.scalar("SELECT count(*) FROM checks") == Int64(lines))
         #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
         try await tcp.stop()
+    }
+}
+
+@Suite("uptick check")
+struct CheckCommandTests {
+    @Test("exit status: 0 up, 1 degraded, 2 down or blocked, 64 bad input")
+    func exitCodes() async throws {
+        let http = try await LoopbackServer.http()
+        let allow = ["--allow-cidr", "127.0.0.1/32"]
+        let up = try CLI.run(["check", http.url("/")] + allow)
+        #expect(up.status == 0 && up.stdout.hasPrefix("UP") && up.stdout.contains("first byte"), "\(up.stdout)\(up.stderr)")
+        #expect(up.stderr.contains("ALSO ALLOWING 127.0.0.1/32"))
+        let slow = try CLI.run(["check", http.url("/slow/50"), "--degraded-after", "1ms"] + allow)
+        #expect(slow.status == 1 && slow.stdout.hasPrefix("DEGRADED"))
+        let down = try CLI.run(["check", http.url("/status/500")] + allow)
+        #expect(down.status == 2 && down.stdout.contains("[http_status]"))
+        let blocked = try CLI.run(["check", http.url("/")])
+        #expect(blocked.status == 2 && blocked.stdout.contains("[blocked]") && blocked.stdout.contains("loopback"))
+        #expect(http.connections == 3)
+        let port = try CLI.run(["check", "--type", "port", "127.0.0.1:\(http.port)", "--json"] + allow)
+        #expect(port.status == 0 && port.stdout.contains(#""status" : "up""#))
+        for bad in [["check", "--type", "smtp", "x"], ["check", "not a url"], ["check", http.url("/"), "--allow-cidr", "nonsense"]] {
+            let result = try CLI.run(bad)
+            #expect(result.status == 64 && result.stderr.split(separator: "\n").count == 1, "\(bad): \(result.stderr)")
+        }
+        try await http.stop()
     }
 }

@@ -17,6 +17,16 @@ struct CheckSpecTests {
         #expect(spec.degradedAfterMilliseconds == 1500 && spec.timeoutMilliseconds == 5000)
     }
 
+    @Test("international names are checked by their ASCII (IDNA) form, whichever way they are written")
+    func idna() throws {
+        for url in ["http://bücher.example/", "http://xn--bcher-kva.example/", "http://BÜCHER.example/"] {
+            guard case .http(let check) = try CheckSpec(monitor: monitor(target: url)).kind else { Issue.record("not http"); return }
+            #expect(check.host == "xn--bcher-kva.example", "\(url)")
+        }
+        guard case .http(let check) = try CheckSpec(monitor: monitor(target: "http://[fe80::1%25eth0]:8080/")).kind else { return }
+        #expect(check.host == "fe80::1%eth0" && check.port == 8080)
+    }
+
     @Test("port targets, including bracketed IPv6")
     func port() throws {
         #expect(try CheckSpec(monitor: monitor(type: "port", target: "db.example.com:5432")).kind == .port(Endpoint(host: "db.example.com", port: 5432)))

@@ -17,7 +17,7 @@ struct DaemonTests {
         let now = SystemClock().now()
         _ = try await harness.db.store.upsert((0..<10).map { .http(http.url("/slow/300"), key: "m\($0)", interval: 1) }, now: now)
         try await harness.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
-        let probe = InstrumentedProbe(StandardProbe())
+        let probe = InstrumentedProbe(StandardProbe(network: .testLoopback))
         let stop = StopSignal()
         let engine = harness.engine(probe: probe)
         async let finished = engine.run(until: stop)

@@ -16,7 +16,7 @@ struct Harness {
     }
 
     func engine(
-        probe: any Probe = StandardProbe(), clock: any WallClock = SystemClock(), store: (any Store)? = nil,
+        probe: any Probe = StandardProbe(network: .testLoopback), clock: any WallClock = SystemClock(), store: (any Store)? = nil,
         sink: any TransitionSink = RecordingSink(), onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) -> Engine {
         Engine(store: store ?? db.store, probe: probe, clock: clock, sink: sink, configuration: configuration,

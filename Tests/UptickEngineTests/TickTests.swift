@@ -116,7 +116,7 @@ struct TickTests {
         let now = SystemClock().now()
         _ = try await harness.db.store.upsert((0..<20).map { .http(http.url("/slow/20"), key: "s\($0)") }, now: now)
         try await harness.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
-        let probe = InstrumentedProbe(StandardProbe())
+        let probe = InstrumentedProbe(StandardProbe(network: .testLoopback))
         let report = await harness.engine(probe: probe).tick()
         #expect(report.claimed == 20 && report.up == 20)
         #expect(probe.peak <= 4 && probe.peak >= 2)
@@ -165,7 +165,7 @@ final class LockOnFirstCheck: Probe, @unchecked Sendable {
         lock.withLock {
             if held == nil { held = try? WriteLock(path: path) }
         }
-        return await StandardProbe().check(spec)
+        return await StandardProbe(network: .testLoopback).check(spec)
     }
 
     func release() {

@@ -5,6 +5,8 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable {
     case invalidMonitor = "invalid_monitor"
     /// The target cannot be parsed (malformed URL or host:port).
     case invalidTarget = "invalid_target"
+    /// The address policy forbids every address the target resolves to (SSRF guard; docs/security.md).
+    case blocked
     /// The name did not resolve.
     case dns
     /// The connection was refused.

@@ -24,8 +24,12 @@ public struct HTTPCheck: Sendable, Hashable {
         guard components.user == nil, components.password == nil else {
             throw CheckFailure(.invalidTarget, "'\(url)': credentials in the URL are not allowed; send an Authorization header")
         }
-        var host = components.host ?? ""
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        // The ASCII form DNS is asked for: an IDNA name becomes its xn-- A-label (`host` would give Unicode).
+        // Bracketed IPv6 literals come from the decoded form, which turns a %25 zone separator into %.
+        var host = components.encodedHost ?? ""
+        if host.hasPrefix("["), let literal = components.host, literal.hasPrefix("["), literal.hasSuffix("]") {
+            host = String(literal.dropFirst().dropLast())
+        }
         guard !host.isEmpty else { throw CheckFailure(.invalidTarget, "'\(url)' has no host") }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
         guard (1...65535).contains(port) else { throw CheckFailure(.invalidTarget, "'\(url)' has an invalid port") }

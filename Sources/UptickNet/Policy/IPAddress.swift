@@ -1,0 +1,70 @@
+import Foundation
+import NIOCore
+
+/// An IPv4 or IPv6 address as numbers, parsed strictly (only the canonical forms `inet_pton` accepts).
+public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
+    case v4(UInt32)
+    /// High and low 64 bits.
+    case v6(UInt64, UInt64)
+
+    /// Parses `192.0.2.1` or `2001:db8::1` (no brackets, no zone); `nil` for anything else, including
+    /// the legacy spellings `inet_aton` would accept (`127.1`, `0x7f.1`, `2130706433`).
+    public init?(_ text: String) {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            self = .v4(UInt32(bigEndian: v4.s_addr))
+            return
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
+        self = Self.fromBytes(withUnsafeBytes(of: &v6) { Array($0) })
+    }
+
+    /// The address a socket address points at; `nil` for Unix sockets.
+    public init?(_ address: SocketAddress) {
+        switch address {
+        case .v4(let v4): self = .v4(UInt32(bigEndian: v4.address.sin_addr.s_addr))
+        case .v6(let v6):
+            var raw = v6.address.sin6_addr
+            self = Self.fromBytes(withUnsafeBytes(of: &raw) { Array($0) })
+        default: return nil
+        }
+    }
+
+    private static func fromBytes(_ bytes: [UInt8]) -> IPAddress {
+        let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return .v6(high, low)
+    }
+
+    /// The IPv4 address an IPv6 address carries and that a packet to it would effectively reach:
+    /// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` and 6to4
+    /// `2002:aabb:ccdd::`. `nil` for IPv4 addresses and other IPv6 addresses.
+    public var embeddedIPv4: UInt32? {
+        guard case .v6(let high, let low) = self else { return nil }
+        let low32 = UInt32(truncatingIfNeeded: low)
+        if high == 0, low >> 32 == 0xFFFF { return low32 }                      // ::ffff:0:0/96
+        if high == 0, low >> 32 == 0, low32 > 1 { return low32 }                // ::/96 (not :: or ::1)
+        if high == 0x0064_FF9B_0000_0000, low >> 32 == 0 { return low32 }       // 64:ff9b::/96
+        if high >> 48 == 0x2002 { return UInt32(truncatingIfNeeded: high >> 16) } // 2002::/16
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .v4(let value):
+            return [24, 16, 8, 0].map { String(value >> UInt32($0) & 0xFF) }.joined(separator: ".")
+        case .v6(let high, let low):
+            var raw = in6_addr()
+            withUnsafeMutableBytes(of: &raw) { bytes in
+                for index in 0..<8 {
+                    bytes[index] = UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * index))
+                    bytes[index + 8] = UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * index))
+                }
+            }
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import UptickCore
+
+/// Turns a host name into addresses. The seam for tests, which answer from a table on loopback.
+public protocol Resolver: Sendable {
+    /// All addresses of `host` for TCP at `port`, in the order to try them.
+    func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress]
+}
+
+/// The system resolver: `getaddrinfo` on a thread pool, so a slow DNS server never blocks an event loop.
+public struct SystemResolver: Resolver {
+    let threadPool: NIOThreadPool
+
+    public init(threadPool: NIOThreadPool = .singleton) {
+        self.threadPool = threadPool
+    }
+
+    public func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
+        let result: Result<[SocketAddress], CheckFailure>
+        do {
+            result = try await threadPool.runIfActive { Self.getaddrinfo(host: host, port: port) }
+        } catch {
+            throw CheckFailure(.other, "resolver unavailable: \(error)")
+        }
+        return try result.get()
+    }
+
+    private static func getaddrinfo(host: String, port: Int) -> Result<[SocketAddress], CheckFailure> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_protocol = Int32(IPPROTO_TCP)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = Glibc.getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let list else {
+            let reason = String(cString: gai_strerror(rc))
+            return .failure(CheckFailure(.dns, "cannot resolve \(host): \(reason)"))
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = list
+        while let entry = cursor {
+            if let raw = entry.pointee.ai_addr {
+                switch entry.pointee.ai_family {
+                case AF_INET:
+                    addresses.append(raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
+                case AF_INET6:
+                    addresses.append(raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: host) })
+                default: break
+                }
+            }
+            cursor = entry.pointee.ai_next
+        }
+        return addresses.isEmpty ? .failure(CheckFailure(.dns, "\(host) has no addresses")) : .success(addresses)
+    }
+}

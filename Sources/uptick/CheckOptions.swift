@@ -1,0 +1,27 @@
+import ArgumentParser
+import UptickApp
+
+/// How one check is made and judged: shared by `monitor add` and `check`.
+struct CheckOptions: ParsableArguments {
+    @Option(help: "Deadline of one check, at most 10s.") var timeout = "10s"
+    @Option(help: "Acceptable HTTP status codes, e.g. 200-299,301.") var expectStatus: String?
+    @Option(help: "Text that must appear in the first 10 KB of the body.") var keyword: String?
+    @Option(help: "Text that must not appear in the first 10 KB of the body.") var keywordAbsent: String?
+    @Option(help: "Slower than this is degraded, e.g. 2s.") var degradedAfter: String?
+    @Option(help: "HTTP method (default GET).") var method: String?
+    @Option(help: "Request header 'Name: value' (repeatable).") var header: [String] = []
+    @Option(help: "Request body.") var body: String?
+
+    func definition(type: String, target: String) -> MonitorDefinition {
+        var definition = MonitorDefinition(type: type, target: target)
+        definition.timeout = timeout
+        definition.expectStatus = expectStatus
+        definition.keyword = keyword
+        definition.keywordAbsent = keywordAbsent
+        definition.degradedAfter = degradedAfter
+        definition.method = method
+        definition.headers = header
+        definition.body = body
+        return definition
+    }
+}

@@ -1,0 +1,94 @@
+import Testing
+@testable import UptickNet
+
+@Suite("Address policy verdicts (pure)")
+struct AddressPolicyTests {
+    let policy = AddressPolicy.publicOnly
+
+    func verdict(_ text: String, port: Int = 80, policy: AddressPolicy = .publicOnly) -> AddressPolicy.Verdict {
+        policy.verdict(IPAddress(text)!, port: port)
+    }
+
+    @Test("special-purpose IPv4 addresses are denied, at both edges of each range", arguments: [
+        "0.0.0.0", "0.255.255.255", "10.0.0.0", "10.255.255.255", "100.64.0.0", "100.127.255.255",
+        "127.0.0.1", "127.255.255.254", "169.254.0.0", "169.254.169.254", "169.254.255.255",
+        "172.16.0.0", "172.31.255.255", "192.0.0.0", "192.0.0.255", "192.0.2.0", "192.0.2.255",
+        "192.88.99.1", "192.168.0.0", "192.168.255.255", "198.18.0.0", "198.19.255.255",
+        "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.255.255.255", "240.0.0.1", "255.255.255.255",
+    ])
+    func deniedIPv4(address: String) {
+        #expect(verdict(address) != .allowed)
+    }
+
+    @Test("public IPv4 addresses just outside each range are allowed", arguments: [
+        "1.0.0.0", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0", "126.255.255.255", "128.0.0.0",
+        "169.253.255.255", "169.255.0.0", "172.15.255.255", "172.32.0.0", "192.0.1.255", "192.0.3.0",
+        "192.88.98.255", "192.167.255.255", "192.169.0.0", "198.17.255.255", "198.20.0.0", "198.51.99.255",
+        "203.0.112.255", "223.255.255.255", "8.8.8.8", "93.184.216.34",
+    ])
+    func allowedIPv4(address: String) {
+        #expect(verdict(address) == .allowed)
+    }
+
+    @Test("special-purpose and non-global IPv6 addresses are denied", arguments: [
+        "::", "::1", "fe80::1", "fec0::1", "fc00::1", "fd00:ec2::254", "ff02::1", "100::1", "64:ff9b:1::1",
+        "2001::1", "2001:2::1", "2001:db8::1", "3fff::1", "5f00::1", "4000::1", "::2:1",
+    ])
+    func deniedIPv6(address: String) {
+        #expect(verdict(address) != .allowed)
+    }
+
+    @Test("IPv6 forms that embed an IPv4 address are judged by that address", arguments: [
+        ("::ffff:127.0.0.1", false), ("::ffff:7f00:1", false), ("::ffff:169.254.169.254", false),
+        ("::ffff:10.1.2.3", false), ("::127.0.0.1", false), ("64:ff9b::7f00:1", false), ("64:ff9b::a9fe:a9fe", false),
+        ("2002:7f00:1::1", false), ("2002:a9fe:a9fe::", false), ("2002:c0a8:101::5", false),
+        ("::ffff:8.8.8.8", true), ("64:ff9b::808:808", true), ("2002:808:808::1", true),
+    ])
+    func embeddedIPv4(address: String, allowed: Bool) {
+        #expect((verdict(address) == .allowed) == allowed)
+    }
+
+    @Test("public IPv6 addresses are allowed", arguments: ["2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "2620:fe::fe"])
+    func allowedIPv6(address: String) {
+        #expect(verdict(address) == .allowed)
+    }
+
+    @Test("the reason names the range")
+    func reasons() {
+        #expect(verdict("169.254.169.254") == .denied("link-local (cloud metadata) (169.254.0.0/16)"))
+        #expect(verdict("::ffff:127.0.0.1") == .denied("loopback (127.0.0.0/8)"))
+    }
+
+    @Test("operators can allow a range, optionally one port, and deny rules win")
+    func operatorRules() {
+        let lan = AddressPolicy(allow: [AddressPolicy.Rule("10.0.0.0/8")!, AddressPolicy.Rule("127.0.0.1/32:8080")!],
+                                deny: [AddressPolicy.Rule("10.9.0.0/16")!, AddressPolicy.Rule("8.8.8.0/24")!])
+        #expect(verdict("10.1.2.3", policy: lan) == .allowed)
+        #expect(verdict("::ffff:10.1.2.3", policy: lan) == .allowed)
+        #expect(verdict("10.9.1.1", policy: lan) == .denied("operator rule 10.9.0.0/16"))
+        #expect(verdict("8.8.8.8", policy: lan) != .allowed)
+        #expect(verdict("127.0.0.1", port: 8080, policy: lan) == .allowed)
+        #expect(verdict("127.0.0.1", port: 8081, policy: lan) != .allowed)
+        #expect(verdict("192.168.1.1", policy: lan) != .allowed)
+    }
+
+    @Test("only canonical address spellings parse; legacy inet_aton forms do not", arguments: [
+        "127.1", "0x7f.0.0.1", "0177.0.0.1", "2130706433", "017700000001", "127.0.0.1.", "[::1]", "::1%lo", " 127.0.0.1", "1.2.3.256",
+    ])
+    func strictParsing(text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    @Test("ranges and rules parse strictly")
+    func rules() {
+        #expect(CIDR("10.0.0.0/8")?.description == "10.0.0.0/8")
+        #expect(CIDR("fd00::/8")?.description == "fd00::/8")
+        #expect(CIDR("10.0.0.1/8") == nil)  // host bits set
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("10.0.0.0/-1") == nil)
+        #expect(AddressPolicy.Rule("192.168.1.5/32:8080")?.port == 8080)
+        #expect(AddressPolicy.Rule("fd00::/8:443")?.port == 443)
+        #expect(AddressPolicy.Rule("10.0.0.0/8:99999") == nil)
+        #expect(AddressPolicy.Rule("example.com/8") == nil)
+    }
+}

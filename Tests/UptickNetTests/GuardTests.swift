@@ -1,0 +1,155 @@
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+import UptickCore
+@testable import UptickNet
+import UptickProbes
+import UptickTargets
+import UptickTestSupport
+
+/// Answers host names from a table, one answer list per call in turn (the last one repeats); counts calls.
+final class TableResolver: Resolver {
+    private let answers: [String: [[String]]]
+    private let calls = Mutex(0)
+
+    init(_ answers: [String: [[String]]]) {
+        self.answers = answers
+    }
+
+    var callCount: Int { calls.withLock { $0 } }
+
+    func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
+        let call = calls.withLock { count in
+            defer { count += 1 }
+            return count
+        }
+        guard let lists = answers[host] else { throw CheckFailure(.dns, "no such host \(host)") }
+        return lists[min(call, lists.count - 1)].map { try! SocketAddress(ipAddress: $0, port: port) }
+    }
+}
+
+/// One allowed HTTP server on 127.0.0.1 and forbidden ones on 127.0.0.2 (same port) and on 127.0.0.1
+/// at another port; the forbidden ones must never see a connection.
+struct GuardFixture {
+    let allowed: LoopbackServer
+    let forbidden: LoopbackServer
+    let otherPort: LoopbackServer
+    /// Allows exactly 127.0.0.1 at the allowed server's port.
+    let policy: AddressPolicy
+
+    static func make() async throws -> GuardFixture {
+        let allowed = try await LoopbackServer.http(host: "127.0.0.1")
+        let forbidden = try await LoopbackServer.http(host: "127.0.0.2", port: allowed.port)
+        let otherPort = try await LoopbackServer.http(host: "127.0.0.1")
+        let policy = AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!, port: allowed.port)])
+        return GuardFixture(allowed: allowed, forbidden: forbidden, otherPort: otherPort, policy: policy)
+    }
+
+    func check(_ url: String, resolver: any Resolver = SystemResolver()) async -> CheckResult {
+        let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 2000)
+        guard let spec = try? CheckSpec(monitor: monitor) else { return .down(.invalidTarget, "rejected") }
+        return await StandardProbe(network: Network(policy: policy, resolver: resolver)).check(spec)
+    }
+
+    var untouched: Bool { forbidden.connections == 0 && otherPort.connections == 0 }
+
+    func stop() async throws {
+        try await allowed.stop()
+        try await forbidden.stop()
+        try await otherPort.stop()
+    }
+}
+
+@Suite("The connect-time guard, on loopback only")
+struct GuardTests {
+    @Test("the allowed server is reachable, so the other cases prove something")
+    func allowedWorks() async throws {
+        let fixture = try await GuardFixture.make()
+        let result = await fixture.check(fixture.allowed.url("/"))
+        #expect(result.status == .up)
+        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("no spelling of a denied address gets a connection through", arguments: [
+        ("http://127.0.0.2:PORT/", ErrorClass.blocked), ("http://2130706434:PORT/", .blocked), ("http://0x7f000002:PORT/", .blocked),
+        ("http://0177.0.0.2:PORT/", .blocked), ("http://127.2:PORT/", .blocked), ("http://0x7f.0.0.2:PORT/", .blocked),
+        ("http://127.000.000.002:PORT/", .blocked), ("http://[::ffff:127.0.0.2]:PORT/", .blocked),
+        ("http://[::ffff:7f00:2]:PORT/", .blocked), ("http://[::127.0.0.2]:PORT/", .blocked), ("HTTP://127.0.0.2:PORT/", .blocked),
+        ("http://127.0.0.1:OTHER/", .blocked), ("http://[::1]:PORT/", .blocked), ("http://0.0.0.0:PORT/", .blocked),
+        ("http://localhost:OTHER/", .blocked), ("http://ⓛocalhost:OTHER/", .blocked), ("http://[fe80::1%25lo]:PORT/", .blocked),
+        // glibc does not resolve these trailing-dot forms; a resolver that did would still be judged.
+        ("http://127.0.0.2.:PORT/", .dns), ("http://127.0.0.1%2e:OTHER/", .dns),
+        ("http://127.0.0.1@127.0.0.2:PORT/", .invalidTarget),
+    ])
+    func spellings(template: String, expected: ErrorClass) async throws {
+        let fixture = try await GuardFixture.make()
+        let url = template.replacingOccurrences(of: "PORT", with: String(fixture.allowed.port))
+            .replacingOccurrences(of: "OTHER", with: String(fixture.otherPort.port))
+        let result = await fixture.check(url)
+        #expect(result.status == .down && result.errorClass == expected, "\(url): \(result)")
+        #expect(fixture.untouched, "\(url) reached a forbidden server")
+        try await fixture.stop()
+    }
+
+    @Test("a name whose only answers are denied is blocked, naming the addresses")
+    func deniedAnswers() async throws {
+        let fixture = try await GuardFixture.make()
+        let resolver = TableResolver(["evil.test": [["127.0.0.2", "::1", "169.254.169.254"]]])
+        let result = await fixture.check("http://evil.test:\(fixture.allowed.port)/", resolver: resolver)
+        #expect(result.errorClass == .blocked)
+        #expect(result.message?.contains("127.0.0.2") == true && result.message?.contains("169.254.169.254") == true)
+        #expect(fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("when a name has several addresses, the denied ones are skipped, never connected")
+    func multipleAnswers() async throws {
+        let fixture = try await GuardFixture.make()
+        let resolver = TableResolver(["mixed.test": [["127.0.0.2", "127.0.0.1"]]])
+        let result = await fixture.check("http://mixed.test:\(fixture.allowed.port)/", resolver: resolver)
+        #expect(result.status == .up)
+        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("DNS rebinding: the name is resolved once and the checked address is the one connected to")
+    func rebinding() async throws {
+        let fixture = try await GuardFixture.make()
+        // First answer allowed, every later answer the forbidden server: a second lookup would be caught.
+        let resolver = TableResolver(["rebind.test": [["127.0.0.1"], ["127.0.0.2"]]])
+        let result = await fixture.check("http://rebind.test:\(fixture.allowed.port)/", resolver: resolver)
+        #expect(result.status == .up)
+        #expect(resolver.callCount == 1)
+        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("proxy variables in the environment are ignored")
+    func proxiesIgnored() async throws {
+        let fixture = try await GuardFixture.make()
+        let proxy = "http://127.0.0.2:\(fixture.allowed.port)"
+        let names = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]
+        for name in names { setenv(name, proxy, 1) }
+        setenv("NO_PROXY", "", 1)
+        defer { for name in names + ["NO_PROXY"] { unsetenv(name) } }
+        let result = await fixture.check(fixture.allowed.url("/"))
+        #expect(result.status == .up)
+        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("port checks go through the same guard")
+    func portChecks() async throws {
+        let fixture = try await GuardFixture.make()
+        let network = Network(policy: fixture.policy)
+        for target in ["127.0.0.2:\(fixture.allowed.port)", "127.0.0.1:\(fixture.otherPort.port)", "[::ffff:127.0.0.2]:\(fixture.allowed.port)"] {
+            let spec = try CheckSpec(monitor: Monitor(id: 1, name: "p", type: "port", target: target, intervalSeconds: 30, timeoutMilliseconds: 2000))
+            let result = await StandardProbe(network: network).check(spec)
+            #expect(result.errorClass == .blocked, "\(target): \(result)")
+        }
+        #expect(fixture.untouched)
+        try await fixture.stop()
+    }
+}
