@@ -1,3 +1,4 @@
+import Foundation
 import UptickCore
 
 /// Monitor management and read models for the CLI. The backend API does the same through its own SQL;
@@ -115,7 +116,8 @@ extension SQLStore {
                     httpStatus: row[8].integer.map(Int.init),
                     timings: PhaseTimings(dnsMicroseconds: row[9].integer, connectMicroseconds: row[10].integer,
                                           tlsMicroseconds: row[11].integer, firstByteMicroseconds: row[12].integer),
-                    durationMicroseconds: row[4].integer ?? 0
+                    durationMicroseconds: row[4].integer ?? 0,
+                    details: row[14].text.flatMap { try? JSONDecoder().decode(CheckDetails.self, from: Data($0.utf8)) }
                 ),
                 runner: row[13].text ?? ""
             )

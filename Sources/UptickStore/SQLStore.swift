@@ -1,3 +1,4 @@
+import Foundation
 import UptickCore
 
 /// The store on any SQL executor that speaks SQLite's dialect (a local SQLite file, libSQL).
@@ -5,7 +6,7 @@ import UptickCore
 public struct SQLStore: Store {
     public let executor: any SQLExecutor
 
-    /// Rows per multi-row INSERT or UPDATE; 500 × 13 arguments stays far below SQLite's 32 766 limit.
+    /// Rows per multi-row INSERT or UPDATE; 500 × 14 arguments stays far below SQLite's 32 766 limit.
     static let rowsPerStatement = 500
 
     public init(executor: any SQLExecutor) {
@@ -20,10 +21,22 @@ public struct SQLStore: Store {
         let current = try await schemaVersion(createTable: true)
         var applied: [Int64] = []
         for migration in Schema.migrations where migration.version > current {
-            let statements = migration.statements.map { SQLStatement($0) } + [SQLStatement(
+            var statements: [SQLStatement] = []
+            for step in migration.steps {
+                switch step {
+                case .sql(let sql):
+                    statements.append(SQLStatement(sql))
+                case .addColumn(let table, let column, let definition):
+                    let exists = SQLStatement("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", [.text(table), .text(column)])
+                    if try await executor.execute([exists], transaction: false)[0].rows.first?.first?.integer == 0 {
+                        statements.append(SQLStatement("ALTER TABLE \(table) ADD COLUMN \(column) \(definition)"))
+                    }
+                }
+            }
+            statements.append(SQLStatement(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 [.integer(migration.version), .text(migration.name), .integer(now)]
-            )]
+            ))
             _ = try await executor.execute(statements, transaction: true)
             applied.append(migration.version)
         }
@@ -119,15 +132,16 @@ public struct SQLStore: Store {
 
     static let checkColumns = """
         monitor_id, scheduled_at, started_at, duration_us, status, error_class, message, http_status, \
-        dns_us, connect_us, tls_us, ttfb_us, runner
+        dns_us, connect_us, tls_us, ttfb_us, runner, details
         """
+    static let checkColumnCount = 14
 
     /// The checks INSERTs and monitors UPDATEs for one batch, `rowsPerStatement` rows each.
     static func persistStatements(_ outcomes: [CheckOutcome]) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         for chunk in outcomes.chunks(of: rowsPerStatement) {
             var arguments: [SQLValue] = []
-            arguments.reserveCapacity(chunk.count * 13)
+            arguments.reserveCapacity(chunk.count * checkColumnCount)
             for outcome in chunk {
                 let result = outcome.result
                 arguments += [
@@ -136,11 +150,11 @@ public struct SQLStore: Store {
                     SQLValue(result.errorClass?.rawValue), SQLValue(result.message), SQLValue(result.httpStatus.map(Int64.init)),
                     SQLValue(result.timings.dnsMicroseconds), SQLValue(result.timings.connectMicroseconds),
                     SQLValue(result.timings.tlsMicroseconds), SQLValue(result.timings.firstByteMicroseconds),
-                    .text(outcome.runner),
+                    .text(outcome.runner), SQLValue(result.details.flatMap(encodeDetails)),
                 ]
             }
             statements.append(SQLStatement(
-                "INSERT OR IGNORE INTO checks (\(checkColumns)) VALUES " + placeholders(rows: chunk.count, columns: 13),
+                "INSERT OR IGNORE INTO checks (\(checkColumns)) VALUES " + placeholders(rows: chunk.count, columns: checkColumnCount),
                 arguments
             ))
         }
@@ -168,6 +182,12 @@ public struct SQLStore: Store {
                 """, arguments))
         }
         return statements
+    }
+
+    /// `details` as compact JSON; only results that have details pay for encoding.
+    static func encodeDetails(_ details: CheckDetails) -> String? {
+        guard !details.isEmpty, let data = try? JSONEncoder().encode(details) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func placeholders(rows: Int, columns: Int) -> String {

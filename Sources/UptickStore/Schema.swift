@@ -8,7 +8,14 @@ public enum Schema {
     public struct Migration: Sendable {
         public var version: Int64
         public var name: String
-        public var statements: [String]
+        public var steps: [Step]
+    }
+
+    /// One change. SQLite has no `ADD COLUMN IF NOT EXISTS`, so adding a column is its own step that
+    /// the migrator skips when the column is already there.
+    public enum Step: Sendable {
+        case sql(String)
+        case addColumn(table: String, column: String, definition: String)
     }
 
     /// Milliseconds since the epoch, in SQL that works on SQLite 3.35+ and libSQL.
@@ -16,8 +23,8 @@ public enum Schema {
 
     /// All migrations, oldest first.
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "monitors and checks", statements: [
-            """
+        Migration(version: 1, name: "monitors and checks", steps: [
+            .sql("""
             CREATE TABLE IF NOT EXISTS monitors (
                 id INTEGER PRIMARY KEY,
                 key TEXT UNIQUE,
@@ -38,10 +45,10 @@ public enum Schema {
                 created_at INTEGER NOT NULL DEFAULT \(nowMilliseconds),
                 updated_at INTEGER NOT NULL DEFAULT \(nowMilliseconds)
             ) STRICT
-            """,
+            """),
             // Partial: only enabled monitors are ever claimed, so disabled ones cost the claim nothing.
-            "CREATE INDEX IF NOT EXISTS idx_monitors_due ON monitors(next_check_at) WHERE enabled = 1",
-            """
+            .sql("CREATE INDEX IF NOT EXISTS idx_monitors_due ON monitors(next_check_at) WHERE enabled = 1"),
+            .sql("""
             CREATE TABLE IF NOT EXISTS checks (
                 id INTEGER PRIMARY KEY,
                 monitor_id INTEGER NOT NULL,
@@ -58,11 +65,15 @@ public enum Schema {
                 ttfb_us INTEGER,
                 runner TEXT NOT NULL
             ) STRICT
-            """,
+            """),
             // One result per monitor and slot: persisting is idempotent (INSERT OR IGNORE), so a batch
             // retried after a lost acknowledgement or replayed from the spool never duplicates rows.
             // It also serves history and uptime queries, which read a monitor's slots in order.
-            "CREATE UNIQUE INDEX IF NOT EXISTS idx_checks_monitor_slot ON checks(monitor_id, scheduled_at)",
+            .sql("CREATE UNIQUE INDEX IF NOT EXISTS idx_checks_monitor_slot ON checks(monitor_id, scheduled_at)"),
+        ]),
+        Migration(version: 2, name: "check details", steps: [
+            // JSON: redirects followed, TLS certificate, ping statistics (docs/schema.md).
+            .addColumn(table: "checks", column: "details", definition: "TEXT"),
         ]),
     ]
 

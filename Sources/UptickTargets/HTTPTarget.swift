@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -11,6 +12,10 @@ extension LoopbackServer {
     /// - `/hang`: reads the request and never answers
     /// - `/bytes/N`: `200` with N bytes of `a`
     /// - `/keyword/TEXT`: `200` with body `…TEXT…`
+    /// - `/redirect/N`: `302` to `/redirect/N-1`; `/redirect/0` is `200`
+    /// - `/loop`: `302` to itself
+    /// - `/redirect-to?URL`: `302` to URL (any scheme, any host)
+    /// - `/see-other/303` (or 307, 308): that status to `/echo-method`, which answers with the method used
     public static func http(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -31,18 +36,39 @@ private final class Responder: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private var uri = "/"
+    private var method = HTTPMethod.GET
+    private var bodyBytes = 0
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): uri = head.uri
-        case .body: break
+        case .head(let head):
+            uri = head.uri
+            method = head.method
+        case .body(let buffer): bodyBytes += buffer.readableBytes
         case .end: respond(context)
         }
     }
 
     private func respond(_ context: ChannelHandlerContext) {
-        let parts = uri.split(separator: "/").map(String.init)
+        let pathAndQuery = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let parts = pathAndQuery[0].split(separator: "/").map(String.init)
         switch (parts.first, parts.count > 1 ? parts[1] : nil) {
+        case ("redirect", let count?):
+            let remaining = Int(count) ?? 0
+            if remaining > 0 {
+                send(context, status: .found, body: "", location: "/redirect/\(remaining - 1)")
+            } else {
+                send(context, status: .ok, body: "redirected ok")
+            }
+        case ("loop", _):
+            send(context, status: .found, body: "", location: "/loop")
+        case ("redirect-to", _):
+            let target = pathAndQuery.count > 1 ? String(pathAndQuery[1]) : "/"
+            send(context, status: .found, body: "", location: target.removingPercentEncoding ?? target)
+        case ("see-other", let code?):
+            send(context, status: HTTPResponseStatus(statusCode: Int(code) ?? 303), body: "", location: "/echo-method")
+        case ("echo-method", _):
+            send(context, status: .ok, body: "method \(method.rawValue) body \(bodyBytes)")
         case ("hang", _):
             return
         case ("status", let code?):
@@ -62,8 +88,9 @@ private final class Responder: ChannelInboundHandler {
         }
     }
 
-    private func send(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String) {
+    private func send(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String, location: String? = nil) {
         var headers = HTTPHeaders()
+        if let location { headers.add(name: "Location", value: location) }
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)

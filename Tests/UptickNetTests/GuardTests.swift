@@ -153,3 +153,69 @@ struct GuardTests {
         try await fixture.stop()
     }
 }
+
+@Suite("Redirects")
+struct RedirectTests {
+    func check(_ url: String, settings: String = "{}", policy: AddressPolicy) async -> CheckResult {
+        let monitor = Monitor(id: 1, name: "r", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 2000, settings: settings)
+        return await StandardProbe(network: Network(policy: policy)).check(try! CheckSpec(monitor: monitor))
+    }
+
+    @Test("up to three redirects are followed and recorded; a fourth is refused")
+    func hopLimit() async throws {
+        let fixture = try await GuardFixture.make()
+        let three = await check(fixture.allowed.url("/redirect/3"), policy: fixture.policy)
+        #expect(three.status == .up && three.httpStatus == 200)
+        #expect(three.details?.redirects == ["/redirect/2", "/redirect/1", "/redirect/0"].map { fixture.allowed.url($0) })
+        let four = await check(fixture.allowed.url("/redirect/4"), policy: fixture.policy)
+        #expect(four.errorClass == .redirects && four.details?.redirects?.count == 3)
+        let loop = await check(fixture.allowed.url("/loop"), policy: fixture.policy)
+        #expect(loop.errorClass == .redirects)
+        #expect(fixture.allowed.connections == 4 + 4 + 4)
+        try await fixture.stop()
+    }
+
+    @Test("every hop goes through the guard: redirects into denied addresses are blocked", arguments: [
+        "http://127.0.0.2:PORT/", "http://127.0.0.1:OTHER/", "http://[::ffff:127.0.0.2]:PORT/", "http://2130706434:PORT/",
+    ])
+    func redirectIntoDenied(target: String) async throws {
+        let fixture = try await GuardFixture.make()
+        let location = target.replacingOccurrences(of: "PORT", with: String(fixture.allowed.port))
+            .replacingOccurrences(of: "OTHER", with: String(fixture.otherPort.port))
+        let result = await check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
+        #expect(result.errorClass == .blocked, "\(result)")
+        #expect(result.details?.redirects?.count == 1)
+        #expect(fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("redirects to other schemes are refused", arguments: ["ftp://example.com/", "file:///etc/passwd", "gopher://127.0.0.2:70/"])
+    func otherSchemes(location: String) async throws {
+        let fixture = try await GuardFixture.make()
+        let result = await check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
+        #expect(result.errorClass == .redirects, "\(result)")
+        #expect(fixture.untouched)
+        try await fixture.stop()
+    }
+
+    @Test("303 continues with GET and no body; 307 repeats the method and body")
+    func methods() async throws {
+        let fixture = try await GuardFixture.make()
+        let post = #"{"method":"POST","body":"hello","keyword":"method"}"#
+        let seeOther = await check(fixture.allowed.url("/see-other/303"), settings: post, policy: fixture.policy)
+        #expect(seeOther.status == .up)
+        let temporary = await check(fixture.allowed.url("/see-other/307"), settings: #"{"method":"POST","body":"hello","keyword":"method POST body 5"}"#, policy: fixture.policy)
+        #expect(temporary.status == .up, "\(temporary)")
+        let wrong = await check(fixture.allowed.url("/see-other/303"), settings: #"{"method":"POST","body":"hello","keyword":"method POST"}"#, policy: fixture.policy)
+        #expect(wrong.errorClass == .keyword)
+        try await fixture.stop()
+    }
+
+    @Test("a redirect status that is expected is not followed")
+    func expectedRedirect() async throws {
+        let fixture = try await GuardFixture.make()
+        let result = await check(fixture.allowed.url("/redirect/2"), settings: #"{"expected_status":"302"}"#, policy: fixture.policy)
+        #expect(result.status == .up && result.httpStatus == 302 && result.details == nil)
+        try await fixture.stop()
+    }
+}

@@ -24,6 +24,18 @@ struct PersistTests {
         #expect(history[0].result == outcomes[0].result)
     }
 
+    @Test("details are stored as JSON and read back; results without details store NULL")
+    func details() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let ids = try await db.store.addDueMonitors(2, dueAt: now)
+        var withDetails = CheckOutcome.sample(monitorID: ids[0], slot: now)
+        withDetails.result.details = CheckDetails(redirects: ["http://a.example/", "https://b.example/x"])
+        try await db.store.persist([withDetails, .sample(monitorID: ids[1], slot: now)])
+        #expect(try await db.store.history(monitorID: ids[0], limit: 1).first?.result.details == withDetails.result.details)
+        #expect(try await db.database.scalar("SELECT count(*) FROM checks WHERE details IS NULL") == 1)
+    }
+
     @Test("persisting the same results twice writes them once")
     func idempotent() async throws {
         let db = try await TemporaryDatabase.make()

@@ -10,11 +10,21 @@ struct SchemaTests {
     func idempotent() async throws {
         let db = try await TemporaryDatabase.make(migrated: false)
         defer { db.remove() }
-        #expect(try await db.store.migrate(now: 1) == [1])
+        #expect(try await db.store.migrate(now: 1) == Schema.migrations.map(\.version))
         _ = try await db.store.addMonitor(.port("127.0.0.1:9"), now: 1)
         #expect(try await db.store.migrate(now: 2) == [])
         #expect(try await db.database.scalar("SELECT count(*) FROM monitors") == 1)
         #expect(try await db.database.scalar("SELECT max(version) FROM schema_migrations") == Schema.latestVersion)
+    }
+
+    @Test("adding a column that is already there (a half-applied migration, a backend's own change) is skipped")
+    func addColumnIdempotent() async throws {
+        let db = try await TemporaryDatabase.make(migrated: false)
+        defer { db.remove() }
+        try await db.store.migrate(now: 1)
+        try await db.database.run("DELETE FROM schema_migrations WHERE version = 2")
+        #expect(try await db.store.migrate(now: 2) == [2])
+        #expect(try await db.database.scalar("SELECT count(*) FROM pragma_table_info('checks') WHERE name = 'details'") == 1)
     }
 
     @Test("an unmigrated database is refused with a clear error")

@@ -10,10 +10,12 @@ public struct CheckResult: Sendable, Hashable, Codable {
     public var timings: PhaseTimings
     /// The whole check, in microseconds.
     public var durationMicroseconds: Int64
+    /// Redirects followed and other findings; `nil` when there are none.
+    public var details: CheckDetails?
 
     public init(
         status: CheckStatus, errorClass: ErrorClass? = nil, message: String? = nil, httpStatus: Int? = nil,
-        timings: PhaseTimings = PhaseTimings(), durationMicroseconds: Int64
+        timings: PhaseTimings = PhaseTimings(), durationMicroseconds: Int64, details: CheckDetails? = nil
     ) {
         self.status = status
         self.errorClass = errorClass
@@ -21,6 +23,7 @@ public struct CheckResult: Sendable, Hashable, Codable {
         self.httpStatus = httpStatus
         self.timings = timings
         self.durationMicroseconds = durationMicroseconds
+        self.details = details
     }
 
     /// A `down` result of class `errorClass`.

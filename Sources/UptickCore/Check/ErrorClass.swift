@@ -21,6 +21,8 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable {
     case `protocol`
     /// The HTTP status was not an expected one.
     case httpStatus = "http_status"
+    /// Too many redirects, or a redirect to something that is not an http(s) URL.
+    case redirects
     /// A required keyword was missing, or a forbidden one present.
     case keyword
     /// Slower than the monitor's degraded threshold (status `degraded`).
