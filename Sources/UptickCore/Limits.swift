@@ -6,6 +6,10 @@ public enum Limits {
     public static let minIntervalSeconds: Int64 = 1
     /// The most body bytes read from a response; the connection is closed after that.
     public static let maxBodyBytes = 10 * 1024
+    /// The most bytes of response headers accepted (all fields together); a larger head is a `protocol` error.
+    public static let maxResponseHeaderBytes = 16 * 1024
+    /// The most response header fields accepted.
+    public static let maxResponseHeaderFields = 100
     /// The most redirects followed.
     public static let maxRedirects = 3
 }

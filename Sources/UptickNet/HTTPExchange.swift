@@ -56,7 +56,7 @@ public struct HTTPExchange: Sendable {
         let sent = NIODeadline.now()
         channel.eventLoop.execute {
             do {
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
                 try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: response, limit: bodyLimit))
                 channel.write(HTTPClientRequestPart.head(Self.head(for: request)), promise: nil)
                 if let body = request.body {
@@ -76,6 +76,15 @@ public struct HTTPExchange: Sendable {
             throw NetFailure(Network.classify(error, address: connection.address), timings: timings)
         }
     }
+
+    /// Response head limits: see ``Limits/maxResponseHeaderBytes``.
+    static let headerLimits: NIOHTTPDecoderLimitConfiguration = {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = Limits.maxResponseHeaderBytes
+        limits.maxHeaderFieldSize = Limits.maxResponseHeaderBytes
+        limits.maxHeaderFieldCount = Limits.maxResponseHeaderFields
+        return limits
+    }()
 
     static func head(for request: Request) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.path)

@@ -40,7 +40,14 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error is HTTPParserError ? CheckFailure(.protocol, "not a valid HTTP response: \(error)") : error)
+        switch error as? HTTPParserError {
+        case .headerOverflow?:
+            promise.fail(CheckFailure(.protocol, "response headers larger than \(Limits.maxResponseHeaderBytes / 1024) KB or more than \(Limits.maxResponseHeaderFields) fields"))
+        case let parserError?:
+            promise.fail(CheckFailure(.protocol, "not a valid HTTP response: \(parserError)"))
+        case nil:
+            promise.fail(error)
+        }
         context.close(promise: nil)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -9,6 +10,14 @@ public enum Misbehaviour: Sendable {
     case reset
     /// Accepts and never sends a byte.
     case silent
+    /// A valid response head, then a body of one byte a second, forever.
+    case trickle
+    /// A valid response head, then an endless body as fast as the socket takes it.
+    case endless
+    /// A response head of 1 MB of header fields.
+    case hugeHeaders
+    /// `Content-Encoding: gzip` with 100 MB of zeros compressed to ~100 KB.
+    case gzipBomb
 }
 
 extension LoopbackServer {
@@ -35,22 +44,57 @@ private final class Misbehaver: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         switch behaviour {
-        case .garbage, .silent:
-            break
         case .reset:
             (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in
                 channel.close(promise: nil)
             }
+        default:
+            break
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .garbage = behaviour, !answered else { return }
+        guard !answered else { return }
         answered = true
         let channel = context.channel
-        let bytes = channel.allocator.buffer(string: "\u{1}\u{2}SSH-2.0-not-http\r\n\r\n\u{0}\u{0}garbage garbage\r\n")
-        context.writeAndFlush(NIOAny(bytes)).whenComplete { _ in channel.close(promise: nil) }
+        switch behaviour {
+        case .garbage:
+            let bytes = channel.allocator.buffer(string: "\u{1}\u{2}SSH-2.0-not-http\r\n\r\n\u{0}\u{0}garbage garbage\r\n")
+            context.writeAndFlush(NIOAny(bytes)).whenComplete { _ in channel.close(promise: nil) }
+        case .trickle:
+            context.writeAndFlush(NIOAny(channel.allocator.buffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")), promise: nil)
+            channel.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
+                guard channel.isActive else { return task.cancel() }
+                channel.writeAndFlush(channel.allocator.buffer(string: "x"), promise: nil)
+            }
+        case .endless:
+            context.writeAndFlush(NIOAny(channel.allocator.buffer(string: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")), promise: nil)
+            Self.pour(channel.allocator.buffer(repeating: UInt8(ascii: "a"), count: 64 * 1024), into: channel)
+        case .hugeHeaders:
+            var head = "HTTP/1.1 200 OK\r\n"
+            for index in 0..<1024 { head += "X-Filler-\(index): \(String(repeating: "f", count: 1000))\r\n" }
+            context.writeAndFlush(NIOAny(channel.allocator.buffer(string: head + "Content-Length: 2\r\n\r\nok")), promise: nil)
+        case .gzipBomb:
+            let bomb = Self.bomb
+            let head = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: text/html\r\nContent-Length: \(bomb.count)\r\n\r\n"
+            var buffer = channel.allocator.buffer(string: head)
+            buffer.writeBytes(bomb)
+            context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        case .reset, .silent:
+            break
+        }
     }
 
     private var answered = false
+
+    /// Writes `chunk` again and again while the peer keeps reading.
+    private static func pour(_ chunk: ByteBuffer, into channel: any Channel) {
+        channel.writeAndFlush(chunk).whenSuccess { pour(chunk, into: channel) }
+    }
+
+    /// The gzip bomb fixture (see Resources/bomb.gz).
+    static let bomb: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "bomb", withExtension: "gz"), let data = try? Data(contentsOf: url) else { return [] }
+        return Array(data)
+    }()
 }
