@@ -18,6 +18,8 @@ public struct MonitorDefinition: Sendable {
     /// `Name: value` lines.
     public var headers: [String] = []
     public var body: String?
+    /// Echo requests per ping check.
+    public var pingCount: Int?
     public var enabled = true
 
     public init(type: String, target: String) {
@@ -42,7 +44,7 @@ public struct MonitorDefinition: Sendable {
         guard timeoutMilliseconds <= Limits.maxTimeoutMilliseconds else {
             throw CLIFailure("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
         }
-        var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent)
+        var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent, pingCount: pingCount)
         if let expectStatus {
             guard let codes = StatusCodeSet(parsing: expectStatus) else {
                 throw CLIFailure("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")

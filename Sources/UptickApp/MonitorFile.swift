@@ -5,7 +5,7 @@ import Yams
 public enum MonitorFile {
     static let fields: Set<String> = [
         "key", "name", "type", "target", "interval", "timeout", "expect_status", "keyword", "keyword_absent",
-        "degraded_after", "method", "headers", "body", "enabled",
+        "degraded_after", "method", "headers", "body", "enabled", "ping_count",
     ]
 
     /// Parses and validates the whole file; the first problem is reported with its line.
@@ -53,6 +53,10 @@ public enum MonitorFile {
             definition.degradedAfter = try text("degraded_after")
             definition.method = try text("method")
             definition.body = try text("body")
+            if let count = try text("ping_count") {
+                guard let value = Int(count) else { throw CLIFailure("line \(line): 'ping_count' must be a whole number") }
+                definition.pingCount = value
+            }
             if let enabled = try text("enabled") {
                 guard let flag = Bool(enabled) else { throw CLIFailure("line \(line): 'enabled' must be true or false") }
                 definition.enabled = flag

@@ -56,8 +56,15 @@ public enum Output {
             ("dns", timings.dnsMicroseconds), ("connect", timings.connectMicroseconds), ("tls", timings.tlsMicroseconds),
             ("first byte", timings.firstByteMicroseconds), ("total", result.durationMicroseconds),
         ]
-        return ([head.joined(separator: "  ")] + rows.map { "  " + $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + latency($0.1) })
-            .joined(separator: "\n")
+        var lines = [head.joined(separator: "  ")] + rows.map { "  " + $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + latency($0.1) }
+        if let ping = result.details?.ping {
+            let rtts = [ping.rttMinMicroseconds, ping.rttAvgMicroseconds, ping.rttMaxMicroseconds].map { latency($0) }.joined(separator: " / ")
+            lines.append("  rtt        \(rtts) (min / avg / max), \(ping.received)/\(ping.sent) replies")
+        }
+        for (index, url) in (result.details?.redirects ?? []).enumerated() {
+            lines.append("  redirect \(index + 1) \(url)")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The end-of-tick summary.

@@ -10,6 +10,9 @@ public enum Limits {
     public static let maxResponseHeaderBytes = 16 * 1024
     /// The most response header fields accepted.
     public static let maxResponseHeaderFields = 100
+    /// Echo requests per ping check: the default and the most.
+    public static let defaultPingCount = 3
+    public static let maxPingCount = 10
     /// The most redirects followed.
     public static let maxRedirects = 3
 }

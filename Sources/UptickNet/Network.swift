@@ -37,11 +37,9 @@ public struct Network: Sendable {
         public let timings: PhaseTimings
     }
 
-    /// Resolves `host` and connects to its addresses in turn until one accepts, all before `deadline`.
-    ///
-    /// The channel comes back with reading paused: the caller installs its protocol handlers, then
-    /// sets `autoRead`, so nothing a fast server sends is lost.
-    public func connect(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> Connection {
+    /// The addresses of `host` the policy allows, in the order to try them, and the DNS time. Fails with
+    /// `blocked` when it allows none, naming each address and the range that denied it.
+    public func allowedAddresses(host: String, port: Int) async throws(NetFailure) -> (addresses: [SocketAddress], timings: PhaseTimings) {
         var timings = PhaseTimings()
         let dnsStart = NIODeadline.now()
         let addresses: [SocketAddress]
@@ -51,14 +49,30 @@ public struct Network: Sendable {
             throw NetFailure(error, timings: timings)
         }
         timings.dnsMicroseconds = (NIODeadline.now() - dnsStart).nanoseconds / 1000
-        var failure: CheckFailure?
+        var allowed: [SocketAddress] = []
         var denied: [String] = []
         for address in addresses {
             guard let ip = IPAddress(address) else { continue }
             if case .denied(let reason) = policy.verdict(ip, port: port) {
                 denied.append("\(ip) is \(reason)")
-                continue
+            } else {
+                allowed.append(address)
             }
+        }
+        guard allowed.isEmpty else { return (allowed, timings) }
+        let reasons = denied.joined(separator: "; ")
+        let single = addresses.count == 1 && IPAddress(host) != nil
+        throw NetFailure(CheckFailure(.blocked, single ? reasons : "\(host) resolves only to denied addresses: \(reasons)"), timings: timings)
+    }
+
+    /// Connects to the allowed addresses of `host` in turn until one accepts, all before `deadline`.
+    ///
+    /// The channel comes back with reading paused: the caller installs its protocol handlers, then
+    /// sets `autoRead`, so nothing a fast server sends is lost.
+    public func connect(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> Connection {
+        var (addresses, timings) = try await allowedAddresses(host: host, port: port)
+        var failure = CheckFailure(.other, "no address to connect to")
+        for address in addresses {
             let connectStart = NIODeadline.now()
             do {
                 let channel = try await connect(to: address, deadline: deadline)
@@ -68,9 +82,7 @@ public struct Network: Sendable {
                 failure = error
             }
         }
-        let reasons = denied.joined(separator: "; ")
-        let blocked = CheckFailure(.blocked, addresses.count == 1 && IPAddress(host) != nil ? reasons : "\(host) resolves only to denied addresses: \(reasons)")
-        throw NetFailure(failure ?? blocked, timings: timings)
+        throw NetFailure(failure, timings: timings)
     }
 
     private func connect(to address: SocketAddress, deadline: NIODeadline) async throws(CheckFailure) -> any Channel {

@@ -12,23 +12,28 @@ public protocol Resolver: Sendable {
 /// The system resolver: `getaddrinfo` on a thread pool, so a slow DNS server never blocks an event loop.
 public struct SystemResolver: Resolver {
     let threadPool: NIOThreadPool
+    let numericHostsOnly: Bool
 
-    public init(threadPool: NIOThreadPool = .singleton) {
+    /// - Parameter numericHostsOnly: parse numeric addresses only (every form `inet_aton` accepts) and
+    ///   never query DNS (`AI_NUMERICHOST`): what the tests use, so they never send a packet off loopback.
+    public init(threadPool: NIOThreadPool = .singleton, numericHostsOnly: Bool = false) {
         self.threadPool = threadPool
+        self.numericHostsOnly = numericHostsOnly
     }
 
     public func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
         let result: Result<[SocketAddress], CheckFailure>
         do {
-            result = try await threadPool.runIfActive { Self.getaddrinfo(host: host, port: port) }
+            result = try await threadPool.runIfActive { [numericHostsOnly] in Self.getaddrinfo(host: host, port: port, numericOnly: numericHostsOnly) }
         } catch {
             throw CheckFailure(.other, "resolver unavailable: \(error)")
         }
         return try result.get()
     }
 
-    private static func getaddrinfo(host: String, port: Int) -> Result<[SocketAddress], CheckFailure> {
+    private static func getaddrinfo(host: String, port: Int, numericOnly: Bool) -> Result<[SocketAddress], CheckFailure> {
         var hints = addrinfo()
+        if numericOnly { hints.ai_flags = AI_NUMERICHOST }
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_protocol = Int32(IPPROTO_TCP)

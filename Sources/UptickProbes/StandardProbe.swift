@@ -5,9 +5,11 @@ import UptickNet
 /// The probes uptick ships, chosen by the check's kind, all through one ``Network``.
 public struct StandardProbe: Probe {
     let network: Network
+    let icmp: ICMPEcho
 
-    public init(network: Network = Network()) {
+    public init(network: Network = Network(), icmpOpener: @escaping ICMPEcho.Opener = ICMPEcho.systemOpener) {
         self.network = network
+        self.icmp = ICMPEcho(network: network, opener: icmpOpener)
     }
 
     public func check(_ spec: CheckSpec) async -> CheckResult {
@@ -22,14 +24,16 @@ public struct StandardProbe: Probe {
             result = await PortProbe(network: network).check(endpoint, deadline: deadline)
         case .http(let check):
             result = await HTTPProbe(network: network).check(check, deadline: deadline)
-        case .ping:
-            result = .down(.unsupported, "ping checks are not available in this build of uptick yet; use a port check")
+        case .ping(let host, let count):
+            result = await PingProbe(network: network, icmp: icmp).check(host: host, count: count, deadline: deadline)
         }
         result.durationMicroseconds = (NIODeadline.now() - start).nanoseconds / 1000
-        if result.status == .up, let threshold = spec.degradedAfterMilliseconds, result.durationMicroseconds > threshold * 1000 {
+        // A ping is as slow as its round trips, not as the spacing between its requests.
+        let latency = result.details?.ping?.rttAvgMicroseconds ?? result.durationMicroseconds
+        if result.status == .up, let threshold = spec.degradedAfterMilliseconds, latency > threshold * 1000 {
             result.status = .degraded
             result.errorClass = .slow
-            result.message = "took \(result.durationMicroseconds / 1000) ms, slower than \(threshold) ms"
+            result.message = "took \(latency / 1000) ms, slower than \(threshold) ms"
         }
         return result
     }

@@ -11,6 +11,7 @@ struct CheckOptions: ParsableArguments {
     @Option(help: "HTTP method (default GET).") var method: String?
     @Option(help: "Request header 'Name: value' (repeatable).") var header: [String] = []
     @Option(help: "Request body.") var body: String?
+    @Option(help: "Echo requests per ping check, 1-10 (default 3).") var pingCount: Int?
 
     func definition(type: String, target: String) -> MonitorDefinition {
         var definition = MonitorDefinition(type: type, target: target)
@@ -22,6 +23,7 @@ struct CheckOptions: ParsableArguments {
         definition.method = method
         definition.headers = header
         definition.body = body
+        definition.pingCount = pingCount
         return definition
     }
 }

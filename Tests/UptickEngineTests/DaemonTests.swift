@@ -59,7 +59,7 @@ struct DaemonTests {
         stop.stop()
         let report = await finished
         #expect(report.claimed == 1 && report.persisted == 1)
-        #expect(tcp.connections == 1)
+        #expect(try await tcp.settledConnections() == 1)
         try await tcp.stop()
     }
 }

@@ -41,7 +41,8 @@ struct TickTests {
         #expect(byMonitor[monitors[5].id]?.result.errorClass == .refused)
         #expect(byMonitor.values.allSatisfy { $0.runner == "test-runner" })
         #expect(byMonitor.values.filter { $0.result.status == .up }.allSatisfy { $0.result.timings.connectMicroseconds != nil })
-        #expect(tcp.connections == 1 && http.connections == 4)
+        #expect(try await tcp.settledConnections() == 1)
+        #expect(try await http.settledConnections() == 4)
         // Every monitor went from pending to a status: six transitions, handed over after the commit.
         #expect(sink.received.withLock { $0.count } == 6)
         #expect(try await store.monitor(id: monitors[1].id).status == .down)

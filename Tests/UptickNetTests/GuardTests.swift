@@ -46,13 +46,18 @@ struct GuardFixture {
         return GuardFixture(allowed: allowed, forbidden: forbidden, otherPort: otherPort, policy: policy)
     }
 
-    func check(_ url: String, resolver: any Resolver = SystemResolver()) async -> CheckResult {
+    func check(_ url: String, resolver: any Resolver = HermeticResolver()) async -> CheckResult {
         let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 2000)
         guard let spec = try? CheckSpec(monitor: monitor) else { return .down(.invalidTarget, "rejected") }
         return await StandardProbe(network: Network(policy: policy, resolver: resolver)).check(spec)
     }
 
-    var untouched: Bool { forbidden.connections == 0 && otherPort.connections == 0 }
+    /// Whether the forbidden servers have seen no connection (counted after every earlier connection was accepted).
+    func untouched() async throws -> Bool {
+        let forbiddenCount = try await forbidden.settledConnections()
+        let otherPortCount = try await otherPort.settledConnections()
+        return forbiddenCount == 0 && otherPortCount == 0
+    }
 
     func stop() async throws {
         try await allowed.stop()
@@ -68,7 +73,8 @@ struct GuardTests {
         let fixture = try await GuardFixture.make()
         let result = await fixture.check(fixture.allowed.url("/"))
         #expect(result.status == .up)
-        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        #expect(try await fixture.allowed.settledConnections() == 1)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 
@@ -89,7 +95,7 @@ struct GuardTests {
             .replacingOccurrences(of: "OTHER", with: String(fixture.otherPort.port))
         let result = await fixture.check(url)
         #expect(result.status == .down && result.errorClass == expected, "\(url): \(result)")
-        #expect(fixture.untouched, "\(url) reached a forbidden server")
+        #expect(try await fixture.untouched(), "\(url) reached a forbidden server")
         try await fixture.stop()
     }
 
@@ -100,7 +106,7 @@ struct GuardTests {
         let result = await fixture.check("http://evil.test:\(fixture.allowed.port)/", resolver: resolver)
         #expect(result.errorClass == .blocked)
         #expect(result.message?.contains("127.0.0.2") == true && result.message?.contains("169.254.169.254") == true)
-        #expect(fixture.untouched)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 
@@ -110,7 +116,8 @@ struct GuardTests {
         let resolver = TableResolver(["mixed.test": [["127.0.0.2", "127.0.0.1"]]])
         let result = await fixture.check("http://mixed.test:\(fixture.allowed.port)/", resolver: resolver)
         #expect(result.status == .up)
-        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        #expect(try await fixture.allowed.settledConnections() == 1)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 
@@ -122,7 +129,8 @@ struct GuardTests {
         let result = await fixture.check("http://rebind.test:\(fixture.allowed.port)/", resolver: resolver)
         #expect(result.status == .up)
         #expect(resolver.callCount == 1)
-        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        #expect(try await fixture.allowed.settledConnections() == 1)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 
@@ -136,20 +144,21 @@ struct GuardTests {
         defer { for name in names + ["NO_PROXY"] { unsetenv(name) } }
         let result = await fixture.check(fixture.allowed.url("/"))
         #expect(result.status == .up)
-        #expect(fixture.allowed.connections == 1 && fixture.untouched)
+        #expect(try await fixture.allowed.settledConnections() == 1)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 
     @Test("port checks go through the same guard")
     func portChecks() async throws {
         let fixture = try await GuardFixture.make()
-        let network = Network(policy: fixture.policy)
+        let network = Network.hermetic(fixture.policy)
         for target in ["127.0.0.2:\(fixture.allowed.port)", "127.0.0.1:\(fixture.otherPort.port)", "[::ffff:127.0.0.2]:\(fixture.allowed.port)"] {
             let spec = try CheckSpec(monitor: Monitor(id: 1, name: "p", type: "port", target: target, intervalSeconds: 30, timeoutMilliseconds: 2000))
             let result = await StandardProbe(network: network).check(spec)
             #expect(result.errorClass == .blocked, "\(target): \(result)")
         }
-        #expect(fixture.untouched)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 }
@@ -158,7 +167,7 @@ struct GuardTests {
 struct RedirectTests {
     func check(_ url: String, settings: String = "{}", policy: AddressPolicy) async -> CheckResult {
         let monitor = Monitor(id: 1, name: "r", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 2000, settings: settings)
-        return await StandardProbe(network: Network(policy: policy)).check(try! CheckSpec(monitor: monitor))
+        return await StandardProbe(network: .hermetic(policy)).check(try! CheckSpec(monitor: monitor))
     }
 
     @Test("up to three redirects are followed and recorded; a fourth is refused")
@@ -171,7 +180,7 @@ struct RedirectTests {
         #expect(four.errorClass == .redirects && four.details?.redirects?.count == 3)
         let loop = await check(fixture.allowed.url("/loop"), policy: fixture.policy)
         #expect(loop.errorClass == .redirects)
-        #expect(fixture.allowed.connections == 4 + 4 + 4)
+        #expect(try await fixture.allowed.settledConnections() == 4 + 4 + 4)
         try await fixture.stop()
     }
 
@@ -185,7 +194,7 @@ struct RedirectTests {
         let result = await check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
         #expect(result.errorClass == .blocked, "\(result)")
         #expect(result.details?.redirects?.count == 1)
-        #expect(fixture.untouched)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 
@@ -194,7 +203,7 @@ struct RedirectTests {
         let fixture = try await GuardFixture.make()
         let result = await check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
         #expect(result.errorClass == .redirects, "\(result)")
-        #expect(fixture.untouched)
+        #expect(try await fixture.untouched())
         try await fixture.stop()
     }
 

@@ -2,11 +2,45 @@
 public struct CheckDetails: Sendable, Hashable, Codable {
     /// Every URL requested after the first, in order (HTTP redirects followed).
     public var redirects: [String]?
+    /// Echo statistics of a ping check.
+    public var ping: PingStatistics?
 
-    public init(redirects: [String]? = nil) {
+    public init(redirects: [String]? = nil, ping: PingStatistics? = nil) {
         self.redirects = redirects
+        self.ping = ping
     }
 
     /// Whether there is nothing to store.
-    public var isEmpty: Bool { redirects == nil }
+    public var isEmpty: Bool { redirects == nil && ping == nil }
+}
+
+/// What a ping check sent and got back.
+public struct PingStatistics: Sendable, Hashable, Codable {
+    /// The address pinged.
+    public var address: String
+    public var sent: Int
+    public var received: Int
+    public var lossPercent: Double
+    /// Round-trip times in microseconds; `nil` without replies.
+    public var rttMinMicroseconds: Int64?
+    public var rttAvgMicroseconds: Int64?
+    public var rttMaxMicroseconds: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case address, sent, received
+        case lossPercent = "loss_percent"
+        case rttMinMicroseconds = "rtt_min_us"
+        case rttAvgMicroseconds = "rtt_avg_us"
+        case rttMaxMicroseconds = "rtt_max_us"
+    }
+
+    public init(address: String, sent: Int, roundTrips: [Int64]) {
+        self.address = address
+        self.sent = sent
+        self.received = roundTrips.count
+        self.lossPercent = sent == 0 ? 100 : Double(sent - roundTrips.count) * 100 / Double(sent)
+        self.rttMinMicroseconds = roundTrips.min()
+        self.rttMaxMicroseconds = roundTrips.max()
+        self.rttAvgMicroseconds = roundTrips.isEmpty ? nil : roundTrips.reduce(0, +) / Int64(roundTrips.count)
+    }
 }

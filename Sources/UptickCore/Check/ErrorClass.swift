@@ -25,6 +25,8 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable {
     case redirects
     /// A required keyword was missing, or a forbidden one present.
     case keyword
+    /// Some echo requests of a ping check got no reply (status `degraded`; none back is `timeout`).
+    case packetLoss = "packet_loss"
     /// Slower than the monitor's degraded threshold (status `degraded`).
     case slow
     /// This runner cannot run this kind of check (for example ICMP where sockets are denied).

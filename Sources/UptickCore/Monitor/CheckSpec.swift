@@ -16,7 +16,7 @@ public struct CheckSpec: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         case http(HTTPCheck)
         case port(Endpoint)
-        case ping(host: String)
+        case ping(host: String, count: Int)
     }
 
     public init(monitorID: Int64, timeoutMilliseconds: Int64, degradedAfterMilliseconds: Int64? = nil, kind: Kind) {
@@ -50,7 +50,12 @@ public struct CheckSpec: Sendable, Hashable {
         switch type {
         case .http: kind = .http(try HTTPCheck(url: monitor.target, settings: settings))
         case .port: kind = .port(try Endpoint(parsing: monitor.target))
-        case .ping: kind = .ping(host: try Endpoint.validHost(monitor.target))
+        case .ping:
+            let count = settings.pingCount ?? Limits.defaultPingCount
+            guard (1...Limits.maxPingCount).contains(count) else {
+                throw CheckFailure(.invalidMonitor, "ping_count must be between 1 and \(Limits.maxPingCount), got \(count)")
+            }
+            kind = .ping(host: try Endpoint.validHost(monitor.target), count: count)
         }
         self.init(
             monitorID: monitor.id, timeoutMilliseconds: monitor.timeoutMilliseconds,

@@ -13,8 +13,10 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public var keyword: String?
     /// Text that must not appear in the first 10 KB of the body.
     public var keywordAbsent: String?
-    /// Slower than this (milliseconds) is `degraded`.
+    /// Slower than this (milliseconds) is `degraded`; for ping, the average round trip.
     public var degradedAfterMilliseconds: Int64?
+    /// Echo requests per ping check (1…10, default 3).
+    public var pingCount: Int?
 
     /// One request header.
     public struct Header: Sendable, Hashable, Codable {
@@ -31,11 +33,12 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         case expectedStatus = "expected_status"
         case keywordAbsent = "keyword_absent"
         case degradedAfterMilliseconds = "degraded_after_ms"
+        case pingCount = "ping_count"
     }
 
     public init(
         method: String? = nil, headers: [Header]? = nil, body: String? = nil, expectedStatus: StatusCodeSet? = nil,
-        keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil
+        keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil, pingCount: Int? = nil
     ) {
         self.method = method
         self.headers = headers
@@ -44,5 +47,6 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         self.keyword = keyword
         self.keywordAbsent = keywordAbsent
         self.degradedAfterMilliseconds = degradedAfterMilliseconds
+        self.pingCount = pingCount
     }
 }
