@@ -67,20 +67,13 @@ public final class LoopbackServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                // Counted here, on the listening channel, in accept order: child initializers run on
+                // several event loops and could see the connections out of order.
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptCounter(state: state)) }
+            }
             .childChannelInitializer { channel in
-                let isMarker = channel.remoteAddress?.ipAddress == markerSource
-                let ready: [CheckedContinuation<Void, Never>] = state.withLockedValue { state in
-                    guard isMarker else {
-                        state.connections += 1
-                        return []
-                    }
-                    state.markersAccepted += 1
-                    let ready = state.waiters.filter { $0.marker <= state.markersAccepted }.map(\.continuation)
-                    state.waiters.removeAll { $0.marker <= state.markersAccepted }
-                    return ready
-                }
-                for waiter in ready { waiter.resume() }
-                return isMarker ? channel.close() : child(channel)
+                channel.remoteAddress?.ipAddress == markerSource ? channel.close() : child(channel)
             }
             .bind(host: host, port: port).get()
         return LoopbackServer(channel: channel, host: host, group: group, state: state)
@@ -92,5 +85,32 @@ public final class LoopbackServer: Sendable {
         self.group = group
         self.port = channel.localAddress?.port ?? 0
         self.state = state
+    }
+}
+
+/// Counts accepted connections in the order the listening socket accepts them.
+private final class AcceptCounter: ChannelInboundHandler, Sendable {
+    typealias InboundIn = any Channel
+
+    let state: NIOLockedValueBox<LoopbackServer.Accepted>
+
+    init(state: NIOLockedValueBox<LoopbackServer.Accepted>) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let isMarker = unwrapInboundIn(data).remoteAddress?.ipAddress == LoopbackServer.markerSource
+        let ready: [CheckedContinuation<Void, Never>] = state.withLockedValue { state in
+            guard isMarker else {
+                state.connections += 1
+                return []
+            }
+            state.markersAccepted += 1
+            let ready = state.waiters.filter { $0.marker <= state.markersAccepted }.map(\.continuation)
+            state.waiters.removeAll { $0.marker <= state.markersAccepted }
+            return ready
+        }
+        for waiter in ready { waiter.resume() }
+        context.fireChannelRead(data)
     }
 }
