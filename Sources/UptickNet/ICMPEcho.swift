@@ -34,6 +34,8 @@ public struct ICMPEcho: Sendable {
         public var received: Int
         /// Round-trip times of the replies, in microseconds, in sequence order.
         public var roundTrips: [Int64]
+        /// Why requests could not be sent, if any could not (they count as lost).
+        public var sendErrors: [String]
 
         public var lossPercent: Double { sent == 0 ? 100 : Double(sent - received) * 100 / Double(sent) }
     }
@@ -63,7 +65,7 @@ public struct ICMPEcho: Sendable {
                 + "net.ipv4.ping_group_range excludes this group; use a port check instead")
         }
         let identifier = UInt16.random(in: 1...UInt16.max)
-        let replies = group.next().makePromise(of: [UInt16: Int64].self)
+        let replies = group.next().makePromise(of: EchoOutcome.self)
         let collector = EchoCollector(
             count: count, interval: interval, identifier: identifier, target: address, family: family,
             kind: kind, replies: replies
@@ -85,10 +87,16 @@ public struct ICMPEcho: Sendable {
             timeout.cancel()
             channel.close(promise: nil)
         }
-        let received = (try? await replies.futureResult.get()) ?? [:]
-        return Statistics(address: address.ipAddress ?? "\(address)", sent: count, received: received.count,
-                          roundTrips: received.sorted { $0.key < $1.key }.map(\.value))
+        let outcome = (try? await replies.futureResult.get()) ?? EchoOutcome()
+        return Statistics(address: address.ipAddress ?? "\(address)", sent: count, received: outcome.roundTrips.count,
+                          roundTrips: outcome.roundTrips.sorted { $0.key < $1.key }.map(\.value), sendErrors: outcome.sendErrors)
     }
+}
+
+/// Replies by sequence number, and send failures.
+private struct EchoOutcome: Sendable {
+    var roundTrips: [UInt16: Int64] = [:]
+    var sendErrors: [String] = []
 }
 
 /// Sends the echo requests and matches the replies, on the channel's event loop.
@@ -101,13 +109,13 @@ private final class EchoCollector: ChannelInboundHandler, @unchecked Sendable {
     let target: SocketAddress
     let family: Int32
     let kind: ICMPEcho.SocketKind
-    let replies: EventLoopPromise<[UInt16: Int64]>
+    let replies: EventLoopPromise<EchoOutcome>
     // Touched only on the event loop.
     private var sentAt: [UInt16: NIODeadline] = [:]
-    private var roundTrips: [UInt16: Int64] = [:]
+    private var outcome = EchoOutcome()
 
     init(count: Int, interval: TimeAmount, identifier: UInt16, target: SocketAddress, family: Int32,
-         kind: ICMPEcho.SocketKind, replies: EventLoopPromise<[UInt16: Int64]>) {
+         kind: ICMPEcho.SocketKind, replies: EventLoopPromise<EchoOutcome>) {
         self.count = count
         self.interval = interval
         self.identifier = identifier
@@ -123,21 +131,23 @@ private final class EchoCollector: ChannelInboundHandler, @unchecked Sendable {
                 let sequence = UInt16(index + 1)
                 sentAt[sequence] = .now()
                 let packet = channel.allocator.buffer(bytes: Self.request(v6: family == AF_INET6, identifier: identifier, sequence: sequence))
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: packet), promise: nil)
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: packet)).whenFailure { [self] error in
+                    outcome.sendErrors.append("request \(sequence): \(error)")
+                }
             }
         }
     }
 
     func finish() {
-        replies.succeed(roundTrips)
+        replies.succeed(outcome)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard envelope.remoteAddress.ipAddress == target.ipAddress, let sequence = reply(envelope.data),
-              let sent = sentAt[sequence], roundTrips[sequence] == nil else { return }
-        roundTrips[sequence] = (NIODeadline.now() - sent).nanoseconds / 1000
-        if roundTrips.count == count { finish() }
+              let sent = sentAt[sequence], outcome.roundTrips[sequence] == nil else { return }
+        outcome.roundTrips[sequence] = (NIODeadline.now() - sent).nanoseconds / 1000
+        if outcome.roundTrips.count == count { finish() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -29,19 +29,20 @@ struct PingProbe {
             return CheckResult(status: .down, errorClass: error.errorClass, message: error.message, timings: timings, durationMicroseconds: 0)
         }
         let ping = PingStatistics(address: statistics.address, sent: statistics.sent, roundTrips: statistics.roundTrips)
+        let unsent = statistics.sendErrors.isEmpty ? "" : " (could not send: \(statistics.sendErrors.joined(separator: "; ")))"
         var result = CheckResult(status: .up, timings: timings, durationMicroseconds: 0, details: CheckDetails(ping: ping))
         let average = ping.rttAvgMicroseconds.map { String(format: "%.2f ms", Double($0) / 1000) } ?? "-"
         switch ping.received {
         case 0:
             result.status = .down
             result.errorClass = .timeout
-            result.message = "no reply to \(ping.sent) echo requests to \(ping.address)"
+            result.message = "no reply to \(ping.sent) echo requests to \(ping.address)" + unsent
         case ping.sent:
             result.message = "\(ping.received)/\(ping.sent) replies from \(ping.address), avg \(average)"
         default:
             result.status = .degraded
             result.errorClass = .packetLoss
-            result.message = String(format: "%.0f%% packet loss (%d/%d replies from %@), avg %@", ping.lossPercent, ping.received, ping.sent, ping.address, average)
+            result.message = String(format: "%.0f%% packet loss (%d/%d replies from %@), avg %@", ping.lossPercent, ping.received, ping.sent, ping.address, average) + unsent
         }
         return result
     }

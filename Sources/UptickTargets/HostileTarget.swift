@@ -23,7 +23,9 @@ public enum Misbehaviour: Sendable {
 extension LoopbackServer {
     /// A TCP server that misbehaves in one chosen way, to prove a check still ends in time with the right class.
     public static func hostile(_ misbehaviour: Misbehaviour, host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
-        try await start(host: host, port: port, group: group) { channel in
+        // Build the large payloads here, off the event loops.
+        _ = (Misbehaver.hugeHead.count, Misbehaver.bomb.count)
+        return try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(Misbehaver(misbehaviour))
             }
@@ -71,9 +73,7 @@ private final class Misbehaver: ChannelInboundHandler {
             context.writeAndFlush(NIOAny(channel.allocator.buffer(string: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")), promise: nil)
             Self.pour(channel.allocator.buffer(repeating: UInt8(ascii: "a"), count: 64 * 1024), into: channel)
         case .hugeHeaders:
-            var head = "HTTP/1.1 200 OK\r\n"
-            for index in 0..<1024 { head += "X-Filler-\(index): \(String(repeating: "f", count: 1000))\r\n" }
-            context.writeAndFlush(NIOAny(channel.allocator.buffer(string: head + "Content-Length: 2\r\n\r\nok")), promise: nil)
+            context.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: Self.hugeHead)), promise: nil)
         case .gzipBomb:
             let bomb = Self.bomb
             let head = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: text/html\r\nContent-Length: \(bomb.count)\r\n\r\n"
@@ -87,10 +87,20 @@ private final class Misbehaver: ChannelInboundHandler {
 
     private var answered = false
 
-    /// Writes `chunk` again and again while the peer keeps reading.
+    /// Writes `chunk` again and again while the peer keeps reading. Each chunk is its own event-loop
+    /// task, so the pouring never starves the other connections sharing the loop.
     private static func pour(_ chunk: ByteBuffer, into channel: any Channel) {
-        channel.writeAndFlush(chunk).whenSuccess { pour(chunk, into: channel) }
+        channel.writeAndFlush(chunk).whenSuccess { channel.eventLoop.execute { pour(chunk, into: channel) } }
     }
+
+    /// 1 MB of header fields. Built once, before the server starts, never on an event loop.
+    static let hugeHead: [UInt8] = {
+        let field = Array("X-Filler: ".utf8) + [UInt8](repeating: UInt8(ascii: "f"), count: 1000) + Array("\r\n".utf8)
+        var head = Array("HTTP/1.1 200 OK\r\n".utf8)
+        head.reserveCapacity(1024 * field.count + 64)
+        for _ in 0..<1024 { head += field }
+        return head + Array("Content-Length: 2\r\n\r\nok".utf8)
+    }()
 
     /// The gzip bomb fixture (see Resources/bomb.gz).
     static let bomb: [UInt8] = {

@@ -47,7 +47,7 @@ struct GuardFixture {
     }
 
     func check(_ url: String, resolver: any Resolver = HermeticResolver()) async -> CheckResult {
-        let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 2000)
+        let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 5000)
         guard let spec = try? CheckSpec(monitor: monitor) else { return .down(.invalidTarget, "rejected") }
         return await StandardProbe(network: Network(policy: policy, resolver: resolver)).check(spec)
     }
@@ -154,7 +154,7 @@ struct GuardTests {
         let fixture = try await GuardFixture.make()
         let network = Network.hermetic(fixture.policy)
         for target in ["127.0.0.2:\(fixture.allowed.port)", "127.0.0.1:\(fixture.otherPort.port)", "[::ffff:127.0.0.2]:\(fixture.allowed.port)"] {
-            let spec = try CheckSpec(monitor: Monitor(id: 1, name: "p", type: "port", target: target, intervalSeconds: 30, timeoutMilliseconds: 2000))
+            let spec = try CheckSpec(monitor: Monitor(id: 1, name: "p", type: "port", target: target, intervalSeconds: 30, timeoutMilliseconds: 5000))
             let result = await StandardProbe(network: network).check(spec)
             #expect(result.errorClass == .blocked, "\(target): \(result)")
         }
@@ -166,7 +166,7 @@ struct GuardTests {
 @Suite("Redirects")
 struct RedirectTests {
     func check(_ url: String, settings: String = "{}", policy: AddressPolicy) async -> CheckResult {
-        let monitor = Monitor(id: 1, name: "r", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 2000, settings: settings)
+        let monitor = Monitor(id: 1, name: "r", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 5000, settings: settings)
         return await StandardProbe(network: .hermetic(policy)).check(try! CheckSpec(monitor: monitor))
     }
 
