@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "UptickCoreTests", dependencies: ["UptickCore"], swiftSettings: strict),
         .testTarget(
             name: "UptickNetTests",
-            dependencies: ["UptickNet", "UptickProbes", "UptickTestSupport", "UptickTargets"],
+            dependencies: ["UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets"],
             swiftSettings: strict
         ),
         .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickTestSupport"], swiftSettings: strict),

@@ -20,6 +20,10 @@ public struct MonitorDefinition: Sendable {
     public var body: String?
     /// Echo requests per ping check.
     public var pingCount: Int?
+    /// DNS check: A, AAAA or ANY.
+    public var dnsRecord: String?
+    /// DNS check: addresses that must be among the answers.
+    public var dnsExpect: [String] = []
     public var enabled = true
 
     public init(type: String, target: String) {
@@ -30,7 +34,7 @@ public struct MonitorDefinition: Sendable {
     /// The validated draft, or a one-line reason.
     public func draft() throws(CLIFailure) -> MonitorDraft {
         guard MonitorType(rawValue: type) != nil else {
-            throw CLIFailure("unknown monitor type '\(type)' (expected http, ping or port)")
+            throw CLIFailure("unknown monitor type '\(type)' (expected http, port, ping or dns)")
         }
         guard let intervalMilliseconds = DurationParser.milliseconds(interval) else {
             throw CLIFailure("interval '\(interval)' is not a duration (e.g. 30s, 5m)")
@@ -44,7 +48,8 @@ public struct MonitorDefinition: Sendable {
         guard timeoutMilliseconds <= Limits.maxTimeoutMilliseconds else {
             throw CLIFailure("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
         }
-        var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent, pingCount: pingCount)
+        var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent, pingCount: pingCount,
+                                       dnsRecord: dnsRecord, dnsExpect: dnsExpect.isEmpty ? nil : dnsExpect)
         if let expectStatus {
             guard let codes = StatusCodeSet(parsing: expectStatus) else {
                 throw CLIFailure("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")

@@ -1,3 +1,4 @@
+import Foundation
 import UptickCore
 import Yams
 
@@ -5,7 +6,7 @@ import Yams
 public enum MonitorFile {
     static let fields: Set<String> = [
         "key", "name", "type", "target", "interval", "timeout", "expect_status", "keyword", "keyword_absent",
-        "degraded_after", "method", "headers", "body", "enabled", "ping_count",
+        "degraded_after", "method", "headers", "body", "enabled", "ping_count", "dns_record", "dns_expect",
     ]
 
     /// Parses and validates the whole file; the first problem is reported with its line.
@@ -53,6 +54,12 @@ public enum MonitorFile {
             definition.degradedAfter = try text("degraded_after")
             definition.method = try text("method")
             definition.body = try text("body")
+            definition.dnsRecord = try text("dns_record")
+            if let expect = mapping["dns_expect"] {
+                let values = expect.sequence?.compactMap(\.string) ?? expect.string?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                guard let values else { throw CLIFailure("line \(expect.mark?.line ?? line): 'dns_expect' must be a list of addresses") }
+                definition.dnsExpect = values
+            }
             if let count = try text("ping_count") {
                 guard let value = Int(count) else { throw CLIFailure("line \(line): 'ping_count' must be a whole number") }
                 definition.pingCount = value

@@ -49,20 +49,39 @@ public struct Network: Sendable {
             throw NetFailure(error, timings: timings)
         }
         timings.dnsMicroseconds = (NIODeadline.now() - dnsStart).nanoseconds / 1000
+        let (allowed, denied) = judge(addresses, port: port)
+        guard allowed.isEmpty else { return (allowed, timings) }
+        throw NetFailure(blockedFailure(host: host, denied: denied), timings: timings)
+    }
+
+    /// Splits addresses into those the policy allows and the reasons for those it denies.
+    public func judge(_ addresses: [SocketAddress], port: Int) -> (allowed: [SocketAddress], denied: [(address: IPAddress, reason: String)]) {
         var allowed: [SocketAddress] = []
-        var denied: [String] = []
+        var denied: [(IPAddress, String)] = []
         for address in addresses {
             guard let ip = IPAddress(address) else { continue }
             if case .denied(let reason) = policy.verdict(ip, port: port) {
-                denied.append("\(ip) is \(reason)")
+                denied.append((ip, reason))
             } else {
                 allowed.append(address)
             }
         }
-        guard allowed.isEmpty else { return (allowed, timings) }
-        let reasons = denied.joined(separator: "; ")
-        let single = addresses.count == 1 && IPAddress(host) != nil
-        throw NetFailure(CheckFailure(.blocked, single ? reasons : "\(host) resolves only to denied addresses: \(reasons)"), timings: timings)
+        return (allowed, denied)
+    }
+
+    /// The `blocked` failure for `host`. For an address the user typed, it names the address and its
+    /// range. For a name it names only the kinds of range: the addresses an internal name resolves to
+    /// are our network's secrets, and messages are shown to the customer who chose the name.
+    public func blockedFailure(host: String, denied: [(address: IPAddress, reason: String)]) -> CheckFailure {
+        if IPAddress(host) != nil, let first = denied.first {
+            return CheckFailure(.blocked, "\(first.address) is \(first.reason)")
+        }
+        var kinds: [String] = []
+        for (_, reason) in denied {
+            let kind = reason.split(separator: "(").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? reason
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        return CheckFailure(.blocked, "\(host) resolves only to addresses uptick may not reach (\(kinds.joined(separator: ", ")))")
     }
 
     /// Connects to the allowed addresses of `host` in turn until one accepts, all before `deadline`.

@@ -12,8 +12,8 @@ struct Check: AsyncParsableCommand {
         discussion: "Exit status: 0 up, 1 degraded, 2 down or blocked, 64 bad input."
     )
 
-    @Argument(help: "URL for http, host:port for port, host for ping.") var target: String
-    @Option(help: "http, ping or port.") var type = "http"
+    @Argument(help: "URL for http, host:port for port, host for ping and dns.") var target: String
+    @Option(help: "http, port, ping or dns.") var type = "http"
     @OptionGroup var check: CheckOptions
     @OptionGroup var policyOptions: PolicyOptions
     @Flag(help: "Print the result as JSON.") var json = false

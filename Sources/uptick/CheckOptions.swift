@@ -12,6 +12,8 @@ struct CheckOptions: ParsableArguments {
     @Option(help: "Request header 'Name: value' (repeatable).") var header: [String] = []
     @Option(help: "Request body.") var body: String?
     @Option(help: "Echo requests per ping check, 1-10 (default 3).") var pingCount: Int?
+    @Option(help: "DNS check: A, AAAA or ANY (default).") var dnsRecord: String?
+    @Option(help: "DNS check: an address the answers must include (repeatable).") var dnsExpect: [String] = []
 
     func definition(type: String, target: String) -> MonitorDefinition {
         var definition = MonitorDefinition(type: type, target: target)
@@ -24,6 +26,8 @@ struct CheckOptions: ParsableArguments {
         definition.headers = header
         definition.body = body
         definition.pingCount = pingCount
+        definition.dnsRecord = dnsRecord
+        definition.dnsExpect = dnsExpect
         return definition
     }
 }

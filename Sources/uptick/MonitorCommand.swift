@@ -14,8 +14,8 @@ struct MonitorCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a monitor; prints its id.")
 
         @OptionGroup var options: GlobalOptions
-        @Option(help: "http, ping or port.") var type: String
-        @Option(help: "URL for http, host:port for port, host for ping.") var target: String
+        @Option(help: "http, port, ping or dns.") var type: String
+        @Option(help: "URL for http, host:port for port, host for ping and dns.") var target: String
         @Option(help: "Display name (default: the target).") var name: String?
         @Option(help: "Unique key, for later imports to update this monitor.") var key: String?
         @Option(help: "Time between checks, whole seconds, at least 1s.") var interval = "30s"

@@ -4,14 +4,17 @@ public struct CheckDetails: Sendable, Hashable, Codable {
     public var redirects: [String]?
     /// Echo statistics of a ping check.
     public var ping: PingStatistics?
+    /// The public addresses a DNS check got back.
+    public var answers: [String]?
 
-    public init(redirects: [String]? = nil, ping: PingStatistics? = nil) {
+    public init(redirects: [String]? = nil, ping: PingStatistics? = nil, answers: [String]? = nil) {
         self.redirects = redirects
         self.ping = ping
+        self.answers = answers
     }
 
     /// Whether there is nothing to store.
-    public var isEmpty: Bool { redirects == nil && ping == nil }
+    public var isEmpty: Bool { redirects == nil && ping == nil && answers == nil }
 }
 
 /// What a ping check sent and got back.

@@ -9,6 +9,8 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable {
     case blocked
     /// The name did not resolve.
     case dns
+    /// A DNS check's answers did not include every expected address.
+    case dnsMismatch = "dns_mismatch"
     /// The connection was refused.
     case refused
     /// No answer within the deadline.

@@ -17,6 +17,7 @@ public struct CheckSpec: Sendable, Hashable {
         case http(HTTPCheck)
         case port(Endpoint)
         case ping(host: String, count: Int)
+        case dns(DNSCheck)
     }
 
     public init(monitorID: Int64, timeoutMilliseconds: Int64, degradedAfterMilliseconds: Int64? = nil, kind: Kind) {
@@ -29,7 +30,7 @@ public struct CheckSpec: Sendable, Hashable {
     /// Decodes and validates a stored monitor.
     public init(monitor: Monitor) throws(CheckFailure) {
         guard let type = MonitorType(rawValue: monitor.type) else {
-            throw CheckFailure(.invalidMonitor, "unknown monitor type '\(monitor.type)' (expected http, ping or port)")
+            throw CheckFailure(.invalidMonitor, "unknown monitor type '\(monitor.type)' (expected http, port, ping or dns)")
         }
         guard monitor.intervalSeconds >= Limits.minIntervalSeconds else {
             throw CheckFailure(.invalidMonitor, "interval_seconds must be at least \(Limits.minIntervalSeconds), got \(monitor.intervalSeconds)")
@@ -56,6 +57,8 @@ public struct CheckSpec: Sendable, Hashable {
                 throw CheckFailure(.invalidMonitor, "ping_count must be between 1 and \(Limits.maxPingCount), got \(count)")
             }
             kind = .ping(host: try Endpoint.validHost(monitor.target), count: count)
+        case .dns:
+            kind = .dns(try DNSCheck(host: monitor.target, settings: settings))
         }
         self.init(
             monitorID: monitor.id, timeoutMilliseconds: monitor.timeoutMilliseconds,

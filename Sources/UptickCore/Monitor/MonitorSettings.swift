@@ -17,6 +17,10 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public var degradedAfterMilliseconds: Int64?
     /// Echo requests per ping check (1…10, default 3).
     public var pingCount: Int?
+    /// DNS check: `A`, `AAAA` or `ANY` (default).
+    public var dnsRecord: String?
+    /// DNS check: addresses that must all be among the answers.
+    public var dnsExpect: [String]?
 
     /// One request header.
     public struct Header: Sendable, Hashable, Codable {
@@ -34,11 +38,14 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         case keywordAbsent = "keyword_absent"
         case degradedAfterMilliseconds = "degraded_after_ms"
         case pingCount = "ping_count"
+        case dnsRecord = "dns_record"
+        case dnsExpect = "dns_expect"
     }
 
     public init(
         method: String? = nil, headers: [Header]? = nil, body: String? = nil, expectedStatus: StatusCodeSet? = nil,
-        keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil, pingCount: Int? = nil
+        keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil, pingCount: Int? = nil,
+        dnsRecord: String? = nil, dnsExpect: [String]? = nil
     ) {
         self.method = method
         self.headers = headers
@@ -48,5 +55,7 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         self.keywordAbsent = keywordAbsent
         self.degradedAfterMilliseconds = degradedAfterMilliseconds
         self.pingCount = pingCount
+        self.dnsRecord = dnsRecord
+        self.dnsExpect = dnsExpect
     }
 }

@@ -6,4 +6,6 @@ public enum MonitorType: String, Sendable, Codable, CaseIterable {
     case ping
     /// A TCP connect to host:port.
     case port
+    /// A name lookup (A/AAAA), optionally required to return expected addresses.
+    case dns
 }
