@@ -20,6 +20,14 @@ public struct MonitorDefinition: Sendable {
     public var body: String?
     /// Echo requests per ping check.
     public var pingCount: Int?
+    /// TLS: validate the certificate (default true).
+    public var tlsVerify: Bool?
+    /// TLS: days before expiry that count as expiring.
+    public var tlsExpiryDays: Int?
+    /// TLS: `degraded` or `down` for an expiring certificate.
+    public var tlsExpiryStatus: String?
+    /// Port checks: make a TLS handshake.
+    public var tls: Bool?
     /// DNS check: A, AAAA or ANY.
     public var dnsRecord: String?
     /// DNS check: addresses that must be among the answers.
@@ -49,7 +57,8 @@ public struct MonitorDefinition: Sendable {
             throw CLIFailure("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
         }
         var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent, pingCount: pingCount,
-                                       dnsRecord: dnsRecord, dnsExpect: dnsExpect.isEmpty ? nil : dnsExpect)
+                                       dnsRecord: dnsRecord, dnsExpect: dnsExpect.isEmpty ? nil : dnsExpect, tls: tls,
+                                       tlsVerify: tlsVerify, tlsExpiryDays: tlsExpiryDays, tlsExpiryStatus: tlsExpiryStatus)
         if let expectStatus {
             guard let codes = StatusCodeSet(parsing: expectStatus) else {
                 throw CLIFailure("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")

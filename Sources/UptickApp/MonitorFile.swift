@@ -6,7 +6,7 @@ import Yams
 public enum MonitorFile {
     static let fields: Set<String> = [
         "key", "name", "type", "target", "interval", "timeout", "expect_status", "keyword", "keyword_absent",
-        "degraded_after", "method", "headers", "body", "enabled", "ping_count", "dns_record", "dns_expect",
+        "degraded_after", "method", "headers", "body", "enabled", "ping_count", "dns_record", "dns_expect", "tls", "tls_verify", "tls_expiry_days", "tls_expiry_status",
     ]
 
     /// Parses and validates the whole file; the first problem is reported with its line.
@@ -37,6 +37,11 @@ public enum MonitorFile {
                     throw CLIFailure("line \(name.mark?.line ?? line): unknown field '\(name.scalar?.string ?? "?")'")
                 }
             }
+            func flag(_ field: String) throws(CLIFailure) -> Bool? {
+                guard let value = try text(field) else { return nil }
+                guard let flag = Bool(value) else { throw CLIFailure("line \(line): '\(field)' must be true or false") }
+                return flag
+            }
             guard let key = try text("key") else { throw CLIFailure("line \(line): every monitor needs a 'key' (the import upserts by it)") }
             if let first = lines[key] { throw CLIFailure("line \(line): key '\(key)' is already used on line \(first)") }
             lines[key] = line
@@ -55,6 +60,13 @@ public enum MonitorFile {
             definition.method = try text("method")
             definition.body = try text("body")
             definition.dnsRecord = try text("dns_record")
+            definition.tlsExpiryStatus = try text("tls_expiry_status")
+            definition.tls = try flag("tls")
+            definition.tlsVerify = try flag("tls_verify")
+            if let days = try text("tls_expiry_days") {
+                guard let value = Int(days) else { throw CLIFailure("line \(line): 'tls_expiry_days' must be a whole number") }
+                definition.tlsExpiryDays = value
+            }
             if let expect = mapping["dns_expect"] {
                 let values = expect.sequence?.compactMap(\.string) ?? expect.string?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard let values else { throw CLIFailure("line \(expect.mark?.line ?? line): 'dns_expect' must be a list of addresses") }
@@ -64,10 +76,7 @@ public enum MonitorFile {
                 guard let value = Int(count) else { throw CLIFailure("line \(line): 'ping_count' must be a whole number") }
                 definition.pingCount = value
             }
-            if let enabled = try text("enabled") {
-                guard let flag = Bool(enabled) else { throw CLIFailure("line \(line): 'enabled' must be true or false") }
-                definition.enabled = flag
-            }
+            definition.enabled = try flag("enabled") ?? true
             if let headers = mapping["headers"] {
                 guard let pairs = headers.mapping else { throw CLIFailure("line \(headers.mark?.line ?? line): 'headers' must be a mapping") }
                 definition.headers = pairs.map { "\($0.key.string ?? ""): \($0.value.string ?? "")" }

@@ -12,15 +12,18 @@ public struct HTTPExchange: Sendable {
         public var method: String
         public var headers: [(name: String, value: String)]
         public var body: String?
+        /// HTTPS: whether to validate the certificate; `nil` for plain HTTP.
+        public var tlsVerify: Bool?
 
         public init(host: String, port: Int, path: String, method: String = "GET",
-                    headers: [(name: String, value: String)] = [], body: String? = nil) {
+                    headers: [(name: String, value: String)] = [], body: String? = nil, tlsVerify: Bool? = nil) {
             self.host = host
             self.port = port
             self.path = path
             self.method = method
             self.headers = headers
             self.body = body
+            self.tlsVerify = tlsVerify
         }
     }
 
@@ -30,6 +33,8 @@ public struct HTTPExchange: Sendable {
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
         public var timings: PhaseTimings
+        /// The TLS session, for HTTPS.
+        public var tls: TLSSession?
     }
 
     public let network: Network
@@ -44,6 +49,10 @@ public struct HTTPExchange: Sendable {
         let connection = try await network.connect(host: request.host, port: request.port, deadline: deadline)
         let channel = connection.channel
         var timings = connection.timings
+        var session: TLSSession?
+        if let verify = request.tlsVerify {
+            (session, timings) = try await network.secure(connection, serverName: request.host, verify: verify, deadline: deadline)
+        }
         let response = channel.eventLoop.makePromise(of: CollectedResponse.self)
         // Whichever comes first completes the promise; a later completion is ignored by NIO.
         let timeout = channel.eventLoop.scheduleTask(deadline: deadline) {
@@ -54,6 +63,7 @@ public struct HTTPExchange: Sendable {
             channel.close(promise: nil)
         }
         let sent = NIODeadline.now()
+        let secured = session != nil  // reading is already on after a TLS handshake
         channel.eventLoop.execute {
             do {
                 try channel.pipeline.syncOperations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
@@ -63,7 +73,7 @@ public struct HTTPExchange: Sendable {
                     channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(string: body))), promise: nil)
                 }
                 channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                channel.setOption(.autoRead, value: true).cascadeFailure(to: response)
+                if !secured { channel.setOption(.autoRead, value: true).cascadeFailure(to: response) }
             } catch {
                 response.fail(error)
             }
@@ -71,7 +81,7 @@ public struct HTTPExchange: Sendable {
         do {
             let collected = try await response.futureResult.get()
             timings.firstByteMicroseconds = (collected.firstByteAt - sent).microseconds
-            return Response(status: collected.status, headers: collected.headers, body: collected.body, timings: timings)
+            return Response(status: collected.status, headers: collected.headers, body: collected.body, timings: timings, tls: session)
         } catch {
             throw NetFailure(Network.classify(error, address: connection.address), timings: timings)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import UptickCore
 
 /// The one door through which uptick reaches user-supplied addresses: the SSRF guard.
@@ -14,13 +15,16 @@ public struct Network: Sendable {
     /// What may be connected to.
     public let policy: AddressPolicy
     let resolver: any Resolver
+    let tls: TLSContexts
 
-    /// Uses NIO's shared event loops (one per core) and `getaddrinfo` on a thread pool.
+    /// Uses NIO's shared event loops (one per core), `getaddrinfo` on a thread pool, and the system's
+    /// trust roots for TLS (tests pass their own CA).
     public init(policy: AddressPolicy = .publicOnly, resolver: any Resolver = SystemResolver(),
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                tlsTrustRoots: NIOSSLTrustRoots = .default, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
         self.policy = policy
         self.resolver = resolver
+        self.tls = TLSContexts(trustRoots: tlsTrustRoots)
     }
 
     /// The addresses of `host` (an IP literal is returned as is, without a lookup). Not yet judged.
@@ -137,6 +141,16 @@ public struct Network: Sendable {
             case ETIMEDOUT: return CheckFailure(.timeout, "connect to \(peer) timed out")
             default: return CheckFailure(.other, "connect to \(peer): \(io)")
             }
+        }
+        if let tls = error as? NIOSSLError {
+            let text = "\(tls)"
+            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                return CheckFailure(.certificate, "certificate not trusted (expired, self-signed, untrusted issuer or not yet valid)")
+            }
+            return CheckFailure(.tls, "TLS handshake with \(peer) failed: \(text)")
+        }
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return CheckFailure(.certificate, "certificate is not valid for this host name")
         }
         if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
             return classify(first.error, address: address)

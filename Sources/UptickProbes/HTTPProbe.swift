@@ -16,9 +16,6 @@ struct HTTPProbe {
         var hop = check
         var followed: [String] = []
         while true {
-            guard hop.scheme == "http" else {
-                return .down(.unsupported, "https checks are not available in this build of uptick yet", details: followed)
-            }
             let response: HTTPExchange.Response
             do {
                 response = try await HTTPExchange(network: network).perform(hop.request, deadline: deadline)
@@ -28,7 +25,9 @@ struct HTTPProbe {
                 return result
             }
             guard let location = Self.redirectLocation(response), !check.expectedStatus.contains(response.status) else {
-                return Self.judge(response, against: check, redirects: followed)
+                var result = Self.judge(response, against: check, redirects: followed)
+                if let session = response.tls { TLSVerdict.apply(session, check.tls, to: &result) }
+                return result
             }
             guard followed.count < Limits.maxRedirects else {
                 var result = CheckResult.down(.redirects, "more than \(Limits.maxRedirects) redirects", details: followed)
@@ -79,7 +78,7 @@ extension HTTPCheck {
     /// The request for this hop.
     var request: HTTPExchange.Request {
         HTTPExchange.Request(host: host, port: port, path: path, method: method,
-                             headers: headers.map { ($0.name, $0.value) }, body: body)
+                             headers: headers.map { ($0.name, $0.value) }, body: body, tlsVerify: scheme == "https" ? tls.verify : nil)
     }
 
     /// This check's URL, for the redirect chain.
@@ -95,7 +94,8 @@ extension HTTPCheck {
             throw CheckFailure(.redirects, "'\(location)' is not a URL")
         }
         var settings = MonitorSettings(method: method, headers: headers, body: body, expectedStatus: expectedStatus,
-                                       keyword: keyword, keywordAbsent: keywordAbsent)
+                                       keyword: keyword, keywordAbsent: keywordAbsent, tlsVerify: tls.verify,
+                                       tlsExpiryDays: tls.expiryDays, tlsExpiryStatus: tls.expiryStatus.rawValue)
         if status != 307 && status != 308 {
             settings.method = "GET"
             settings.body = nil

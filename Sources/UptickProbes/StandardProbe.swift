@@ -20,8 +20,8 @@ public struct StandardProbe: Probe {
         let deadline = start + .milliseconds(spec.timeoutMilliseconds - margin)
         var result: CheckResult
         switch spec.kind {
-        case .port(let endpoint):
-            result = await PortProbe(network: network).check(endpoint, deadline: deadline)
+        case .port(let endpoint, let tls):
+            result = await PortProbe(network: network).check(endpoint, tls: tls, deadline: deadline)
         case .http(let check):
             result = await HTTPProbe(network: network).check(check, deadline: deadline)
         case .ping(let host, let count):

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 extension LoopbackServer {
     /// An HTTP/1.1 server whose paths choose the behaviour:
@@ -19,6 +20,22 @@ extension LoopbackServer {
     public static func http(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(Responder())
+            }
+        }
+    }
+
+    /// The same HTTP server behind TLS, presenting `identity` (see ``TestCertificateAuthority``).
+    public static func https(identity: TestIdentity, host: String = "127.0.0.1", port: Int = 0,
+                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(identity.certificate)], privateKey: .privateKey(identity.privateKey)
+        )
+        let context = try NIOSSLContext(configuration: configuration)
+        return try await start(host: host, port: port, group: group) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                 try channel.pipeline.syncOperations.addHandler(Responder())
             }

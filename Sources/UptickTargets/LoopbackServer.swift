@@ -48,8 +48,8 @@ public final class LoopbackServer: Sendable {
         return state.withLockedValue { $0.connections }
     }
 
-    /// `http://host:port` + `path`.
-    public func url(_ path: String = "/") -> String { "http://\(authority)\(path)" }
+    /// `http://host:port` + `path` (`https://` with `scheme: "https"`).
+    public func url(_ path: String = "/", scheme: String = "http") -> String { "\(scheme)://\(authority)\(path)" }
 
     /// `host:port`, as a port monitor's target.
     public var target: String { authority }

@@ -12,6 +12,10 @@ struct CheckOptions: ParsableArguments {
     @Option(help: "Request header 'Name: value' (repeatable).") var header: [String] = []
     @Option(help: "Request body.") var body: String?
     @Option(help: "Echo requests per ping check, 1-10 (default 3).") var pingCount: Int?
+    @Option(help: "Validate the TLS certificate chain and host name (default true).") var tlsVerify: Bool?
+    @Option(help: "Days before certificate expiry that count as expiring (default 14; 0 never).") var tlsExpiryDays: Int?
+    @Option(help: "degraded (default) or down, for an expiring certificate.") var tlsExpiryStatus: String?
+    @Flag(help: "Port checks: also make a TLS handshake.") var tls = false
     @Option(help: "DNS check: A, AAAA or ANY (default).") var dnsRecord: String?
     @Option(help: "DNS check: an address the answers must include (repeatable).") var dnsExpect: [String] = []
 
@@ -27,6 +31,10 @@ struct CheckOptions: ParsableArguments {
         definition.body = body
         definition.pingCount = pingCount
         definition.dnsRecord = dnsRecord
+        definition.tlsVerify = tlsVerify
+        definition.tlsExpiryDays = tlsExpiryDays
+        definition.tlsExpiryStatus = tlsExpiryStatus
+        definition.tls = tls ? true : nil
         definition.dnsExpect = dnsExpect
         return definition
     }

@@ -146,6 +146,28 @@ struct CLITests {
         #expect(try workspace.run("import", changed).stdout == "created 0, updated 1, unchanged 1\n")
     }
 
+    @Test("import carries every check option into the monitor's settings")
+    func importAllFields() throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let file = try workspace.write("all.yaml", """
+            monitors:
+              - {key: web, type: http, target: "https://example.com/", tls_verify: false, tls_expiry_days: 7, tls_expiry_status: down}
+              - {key: smtp, type: port, target: "mail.example.com:465", tls: true}
+              - {key: ping, type: ping, target: example.com, ping_count: 5}
+              - {key: dns, type: dns, target: example.com, dns_record: A, dns_expect: [93.184.216.34]}
+            """)
+        let result = try workspace.run("import", file)
+        #expect(result.status == 0, "\(result.stderr)")
+        let settings = try #require(try workspace.json("monitor", "list") as? [[String: Any]]).compactMap { $0["settings"] as? String }
+        #expect(settings == [
+            #"{"tls_expiry_days":7,"tls_expiry_status":"down","tls_verify":false}"#, #"{"tls":true}"#,
+            #"{"ping_count":5}"#, #"{"dns_expect":["93.184.216.34"],"dns_record":"A"}"#,
+        ])
+        let bad = try workspace.run("import", try workspace.write("bad.yaml", "monitors:\n  - {key: x, type: port, target: 'h:1', tls: maybe}\n"))
+        #expect(bad.status == 64 && bad.stderr.contains("'tls' must be true or false"))
+    }
+
     @Test("the shipped example file imports cleanly")
     func exampleFile() throws {
         let workspace = try Workspace.make()

@@ -29,8 +29,8 @@ struct CheckSpecTests {
 
     @Test("port targets, including bracketed IPv6")
     func port() throws {
-        #expect(try CheckSpec(monitor: monitor(type: "port", target: "db.example.com:5432")).kind == .port(Endpoint(host: "db.example.com", port: 5432)))
-        #expect(try CheckSpec(monitor: monitor(type: "port", target: "[::1]:22")).kind == .port(Endpoint(host: "::1", port: 22)))
+        #expect(try CheckSpec(monitor: monitor(type: "port", target: "db.example.com:5432")).kind == .port(Endpoint(host: "db.example.com", port: 5432), tls: nil))
+        #expect(try CheckSpec(monitor: monitor(type: "port", target: "[::1]:22")).kind == .port(Endpoint(host: "::1", port: 22), tls: nil))
     }
 
     @Test("malformed rows give the right error class", arguments: [

@@ -6,15 +6,43 @@ public struct CheckDetails: Sendable, Hashable, Codable {
     public var ping: PingStatistics?
     /// The public addresses a DNS check got back.
     public var answers: [String]?
+    /// The TLS session of an https or TLS port check.
+    public var tls: TLSDetails?
 
-    public init(redirects: [String]? = nil, ping: PingStatistics? = nil, answers: [String]? = nil) {
+    public init(redirects: [String]? = nil, ping: PingStatistics? = nil, answers: [String]? = nil, tls: TLSDetails? = nil) {
         self.redirects = redirects
         self.ping = ping
         self.answers = answers
+        self.tls = tls
     }
 
     /// Whether there is nothing to store.
-    public var isEmpty: Bool { redirects == nil && ping == nil && answers == nil }
+    public var isEmpty: Bool { redirects == nil && ping == nil && answers == nil && tls == nil }
+}
+
+/// The leaf certificate and protocol of a TLS session.
+public struct TLSDetails: Sendable, Hashable, Codable {
+    /// When the leaf certificate expires.
+    public var notAfter: EpochMilliseconds
+    /// Whole days from the check to `notAfter` (negative once expired).
+    public var daysLeft: Int
+    /// `TLSv1.2`, `TLSv1.3`.
+    public var version: String?
+    /// Whether the chain and host name were validated (false when the monitor turned validation off).
+    public var verified: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case version, verified
+        case notAfter = "not_after"
+        case daysLeft = "days_left"
+    }
+
+    public init(notAfter: EpochMilliseconds, daysLeft: Int, version: String?, verified: Bool) {
+        self.notAfter = notAfter
+        self.daysLeft = daysLeft
+        self.version = version
+        self.verified = verified
+    }
 }
 
 /// What a ping check sent and got back.

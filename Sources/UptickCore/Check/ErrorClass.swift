@@ -19,6 +19,12 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable {
     case unreachable
     /// The peer reset or closed the connection before answering.
     case reset
+    /// The TLS handshake failed (no common protocol or cipher, not TLS at all, aborted).
+    case tls
+    /// The certificate is not valid: untrusted or self-signed chain, expired, or not for this host name.
+    case certificate
+    /// The certificate is valid but expires within the monitor's `tls_expiry_days`.
+    case certificateExpiry = "certificate_expiry"
     /// The peer spoke something that is not the expected protocol.
     case `protocol`
     /// The HTTP status was not an expected one.

@@ -15,7 +15,8 @@ public struct CheckSpec: Sendable, Hashable {
     /// The check itself.
     public enum Kind: Sendable, Hashable {
         case http(HTTPCheck)
-        case port(Endpoint)
+        /// A TCP connect, and a TLS handshake when `tls` is set.
+        case port(Endpoint, tls: TLSCheck?)
         case ping(host: String, count: Int)
         case dns(DNSCheck)
     }
@@ -50,7 +51,7 @@ public struct CheckSpec: Sendable, Hashable {
         let kind: Kind
         switch type {
         case .http: kind = .http(try HTTPCheck(url: monitor.target, settings: settings))
-        case .port: kind = .port(try Endpoint(parsing: monitor.target))
+        case .port: kind = .port(try Endpoint(parsing: monitor.target), tls: settings.tls == true ? try TLSCheck(settings: settings) : nil)
         case .ping:
             let count = settings.pingCount ?? Limits.defaultPingCount
             guard (1...Limits.maxPingCount).contains(count) else {

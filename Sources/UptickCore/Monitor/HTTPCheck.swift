@@ -14,6 +14,8 @@ public struct HTTPCheck: Sendable, Hashable {
     public var expectedStatus: StatusCodeSet
     public var keyword: String?
     public var keywordAbsent: String?
+    /// How https is judged (unused for http).
+    public var tls: TLSCheck
 
     /// Validates `url` and `settings`.
     public init(url: String, settings: MonitorSettings) throws(CheckFailure) {
@@ -56,5 +58,6 @@ public struct HTTPCheck: Sendable, Hashable {
         self.expectedStatus = settings.expectedStatus ?? .success
         self.keyword = settings.keyword
         self.keywordAbsent = settings.keywordAbsent
+        self.tls = try TLSCheck(settings: settings)
     }
 }

@@ -17,6 +17,14 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public var degradedAfterMilliseconds: Int64?
     /// Echo requests per ping check (1…10, default 3).
     public var pingCount: Int?
+    /// Validate the certificate chain and host name (default true). Off accepts any certificate.
+    public var tlsVerify: Bool?
+    /// Below this many days until the certificate expires, the check is `tls_expiry_status` (default 14; 0: never).
+    public var tlsExpiryDays: Int?
+    /// `degraded` (default) or `down`, for a certificate that expires within `tls_expiry_days`.
+    public var tlsExpiryStatus: String?
+    /// Port checks: also make a TLS handshake after connecting.
+    public var tls: Bool?
     /// DNS check: `A`, `AAAA` or `ANY` (default).
     public var dnsRecord: String?
     /// DNS check: addresses that must all be among the answers.
@@ -38,6 +46,10 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         case keywordAbsent = "keyword_absent"
         case degradedAfterMilliseconds = "degraded_after_ms"
         case pingCount = "ping_count"
+        case tls
+        case tlsVerify = "tls_verify"
+        case tlsExpiryDays = "tls_expiry_days"
+        case tlsExpiryStatus = "tls_expiry_status"
         case dnsRecord = "dns_record"
         case dnsExpect = "dns_expect"
     }
@@ -45,7 +57,8 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public init(
         method: String? = nil, headers: [Header]? = nil, body: String? = nil, expectedStatus: StatusCodeSet? = nil,
         keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil, pingCount: Int? = nil,
-        dnsRecord: String? = nil, dnsExpect: [String]? = nil
+        dnsRecord: String? = nil, dnsExpect: [String]? = nil, tls: Bool? = nil, tlsVerify: Bool? = nil,
+        tlsExpiryDays: Int? = nil, tlsExpiryStatus: String? = nil
     ) {
         self.method = method
         self.headers = headers
@@ -57,5 +70,9 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         self.pingCount = pingCount
         self.dnsRecord = dnsRecord
         self.dnsExpect = dnsExpect
+        self.tls = tls
+        self.tlsVerify = tlsVerify
+        self.tlsExpiryDays = tlsExpiryDays
+        self.tlsExpiryStatus = tlsExpiryStatus
     }
 }

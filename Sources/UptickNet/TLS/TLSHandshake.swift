@@ -1,0 +1,95 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import NIOTLS
+import UptickCore
+
+/// What a finished handshake tells: the leaf certificate's expiry and the protocol.
+public struct TLSSession: Sendable, Hashable {
+    /// The leaf certificate's `notAfter`, seconds since 1970.
+    public var notAfter: Int64
+    public var version: String?
+    public var verified: Bool
+}
+
+extension Network {
+    /// Makes a TLS handshake on a fresh connection, before `deadline`. SNI and the host name check use
+    /// `serverName` unless it is an IP literal. Leaves reading on, with the TLS handler in the pipeline.
+    public func secure(_ connection: Connection, serverName: String, verify: Bool, deadline: NIODeadline) async throws(NetFailure) -> (TLSSession, PhaseTimings) {
+        var timings = connection.timings
+        let channel = connection.channel
+        let context: NIOSSLContext
+        do {
+            context = try tls.context(verify: verify)
+        } catch {
+            throw NetFailure(error, timings: timings)
+        }
+        let handshake = channel.eventLoop.makePromise(of: TLSSession.self)
+        let timeout = channel.eventLoop.scheduleTask(deadline: deadline) {
+            handshake.fail(CheckFailure(.timeout, "TLS handshake did not finish before the deadline"))
+        }
+        defer { timeout.cancel() }
+        let started = NIODeadline.now()
+        let hostname = IPAddress(serverName) == nil ? serverName : nil
+        channel.eventLoop.execute {
+            do {
+                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: hostname))
+                try channel.pipeline.syncOperations.addHandler(HandshakeObserver(promise: handshake, verified: verify))
+                channel.setOption(.autoRead, value: true).cascadeFailure(to: handshake)
+            } catch {
+                handshake.fail(error)
+            }
+        }
+        do {
+            let session = try await handshake.futureResult.get()
+            timings.tlsMicroseconds = (NIODeadline.now() - started).nanoseconds / 1000
+            return (session, timings)
+        } catch {
+            channel.close(promise: nil)
+            throw NetFailure(Network.classify(error, address: connection.address), timings: timings)
+        }
+    }
+}
+
+/// Completes `promise` when the handshake finishes or fails, then stays out of the way.
+private final class HandshakeObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    let promise: EventLoopPromise<TLSSession>
+    let verified: Bool
+
+    init(promise: EventLoopPromise<TLSSession>, verified: Bool) {
+        self.promise = promise
+        self.verified = verified
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            let operations = context.pipeline.syncOperations
+            let certificate = try? operations.nioSSL_peerCertificate()
+            let version = (try? operations.nioSSL_tlsVersion()).flatMap { $0 }.map(Self.describe)
+            promise.succeed(TLSSession(notAfter: Int64(certificate?.notValidAfter ?? 0), version: version, verified: verified))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(CheckFailure(.reset, "connection closed during the TLS handshake"))
+        context.fireChannelInactive()
+    }
+
+    private static func describe(_ version: TLSVersion) -> String {
+        switch version {
+        case .tlsv1: "TLSv1.0"
+        case .tlsv11: "TLSv1.1"
+        case .tlsv12: "TLSv1.2"
+        case .tlsv13: "TLSv1.3"
+        }
+    }
+}
