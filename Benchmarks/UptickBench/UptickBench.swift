@@ -82,21 +82,24 @@ struct StoreBench: AsyncParsableCommand {
 
 /// A full tick of port monitors against a local listener.
 struct TickBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tick", abstract: "One full tick of N port monitors against a local TCP listener.")
+    static let configuration = CommandConfiguration(commandName: "tick", abstract: "One full tick of N monitors against a local target.")
 
-    @Option(help: "Due port monitors.") var monitors = 2_000
+    @Option(help: "port (a TCP listener) or http (an HTTP server; a fresh connection per check).") var type = "port"
+    @Option(help: "Due monitors.") var monitors = 2_000
     @Option(help: "Checks in flight.") var concurrency = 500
     @Option(help: "Repetitions (the best is reported).") var repetitions = 3
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
-        let listener = try await LoopbackServer.tcp()
+        guard type == "port" || type == "http" else { throw ValidationError("--type must be port or http") }
+        let listener = type == "http" ? try await LoopbackServer.http() : try await LoopbackServer.tcp()
+        let target = type == "http" ? listener.url("/") : listener.target
         var best: (seconds: Double, report: EngineReport)?
         for _ in 0..<repetitions {
             let scratch = try Scratch()
             defer { scratch.remove() }
             let clock = SystemClock()
-            try await seed(scratch.store, count: monitors, dueAt: clock.now(), target: listener.target)
+            try await seed(scratch.store, count: monitors, dueAt: clock.now(), type: type, target: target)
             var configuration = EngineConfiguration(runnerID: "bench")
             configuration.concurrency = concurrency
             var logger = Logger(label: "bench")
@@ -119,7 +122,7 @@ struct TickBench: AsyncParsableCommand {
                                             "lateness_p99_ms": Double(best.report.lateness.percentile(0.99) ?? 0)]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("tick: \(monitors) port monitors against a local listener, concurrency \(concurrency), best of \(repetitions)")
+            print("tick: \(monitors) \(type) monitors against a local \(type == "http" ? "HTTP server" : "listener"), concurrency \(concurrency), best of \(repetitions)")
             print(String(format: "  %.1f ms for the whole tick (claim, connect, persist) = %.0f checks/s", best.seconds * 1000, rate))
         }
     }
@@ -141,10 +144,10 @@ struct Scratch {
     }
 }
 
-/// Migrates and adds `count` port monitors, all due at `dueAt`.
-func seed(_ store: SQLStore, count: Int, dueAt: EpochMilliseconds, target: String = "127.0.0.1:9") async throws {
+/// Migrates and adds `count` monitors of `type`, all due at `dueAt`.
+func seed(_ store: SQLStore, count: Int, dueAt: EpochMilliseconds, type: String = "port", target: String = "127.0.0.1:9") async throws {
     try await store.migrate(now: dueAt)
-    let drafts = (0..<count).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: "port", target: target, intervalSeconds: 30, timeoutMilliseconds: 5000) }
+    let drafts = (0..<count).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: 30, timeoutMilliseconds: 5000) }
     _ = try await store.upsert(drafts, now: dueAt)
     _ = try await store.executor.execute([SQLStatement("UPDATE monitors SET next_check_at = ?", [.integer(dueAt)])], transaction: true)
 }

@@ -9,14 +9,26 @@ public protocol Resolver: Sendable {
     func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress]
 }
 
-/// The system resolver: `getaddrinfo` on a thread pool, so a slow DNS server never blocks an event loop.
+/// The system resolver: `getaddrinfo` (so /etc/hosts, search domains and the host's DNS configuration apply)
+/// on a dedicated pool of ``lookupThreads`` threads, so a slow DNS server never blocks an event loop, and
+/// many lookups can wait on DNS at once without holding up NIO's small blocking pool (one thread per core).
 public struct SystemResolver: Resolver {
+    /// The most name lookups in progress at once; more wait for a thread (inside their check's deadline).
+    public static let lookupThreads = 32
+
+    /// The process-wide lookup pool, started on first use and never shut down.
+    public static let lookupPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: lookupThreads)
+        pool.start()
+        return pool
+    }()
+
     let threadPool: NIOThreadPool
     let numericHostsOnly: Bool
 
     /// - Parameter numericHostsOnly: parse numeric addresses only (every form `inet_aton` accepts) and
     ///   never query DNS (`AI_NUMERICHOST`): what the tests use, so they never send a packet off loopback.
-    public init(threadPool: NIOThreadPool = .singleton, numericHostsOnly: Bool = false) {
+    public init(threadPool: NIOThreadPool = SystemResolver.lookupPool, numericHostsOnly: Bool = false) {
         self.threadPool = threadPool
         self.numericHostsOnly = numericHostsOnly
     }
