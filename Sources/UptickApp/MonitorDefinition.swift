@@ -10,29 +10,13 @@ public struct MonitorDefinition: Sendable {
     public var target: String
     public var interval = "30s"
     public var timeout = "10s"
+    /// Text to parse: status codes like `200-299,301`, a duration like `2s`, `Name: value` lines.
     public var expectStatus: String?
-    public var keyword: String?
-    public var keywordAbsent: String?
     public var degradedAfter: String?
-    public var method: String?
-    /// `Name: value` lines.
     public var headers: [String] = []
-    public var body: String?
-    /// Echo requests per ping check.
-    public var pingCount: Int?
-    /// TLS: validate the certificate (default true).
-    public var tlsVerify: Bool?
-    /// TLS: days before expiry that count as expiring.
-    public var tlsExpiryDays: Int?
-    /// TLS: `degraded` or `down` for an expiring certificate.
-    public var tlsExpiryStatus: String?
-    /// Port checks: make a TLS handshake.
-    public var tls: Bool?
-    /// DNS check: A, AAAA or ANY.
-    public var dnsRecord: String?
-    /// DNS check: addresses that must be among the answers.
-    public var dnsExpect: [String] = []
     public var enabled = true
+    /// Everything else, stored as given (method, body, keywords, ping, dns and TLS options).
+    public var settings = MonitorSettings()
 
     public init(type: String, target: String) {
         self.type = type
@@ -56,9 +40,7 @@ public struct MonitorDefinition: Sendable {
         guard timeoutMilliseconds <= Limits.maxTimeoutMilliseconds else {
             throw CLIFailure("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
         }
-        var settings = MonitorSettings(method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent, pingCount: pingCount,
-                                       dnsRecord: dnsRecord, dnsExpect: dnsExpect.isEmpty ? nil : dnsExpect, tls: tls,
-                                       tlsVerify: tlsVerify, tlsExpiryDays: tlsExpiryDays, tlsExpiryStatus: tlsExpiryStatus)
+        var settings = self.settings
         if let expectStatus {
             guard let codes = StatusCodeSet(parsing: expectStatus) else {
                 throw CLIFailure("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")

@@ -54,27 +54,27 @@ public enum MonitorFile {
             definition.interval = try text("interval") ?? definition.interval
             definition.timeout = try text("timeout") ?? definition.timeout
             definition.expectStatus = try text("expect_status")
-            definition.keyword = try text("keyword")
-            definition.keywordAbsent = try text("keyword_absent")
+            definition.settings.keyword = try text("keyword")
+            definition.settings.keywordAbsent = try text("keyword_absent")
             definition.degradedAfter = try text("degraded_after")
-            definition.method = try text("method")
-            definition.body = try text("body")
-            definition.dnsRecord = try text("dns_record")
-            definition.tlsExpiryStatus = try text("tls_expiry_status")
-            definition.tls = try flag("tls")
-            definition.tlsVerify = try flag("tls_verify")
+            definition.settings.method = try text("method")
+            definition.settings.body = try text("body")
+            definition.settings.dnsRecord = try text("dns_record")
+            definition.settings.tlsExpiryStatus = try text("tls_expiry_status")
+            definition.settings.tls = try flag("tls")
+            definition.settings.tlsVerify = try flag("tls_verify")
             if let days = try text("tls_expiry_days") {
                 guard let value = Int(days) else { throw CLIFailure("line \(line): 'tls_expiry_days' must be a whole number") }
-                definition.tlsExpiryDays = value
+                definition.settings.tlsExpiryDays = value
             }
             if let expect = mapping["dns_expect"] {
                 let values = expect.sequence?.compactMap(\.string) ?? expect.string?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard let values else { throw CLIFailure("line \(expect.mark?.line ?? line): 'dns_expect' must be a list of addresses") }
-                definition.dnsExpect = values
+                definition.settings.dnsExpect = values
             }
             if let count = try text("ping_count") {
                 guard let value = Int(count) else { throw CLIFailure("line \(line): 'ping_count' must be a whole number") }
-                definition.pingCount = value
+                definition.settings.pingCount = value
             }
             definition.enabled = try flag("enabled") ?? true
             if let headers = mapping["headers"] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UptickApp
+import UptickCore
 
 /// How one check is made and judged: shared by `monitor add` and `check`.
 struct CheckOptions: ParsableArguments {
@@ -23,19 +24,13 @@ struct CheckOptions: ParsableArguments {
         var definition = MonitorDefinition(type: type, target: target)
         definition.timeout = timeout
         definition.expectStatus = expectStatus
-        definition.keyword = keyword
-        definition.keywordAbsent = keywordAbsent
         definition.degradedAfter = degradedAfter
-        definition.method = method
         definition.headers = header
-        definition.body = body
-        definition.pingCount = pingCount
-        definition.dnsRecord = dnsRecord
-        definition.tlsVerify = tlsVerify
-        definition.tlsExpiryDays = tlsExpiryDays
-        definition.tlsExpiryStatus = tlsExpiryStatus
-        definition.tls = tls ? true : nil
-        definition.dnsExpect = dnsExpect
+        definition.settings = MonitorSettings(
+            method: method, body: body, keyword: keyword, keywordAbsent: keywordAbsent, pingCount: pingCount,
+            dnsRecord: dnsRecord, dnsExpect: dnsExpect.isEmpty ? nil : dnsExpect, tls: tls ? true : nil,
+            tlsVerify: tlsVerify, tlsExpiryDays: tlsExpiryDays, tlsExpiryStatus: tlsExpiryStatus
+        )
         return definition
     }
 }
