@@ -50,6 +50,8 @@ let package = Package(
             dependencies: [
                 "UptickCore", "UptickProbes", "UptickStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -67,6 +69,8 @@ let package = Package(
             dependencies: [
                 "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -88,8 +92,11 @@ let package = Package(
         .executableTarget(
             name: "UptickBench",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets",
+                "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets", "UptickApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/UptickBench",
             swiftSettings: strict

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import UptickCore
 import UptickEngine
 import UptickNet
@@ -15,8 +17,24 @@ struct UptickBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uptick-bench",
         abstract: "Benchmarks of the store and the engine (see BENCHMARKS.md).",
-        subcommands: [StoreBench.self, TickBench.self]
+        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self]
     )
+
+    static func main() async {
+        if ProcessInfo.processInfo.environment["UPTICK_NIO_EXECUTOR"] != "0" {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Claim and persist cost on SQLite.
@@ -131,12 +149,14 @@ struct TickBench: AsyncParsableCommand {
 /// A temporary migrated SQLite file.
 struct Scratch {
     let directory: URL
+    let database: SQLiteDatabase
     let store: SQLStore
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = SQLStore(executor: try SQLiteDatabase(path: directory.appendingPathComponent("bench.db").path, create: true))
+        database = try SQLiteDatabase(path: directory.appendingPathComponent("bench.db").path, create: true)
+        store = SQLStore(executor: database)
     }
 
     func remove() {

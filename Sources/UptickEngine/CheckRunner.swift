@@ -12,16 +12,21 @@ public struct CheckRunner: Sendable {
 
     /// The result; a row that cannot be decoded is a `down` result of its error class, never an error.
     public func check(_ monitor: Monitor) async -> CheckResult {
-        do {
-            let spec = try CheckSpec(monitor: monitor)
+        await check(Result { () throws(CheckFailure) in try CheckSpec(monitor: monitor) })
+    }
+
+    /// The result of an already decoded monitor (see `SpecCache`).
+    func check(_ decoded: Result<CheckSpec, CheckFailure>) async -> CheckResult {
+        switch decoded {
+        case .failure(let failure):
+            return .down(failure.errorClass, failure.message)
+        case .success(let spec):
             let limit = Duration.milliseconds(spec.timeoutMilliseconds)
             return await withHardDeadline(limit) { [probe] in
                 await probe.check(spec)
             } fallback: {
                 .down(.timeout, "no result within \(spec.timeoutMilliseconds) ms", durationMicroseconds: limit.wholeMicroseconds)
             }
-        } catch {
-            return .down(error.errorClass, error.message)
         }
     }
 }

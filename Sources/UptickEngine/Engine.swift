@@ -17,6 +17,7 @@ public struct Engine: Sendable {
     let logger: Logger
     /// Called with every batch of committed outcomes, in commit order.
     let onCommit: @Sendable ([CheckOutcome]) -> Void
+    let specs = SpecCache()
 
     public init(
         store: any Store, probe: any Probe, clock: any WallClock = SystemClock(), sink: any TransitionSink,
@@ -55,7 +56,7 @@ public struct Engine: Sendable {
 
     enum Event: Sendable {
         case checked(CheckOutcome)
-        case committed([CheckOutcome], StoreError?)
+        case committed([CheckOutcome], StoreError?, Duration)
         case woke
         case stopRequested
     }
@@ -77,11 +78,12 @@ public struct Engine: Sendable {
                 }
                 if let batch = pipeline.batchToCommit(now: now) {
                     group.addTask {
+                        let started = ContinuousClock.now
                         do throws(StoreError) {
                             try await store.persist(batch)
-                            return .committed(batch, nil)
+                            return .committed(batch, nil, ContinuousClock.now - started)
                         } catch {
-                            return .committed(batch, error)
+                            return .committed(batch, error, ContinuousClock.now - started)
                         }
                     }
                 }
@@ -120,12 +122,12 @@ public struct Engine: Sendable {
         switch event {
         case .checked(let outcome):
             pipeline.checked(outcome, now: clock.now())
-        case .committed(let batch, nil):
-            pipeline.committed(batch)
+        case .committed(let batch, nil, let took):
+            pipeline.committed(batch, took: took)
             onCommit(batch)
             let changes = batch.filter { $0.transition != nil }
             if !changes.isEmpty { await sink.statusChanged(changes) }
-        case .committed(let batch, let error?):
+        case .committed(let batch, let error?, _):
             logger.error("persisting \(batch.count) results failed, will retry: \(error)")
             pipeline.commitFailed(batch, error: error, now: clock.now())
         case .woke:
@@ -139,7 +141,7 @@ public struct Engine: Sendable {
     /// Runs one claimed monitor (see ``CheckRunner``) and works out the monitor's next state.
     func execute(_ claimed: ClaimedMonitor) async -> CheckOutcome {
         let startedAt = clock.now()
-        let result = await CheckRunner(probe: probe).check(claimed.monitor)
+        let result = await CheckRunner(probe: probe).check(specs.spec(for: claimed.monitor))
         let (state, transition) = claimed.monitor.state.applying(result.status, at: startedAt)
         return CheckOutcome(
             monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt, result: result,

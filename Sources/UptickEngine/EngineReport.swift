@@ -16,6 +16,9 @@ public struct EngineReport: Sendable {
     public var errors: [String] = []
     /// Schedule lateness (start − slot) of the checks run, milliseconds.
     public var lateness = LatenessStats()
+    /// Time spent in successful commits, and the batches committed (for rows/s).
+    public var commitTime: Duration = .zero
+    public var commits = 0
 
     /// Results committed.
     public var persisted: Int { up + degraded + down }
@@ -45,7 +48,7 @@ public struct LatenessStats: Sendable {
         var seen = 0
         for (index, bucket) in buckets.enumerated() {
             seen += bucket
-            if seen >= rank { return index < Self.bounds.count ? Self.bounds[index] : max }
+            if seen >= rank { return index < Self.bounds.count ? Swift.min(Self.bounds[index], max) : max }
         }
         return max
     }

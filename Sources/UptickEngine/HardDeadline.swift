@@ -1,25 +1,33 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Runs `operation` but returns `fallback()` once `limit` has passed, even if `operation` ignores
 /// cancellation. The engine's backstop for "every probe ends".
 ///
 /// The operation runs in an unstructured task so the caller is not held by it; on timeout that task is
-/// cancelled and left to unwind on its own. A well-behaved probe ends at its own deadline first, and
-/// then cancels the timer, so no sleeping timer outlives a fast check.
+/// cancelled and left to unwind on its own. The timer is an event-loop timer (cheap to arm and cancel),
+/// not a second task sleeping on a Dispatch timer; a well-behaved probe ends at its own deadline first
+/// and cancels it.
 func withHardDeadline<T: Sendable>(
     _ limit: Duration, operation: @escaping @Sendable () async -> T, fallback: @escaping @Sendable () -> T
 ) async -> T {
     let race = Race<T>()
     return await withCheckedContinuation { continuation in
         race.install(continuation)
-        let timer = Task {
-            try await Task.sleep(for: limit)
+        let timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .nanoseconds(Int64(limit.wholeNanoseconds))) {
             if race.offer(fallback()) { race.cancelWork() }
         }
         race.setWork(Task {
             let value = await operation()
             if race.offer(value) { timer.cancel() }
         })
+    }
+}
+
+extension Duration {
+    var wholeNanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }
 

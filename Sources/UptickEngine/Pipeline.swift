@@ -35,7 +35,11 @@ struct Pipeline {
 
     var claimLimit: Int { min(configuration.concurrency - inFlight, configuration.claimBatch) }
 
-    private var mayClaim: Bool { !claimsDone && claimLimit > 0 && pending.count < configuration.maxPending }
+    /// Claims wait until this many slots are free: at saturation every finished check frees one slot,
+    /// and claiming one monitor per transaction would cost more than the check itself.
+    var minimumClaim: Int { max(1, min(configuration.claimBatch, configuration.concurrency / 10)) }
+
+    private var mayClaim: Bool { !claimsDone && claimLimit >= minimumClaim && pending.count < configuration.maxPending }
 
     func shouldClaim(now: EpochMilliseconds) -> Bool { mayClaim && now >= nextClaimAt }
 
@@ -90,8 +94,10 @@ struct Pipeline {
         return pending
     }
 
-    mutating func committed(_ batch: [CheckOutcome]) {
+    mutating func committed(_ batch: [CheckOutcome], took: Duration = .zero) {
         committing = false
+        report.commitTime += took
+        report.commits += 1
         failedCommits = 0
         retryAt = nil
         for outcome in batch {

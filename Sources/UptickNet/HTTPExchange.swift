@@ -54,33 +54,37 @@ public struct HTTPExchange: Sendable {
             (session, timings) = try await network.secure(connection, serverName: request.host, verify: verify, deadline: deadline)
         }
         let response = channel.eventLoop.makePromise(of: CollectedResponse.self)
-        // Whichever comes first completes the promise; a later completion is ignored by NIO.
-        let timeout = channel.eventLoop.scheduleTask(deadline: deadline) {
-            response.fail(CheckFailure(.timeout, "no complete response before the deadline"))
-        }
-        defer {
-            timeout.cancel()
-            channel.close(promise: nil)
-        }
-        let sent = NIODeadline.now()
         let secured = session != nil  // reading is already on after a TLS handshake
+        let head = Self.head(for: request)
+        let body = request.body
+        // One submission to the event loop does the rest: pipeline, deadline, request, and the clean-up once
+        // the response (or the deadline) completes the promise. The caller then awaits exactly once, instead
+        // of waking the loop from outside for each step.
         channel.eventLoop.execute {
+            let timeout = channel.eventLoop.scheduleTask(deadline: deadline) {
+                // Whichever comes first completes the promise; a later completion is ignored by NIO.
+                response.fail(CheckFailure(.timeout, "no complete response before the deadline"))
+            }
+            response.futureResult.whenComplete { _ in
+                timeout.cancel()
+                channel.close(promise: nil)
+            }
             do {
                 try channel.pipeline.syncOperations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
                 try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: response, limit: bodyLimit))
-                channel.write(HTTPClientRequestPart.head(Self.head(for: request)), promise: nil)
-                if let body = request.body {
+                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                if let body {
                     channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(string: body))), promise: nil)
                 }
                 channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                if !secured { channel.setOption(.autoRead, value: true).cascadeFailure(to: response) }
+                if !secured { try channel.syncOptions?.setOption(.autoRead, value: true) }
             } catch {
                 response.fail(error)
             }
         }
         do {
             let collected = try await response.futureResult.get()
-            timings.firstByteMicroseconds = (collected.firstByteAt - sent).microseconds
+            timings.firstByteMicroseconds = (collected.firstByteAt - collected.sentAt).microseconds
             return Response(status: collected.status, headers: collected.headers, body: collected.body, timings: timings, tls: session)
         } catch {
             throw NetFailure(Network.classify(error, address: connection.address), timings: timings)

@@ -7,6 +7,8 @@ struct CollectedResponse: Sendable {
     var status: Int
     var headers: [(name: String, value: String)]
     var body: [UInt8]
+    /// When the request was handed to the socket, and when the response head arrived.
+    var sentAt: NIODeadline
     var firstByteAt: NIODeadline
 }
 
@@ -19,6 +21,8 @@ final class ResponseCollector: ChannelInboundHandler {
     private var head: HTTPResponseHead?
     private var firstByteAt: NIODeadline?
     private var body: [UInt8] = []
+    /// Created on the event loop right before the request is written.
+    private let sentAt = NIODeadline.now()
 
     init(promise: EventLoopPromise<CollectedResponse>, limit: Int) {
         self.promise = promise
@@ -62,7 +66,7 @@ final class ResponseCollector: ChannelInboundHandler {
         guard let head, let firstByteAt else { return }
         promise.succeed(CollectedResponse(
             status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) },
-            body: body, firstByteAt: firstByteAt
+            body: body, sentAt: sentAt, firstByteAt: firstByteAt
         ))
         context.close(promise: nil)
     }

@@ -30,6 +30,11 @@ struct EngineOptions: ParsableArguments {
 
     func configuration() throws(CLIFailure) -> EngineConfiguration {
         guard (1...100_000).contains(concurrency) else { throw CLIFailure("--concurrency must be between 1 and 100000") }
+        // Each check in flight holds a socket; leave room for the database and the process itself.
+        let files = ResourceLimits.raiseOpenFiles()
+        guard concurrency + 64 <= files else {
+            throw CLIFailure("--concurrency \(concurrency) needs more open files than the limit of \(files) (raise `ulimit -n`)")
+        }
         guard (1...10_000).contains(batch) else { throw CLIFailure("--batch must be between 1 and 10000") }
         var configuration = EngineConfiguration(runnerID: Runner.identity)
         configuration.concurrency = concurrency

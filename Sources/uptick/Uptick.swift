@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 import UptickApp
 
 /// The `uptick` command: parse, wire, print. The work happens in the library modules.
@@ -15,6 +17,9 @@ struct Uptick: AsyncParsableCommand {
 
     /// Runs the command; failures print one line on stderr and exit with their code.
     static func main() async {
+        // Swift tasks run on NIO's event loops: no thread hop between a probe's code and its I/O
+        // (measured in BENCHMARKS.md). Must happen before any other concurrency work.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

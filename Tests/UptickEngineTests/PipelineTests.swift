@@ -54,13 +54,15 @@ struct PipelineTests {
         #expect(pipeline.nextWake(now: now + 30_002) == now + 60_000)
     }
 
-    @Test("a full claim means more may be due: claim again as soon as there is room")
+    @Test("a full claim means more may be due: claim again once a tenth of the capacity is free, not slot by slot")
     func fullClaim() {
-        var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
-        pipeline.claimed(claim(10, nextDue: now), limit: 10, now: now, tickMode: true)
-        #expect(!pipeline.shouldClaim(now: now))  // no room: 10 in flight
-        pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
-        #expect(pipeline.shouldClaim(now: now))
+        var pipeline = Pipeline(configuration: configuration { $0.concurrency = 100; $0.claimBatch = 100 }, pending: [], now: now)
+        pipeline.claimed(claim(100, nextDue: now), limit: 100, now: now, tickMode: true)
+        #expect(!pipeline.shouldClaim(now: now))  // no room: 100 in flight
+        for id in 1...9 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now) }
+        #expect(!pipeline.shouldClaim(now: now))  // 9 free: not worth a transaction yet
+        pipeline.checked(.sample(monitorID: 10, slot: now), now: now)
+        #expect(pipeline.shouldClaim(now: now) && pipeline.claimLimit == 10)
     }
 
     @Test("results are committed when enough wait, or when the oldest has waited the flush delay")

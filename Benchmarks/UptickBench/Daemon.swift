@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Logging
+import UptickApp
+import UptickCore
+import UptickEngine
+import UptickNet
+import UptickProbes
+import UptickStore
+
+/// The daemon at scale: N monitors at one interval against a target server in another process, for a
+/// fixed time. Reports the sustained rate, schedule lateness, the share of the machine's CPU and peak RSS.
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "daemon", abstract: "Run the daemon over N monitors for a while and measure it.")
+
+    @Option(help: "Monitors.") var monitors = 100_000
+    @Option(help: "Interval of every monitor, seconds.") var interval: Int64 = 30
+    @Option(help: "How long to run, seconds.") var duration = 300
+    @Option(help: "port or http.") var type = "port"
+    @Option(help: "Checks in flight at most.") var concurrency = 500
+    @Flag(help: "JSON output.") var json = false
+
+    func run() async throws {
+        ResourceLimits.raiseOpenFiles()
+        let server = try Child(["serve", "--kind", type == "http" ? "http" : "tcp"])
+        defer { server.stop() }
+        let port = server.firstLine()
+        let target = type == "http" ? "http://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try await scratch.store.migrate(now: SystemClock().now())
+        let drafts = (0..<monitors).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: interval, timeoutMilliseconds: 5000) }
+        _ = try await scratch.store.upsert(drafts, now: SystemClock().now())
+
+        var configuration = EngineConfiguration(runnerID: "bench-daemon")
+        configuration.concurrency = concurrency
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
+        let engine = Engine(store: scratch.store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
+                            configuration: configuration, logger: logger)
+        let stop = StopSignal()
+        let seededRSS = Self.currentRSSMegabytes()
+        let before = Measurement.usage()
+        let start = ContinuousClock.now
+        async let report = engine.run(until: stop)
+        try await Task.sleep(for: .seconds(duration))
+        stop.stop()
+        let finished = await report
+        let wall = seconds(ContinuousClock.now - start)
+        let after = Measurement.usage()
+        let cpuShare = Double(after.cpuMicroseconds - before.cpuMicroseconds) / 1e6 / wall / Double(ProcessInfo.processInfo.activeProcessorCount)
+        let result: [String: Double] = [
+            "monitors": Double(monitors), "interval_s": Double(interval), "duration_s": wall,
+            "checks": Double(finished.persisted), "checks_per_s": Double(finished.persisted) / wall,
+            "expected_per_s": Double(monitors) / Double(interval),
+            "lateness_p50_ms": Double(finished.lateness.percentile(0.5) ?? 0), "lateness_p99_ms": Double(finished.lateness.percentile(0.99) ?? 0),
+            "lateness_max_ms": Double(finished.lateness.max), "cpu_share_of_machine": cpuShare,
+            "peak_rss_mb": Double(after.peakRSSKilobytes) / 1024, "failures": Double(finished.down),
+            "rss_after_seeding_mb": seededRSS, "rss_end_mb": Self.currentRSSMegabytes(),
+        ]
+        if json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "daemon: %d %@ monitors every %llds for %.0f s: %.0f checks/s (expected %.0f), lateness p50 %.0f / p99 %.0f / max %.0f ms, "
+                         + "CPU %.0f%% of the machine, RSS %.0f MB after seeding / %.0f MB at the end / %.0f MB peak, %.0f down",
+                         monitors, type, interval, wall, result["checks_per_s"]!, result["expected_per_s"]!, result["lateness_p50_ms"]!,
+                         result["lateness_p99_ms"]!, result["lateness_max_ms"]!, cpuShare * 100, seededRSS, result["rss_end_mb"]!,
+                         result["peak_rss_mb"]!, result["failures"]!))
+        }
+    }
+
+    /// VmRSS from /proc/self/status, megabytes.
+    static func currentRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = line.split(separator: " ").compactMap({ Double($0) }).first else { return 0 }
+        return kilobytes / 1024
+    }
+}
