@@ -21,6 +21,8 @@ final class ResponseCollector: ChannelInboundHandler {
     private var head: HTTPResponseHead?
     private var firstByteAt: NIODeadline?
     private var body: [UInt8] = []
+    /// Set once the promise is completed; later events cost nothing.
+    private var completed = false
     /// Created on the event loop right before the request is written.
     private let sentAt = NIODeadline.now()
 
@@ -30,6 +32,7 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !completed else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
@@ -44,6 +47,8 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !completed else { return }
+        completed = true
         switch error as? HTTPParserError {
         case .headerOverflow?:
             promise.fail(CheckFailure(.protocol, "response headers larger than \(Limits.maxResponseHeaderBytes / 1024) KB or more than \(Limits.maxResponseHeaderFields) fields"))
@@ -52,22 +57,25 @@ final class ResponseCollector: ChannelInboundHandler {
         case nil:
             promise.fail(error)
         }
-        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // A server may end an unframed body by closing: what was read is the response.
-        if head != nil { finish(context) }
-        promise.fail(CheckFailure(.reset, "connection closed before a response"))
+        if !completed, head != nil { finish(context) }
+        if !completed {
+            completed = true
+            promise.fail(CheckFailure(.reset, "connection closed before a response"))
+        }
         context.fireChannelInactive()
     }
 
+    /// Completes the promise with what was read; the exchange closes the connection when it sees that.
     private func finish(_ context: ChannelHandlerContext) {
-        guard let head, let firstByteAt else { return }
+        guard !completed, let head, let firstByteAt else { return }
+        completed = true
         promise.succeed(CollectedResponse(
             status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) },
             body: body, sentAt: sentAt, firstByteAt: firstByteAt
         ))
-        context.close(promise: nil)
     }
 }
