@@ -1,5 +1,7 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import UptickCore
 
 /// One HTTP/1.1 request on a fresh connection, bounded in time and in bytes read.
@@ -43,52 +45,71 @@ public struct HTTPExchange: Sendable {
         self.network = network
     }
 
-    /// Connects (see ``Network/connect(host:port:deadline:)``), sends `request`, and reads the
-    /// response head and up to `bodyLimit` bytes of body, all before `deadline`.
+    /// Connects to the allowed addresses of the host in turn (see ``Network/allowedAddresses(host:port:)``),
+    /// makes the TLS handshake for HTTPS, sends `request`, and reads the response head and up to
+    /// `bodyLimit` bytes of body, all before `deadline`.
+    ///
+    /// The whole pipeline is installed by the bootstrap and the exchange is driven by one handler on the
+    /// channel's event loop, from `channelActive` to the close: the caller awaits the connection and the
+    /// result, nothing in between.
     public func perform(_ request: Request, deadline: NIODeadline, bodyLimit: Int = Limits.maxBodyBytes) async throws(NetFailure) -> Response {
-        let connection = try await network.connect(host: request.host, port: request.port, deadline: deadline)
-        let channel = connection.channel
-        var timings = connection.timings
-        var session: TLSSession?
-        if let verify = request.tlsVerify {
-            (session, timings) = try await network.secure(connection, serverName: request.host, verify: verify, deadline: deadline)
-        }
-        let response = channel.eventLoop.makePromise(of: CollectedResponse.self)
-        let secured = session != nil  // reading is already on after a TLS handshake
-        let head = Self.head(for: request)
-        let body = request.body
-        // One submission to the event loop does the rest: pipeline, deadline, request, and the clean-up once
-        // the response (or the deadline) completes the promise. The caller then awaits exactly once, instead
-        // of waking the loop from outside for each step.
-        channel.eventLoop.execute {
-            let timeout = channel.eventLoop.scheduleTask(deadline: deadline) {
-                // Whichever comes first completes the promise; a later completion is ignored by NIO.
-                response.fail(CheckFailure(.timeout, "no complete response before the deadline"))
-            }
-            response.futureResult.whenComplete { _ in
-                timeout.cancel()
-                channel.close(promise: nil)
-            }
-            do {
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
-                try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: response, limit: bodyLimit))
-                channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                if let body {
-                    channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(string: body))), promise: nil)
-                }
-                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                if !secured { try channel.syncOptions?.setOption(.autoRead, value: true) }
-            } catch {
-                response.fail(error)
-            }
-        }
+        let (addresses, dnsTimings) = try await network.allowedAddresses(host: request.host, port: request.port)
+        let tls: NIOSSLContext?
         do {
-            let collected = try await response.futureResult.get()
-            timings.firstByteMicroseconds = (collected.firstByteAt - collected.sentAt).microseconds
-            return Response(status: collected.status, headers: collected.headers, body: collected.body, timings: timings, tls: session)
+            tls = try request.tlsVerify.map { verify throws(CheckFailure) in try network.tls.context(verify: verify) }
         } catch {
-            throw NetFailure(Network.classify(error, address: connection.address), timings: timings)
+            throw NetFailure(error, timings: dnsTimings)
         }
+        let serverName = IPAddress(request.host) == nil ? request.host : nil
+        let head = Self.head(for: request)
+        var failure = NetFailure(CheckFailure(.other, "no address to connect to"), timings: dnsTimings)
+        for address in addresses {
+            let remaining = deadline - .now()
+            guard remaining > .zero else { throw NetFailure(CheckFailure(.timeout, "deadline passed before connecting"), timings: dnsTimings) }
+            let loop = network.group.next()
+            let promise = loop.makePromise(of: CollectedResponse.self)
+            let verify = request.tlsVerify ?? false
+            let body = request.body
+            let connectStart = NIODeadline.now()
+            do {
+                _ = try await ClientBootstrap(group: loop)
+                    .connectTimeout(remaining)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let operations = channel.pipeline.syncOperations
+                            if let tls { try operations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                            try operations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
+                            try operations.addHandler(ResponseCollector(
+                                promise: promise, head: head, body: body, limit: bodyLimit, deadline: deadline,
+                                tls: tls == nil ? nil : verify
+                            ))
+                        }
+                    }
+                    .connect(to: address).get()
+            } catch {
+                promise.fail(error)  // nobody waits on it; completing it releases it
+                failure = NetFailure(Network.classify(error, address: address), timings: dnsTimings)
+                continue
+            }
+            var timings = dnsTimings
+            do {
+                let collected = try await promise.futureResult.get()
+                timings.connectMicroseconds = (collected.connectedAt - connectStart).microseconds
+                timings.tlsMicroseconds = collected.tls.map { ($0.finishedAt - collected.connectedAt).microseconds }
+                timings.firstByteMicroseconds = (collected.firstByteAt - collected.sentAt).microseconds
+                return Response(status: collected.status, headers: collected.headers, body: collected.body, timings: timings,
+                                tls: collected.tls?.session)
+            } catch let failure as ExchangeFailure {
+                timings.connectMicroseconds = failure.connectedAt.map { ($0 - connectStart).microseconds }
+                if let connected = failure.connectedAt, let handshake = failure.tlsFinishedAt {
+                    timings.tlsMicroseconds = (handshake - connected).microseconds
+                }
+                throw NetFailure(Network.classify(failure.error, address: address), timings: timings)
+            } catch {
+                throw NetFailure(Network.classify(error, address: address), timings: timings)
+            }
+        }
+        throw failure
     }
 
     /// Response head limits: see ``Limits/maxResponseHeaderBytes``.

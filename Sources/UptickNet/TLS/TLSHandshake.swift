@@ -67,7 +67,7 @@ private final class HandshakeObserver: ChannelInboundHandler, RemovableChannelHa
         if case TLSUserEvent.handshakeCompleted = event {
             let operations = context.pipeline.syncOperations
             let certificate = try? operations.nioSSL_peerCertificate()
-            let version = (try? operations.nioSSL_tlsVersion()).flatMap { $0 }.map(Self.describe)
+            let version = (try? operations.nioSSL_tlsVersion()).flatMap { $0 }.map(TLSSession.describe)
             promise.succeed(TLSSession(notAfter: Int64(certificate?.notValidAfter ?? 0), version: version, verified: verified))
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
@@ -84,7 +84,11 @@ private final class HandshakeObserver: ChannelInboundHandler, RemovableChannelHa
         context.fireChannelInactive()
     }
 
-    private static func describe(_ version: TLSVersion) -> String {
+}
+
+extension TLSSession {
+    /// `TLSv1.2`, `TLSv1.3`.
+    static func describe(_ version: TLSVersion) -> String {
         switch version {
         case .tlsv1: "TLSv1.0"
         case .tlsv11: "TLSv1.1"
