@@ -32,13 +32,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let drafts = (0..<monitors).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: interval, timeoutMilliseconds: 5000) }
         _ = try await scratch.store.upsert(drafts, now: SystemClock().now())
 
-        var configuration = EngineConfiguration(runnerID: "bench-daemon")
-        configuration.concurrency = concurrency
-        var logger = Logger(label: "bench")
-        logger.logLevel = .critical
-        let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
-        let engine = Engine(store: scratch.store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
-                            configuration: configuration, logger: logger)
+        let engine = benchEngine(store: scratch.store, concurrency: concurrency)
         let stop = StopSignal()
         let seededRSS = Self.currentRSSMegabytes()
         let before = Measurement.usage()

@@ -56,17 +56,8 @@ struct ScenarioCommand: AsyncParsableCommand {
         print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
     }
 
-    static var loopback: Network {
-        Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
-    }
-
     static func uptick(_ scratch: Scratch, concurrency: Int) async -> Measurement {
-        var configuration = EngineConfiguration(runnerID: "bench")
-        configuration.concurrency = concurrency
-        var logger = Logger(label: "bench")
-        logger.logLevel = .critical
-        let engine = Engine(store: scratch.store, probe: StandardProbe(network: loopback), sink: LoggingTransitionSink(logger: logger),
-                            configuration: configuration, logger: logger)
+        let engine = benchEngine(store: scratch.store, concurrency: concurrency)
         let report = await engine.tick()
         var measurement = Measurement(scenario: "uptick", checks: report.persisted, failures: report.down + report.unpersisted.count,
                                       seconds: 0, cpuMicroseconds: 0, peakRSSKilobytes: 0)
@@ -82,7 +73,7 @@ struct ScenarioCommand: AsyncParsableCommand {
     static func naive(_ scratch: Scratch, monitors: Int) async throws -> Measurement {
         let now = SystemClock().now()
         let due = try await scratch.store.claimDue(now: now, limit: monitors, leaseGrace: .seconds(60)).monitors
-        let probe = StandardProbe(network: loopback)
+        let probe = StandardProbe(network: Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)])))
         let results = await withTaskGroup(of: (Int64, CheckResult).self) { group in
             for claimed in due {
                 group.addTask { (claimed.monitor.id, await CheckRunner(probe: probe).check(claimed.monitor)) }

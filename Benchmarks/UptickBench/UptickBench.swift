@@ -126,13 +126,7 @@ struct TickBench: AsyncParsableCommand {
             defer { scratch.remove() }
             let clock = SystemClock()
             try await seed(scratch.store, count: monitors, dueAt: clock.now(), type: type, target: target)
-            var configuration = EngineConfiguration(runnerID: "bench")
-            configuration.concurrency = concurrency
-            var logger = Logger(label: "bench")
-            logger.logLevel = .critical
-            let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
-            let engine = Engine(store: scratch.store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
-                                configuration: configuration, logger: logger)
+            let engine = benchEngine(store: scratch.store, concurrency: concurrency)
             let start = ContinuousClock.now
             let report = await engine.tick()
             let elapsed = seconds(ContinuousClock.now - start)
@@ -170,6 +164,17 @@ struct Scratch {
     func remove() {
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// The engine as the benchmarks run it: real probes allowed onto 127.0.0.1 only, quiet logging.
+func benchEngine(store: SQLStore, concurrency: Int) -> Engine {
+    var configuration = EngineConfiguration(runnerID: "bench")
+    configuration.concurrency = concurrency
+    var logger = Logger(label: "bench")
+    logger.logLevel = .critical
+    let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
+    return Engine(store: store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
+                  configuration: configuration, logger: logger)
 }
 
 /// Migrates and adds `count` port monitors due at `dueAt` with one INSERT … SELECT (fast for a million rows).
