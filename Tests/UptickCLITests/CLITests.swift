@@ -223,6 +223,14 @@ struct CLITests {
         try await tcp.stop()
     }
 
+    @Test("a concurrency the open-file limit cannot serve is refused up front", .enabled(if: hardOpenFileLimit() < 99_000))
+    func openFileLimit() throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let result = try workspace.run("tick", "--concurrency", "100000")
+        #expect(result.status == 64 && result.stderr.contains("needs more open files"), "\(result.stderr)")
+    }
+
     @Test("results spooled by a run that could not commit are committed by the next tick")
     func spoolReplay() async throws {
         let workspace = try Workspace.make()
@@ -287,4 +295,11 @@ struct CheckCommandTests {
         }
         try await http.stop()
     }
+}
+
+/// The hard limit on open files of this process (inherited by the CLI it starts).
+func hardOpenFileLimit() -> Int {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    return Int(limit.rlim_max)
 }
