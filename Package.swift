@@ -43,7 +43,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "UptickProbes", dependencies: ["UptickCore", "UptickNet"], swiftSettings: strict),
+        .target(
+            name: "UptickProbes",
+            dependencies: ["UptickCore", "UptickNet", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .target(name: "UptickStore", dependencies: ["UptickCore", "CSQLite"], swiftSettings: strict),
         .target(
             name: "UptickEngine",

@@ -32,7 +32,7 @@ public struct HTTPExchange: Sendable {
     /// What came back: the status and at most ``Limits/maxBodyBytes`` of the body.
     public struct Response: Sendable {
         public var status: Int
-        public var headers: [(name: String, value: String)]
+        public var headers: HTTPHeaders
         public var body: [UInt8]
         public var timings: PhaseTimings
         /// The TLS session, for HTTPS.

@@ -8,7 +8,7 @@ import UptickCore
 /// each phase ended.
 struct CollectedResponse: Sendable {
     var status: Int
-    var headers: [(name: String, value: String)]
+    var headers: HTTPHeaders
     var body: [UInt8]
     var connectedAt: NIODeadline
     /// When the request could go out: at connect for HTTP, once the handshake finished for HTTPS.
@@ -130,7 +130,7 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         completed = true
         timeout?.cancel()
         promise.succeed(CollectedResponse(
-            status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body,
+            status: Int(head.status.code), headers: head.headers, body: body,
             connectedAt: connectedAt, sentAt: sentAt ?? connectedAt, firstByteAt: firstByteAt, tls: tls
         ))
         context.close(promise: nil)

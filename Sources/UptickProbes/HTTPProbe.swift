@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import UptickCore
 import UptickNet
 
@@ -47,7 +48,7 @@ struct HTTPProbe {
     /// The `Location` of a redirect response, or `nil` when the response is not a redirect.
     static func redirectLocation(_ response: HTTPExchange.Response) -> String? {
         guard [301, 302, 303, 307, 308].contains(response.status) else { return nil }
-        return response.headers.first { $0.name.lowercased() == "location" }?.value
+        return response.headers.first(name: "location")
     }
 
     static func judge(_ response: HTTPExchange.Response, against check: HTTPCheck, redirects: [String]) -> CheckResult {
@@ -60,7 +61,8 @@ struct HTTPProbe {
             result.message = "HTTP \(response.status), expected \(check.expectedStatus)"
             return result
         }
-        let body = String(decoding: response.body, as: UTF8.self)
+        guard check.keyword != nil || check.keywordAbsent != nil else { return result }
+        let body = String(decoding: response.body, as: UTF8.self)  // only when there is a keyword to look for
         if let keyword = check.keyword, !body.contains(keyword) {
             result.status = .down
             result.errorClass = .keyword

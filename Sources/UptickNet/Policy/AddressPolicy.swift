@@ -57,14 +57,13 @@ public struct AddressPolicy: Sendable, Hashable {
 
     /// The verdict on connecting to `address` at `port`.
     public func verdict(_ address: IPAddress, port: Int) -> Verdict {
-        let candidates = [address] + (address.embeddedIPv4.map { [IPAddress.v4($0)] } ?? [])
-        for candidate in candidates {
-            if let rule = deny.first(where: { $0.matches(candidate, port: port) }) { return .denied("operator rule \(rule)") }
-        }
-        if candidates.contains(where: { candidate in allow.contains { $0.matches(candidate, port: port) } }) { return .allowed }
-        for candidate in candidates {
-            if let reason = Self.specialPurpose(candidate) { return .denied(reason) }
-        }
+        // The address itself and, for IPv6 forms that carry one, its IPv4 address (no array: this runs per check).
+        let embedded = address.embeddedIPv4.map(IPAddress.v4)
+        func denyRule(_ candidate: IPAddress) -> Rule? { deny.first { $0.matches(candidate, port: port) } }
+        func allowed(_ candidate: IPAddress) -> Bool { allow.contains { $0.matches(candidate, port: port) } }
+        if let rule = denyRule(address) ?? embedded.flatMap(denyRule) { return .denied("operator rule \(rule)") }
+        if allowed(address) || embedded.map(allowed) == true { return .allowed }
+        if let reason = Self.specialPurpose(address) ?? embedded.flatMap(Self.specialPurpose) { return .denied(reason) }
         return .allowed
     }
 
