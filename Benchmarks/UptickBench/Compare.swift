@@ -9,18 +9,18 @@ struct CompareCommand: AsyncParsableCommand {
         abstract: "Measure the ceiling, uptick and the naive design side by side (and blackbox_exporter if installed)."
     )
 
-    @Option(help: "http or port.") var type = "http"
+    @Option(help: "http, port or ping (ping needs an ICMP socket: root or ping_group_range).") var type = "http"
     @Option(help: "Checks per scenario.") var monitors = 10_000
     @Option(help: "Checks in flight for the ceiling and uptick.") var concurrency = 500
     @Flag(help: "Also measure prometheus-blackbox-exporter with ab (both must be installed).") var blackbox = false
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
-        guard type == "http" || type == "port" else { throw ValidationError("--type must be http or port") }
+        guard ["http", "port", "ping"].contains(type) else { throw ValidationError("--type must be http, port or ping") }
         let server = try Child(["serve", "--kind", type == "http" ? "http" : "tcp"])
         defer { server.stop() }
         let port = server.firstLine()
-        let target = type == "http" ? "http://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
+        let target = type == "http" ? "http://127.0.0.1:\(port)/" : (type == "port" ? "127.0.0.1:\(port)" : "127.0.0.1")
         var results: [Measurement] = []
         let scenarios: [ScenarioCommand.Name] = type == "http" ? [.ceiling, .uptick, .naive] : [.uptick, .naive]
         for scenario in scenarios {

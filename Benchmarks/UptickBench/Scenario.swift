@@ -24,7 +24,7 @@ struct ScenarioCommand: AsyncParsableCommand {
     }
 
     @Argument var name: Name
-    @Option(help: "http or port.") var type = "http"
+    @Option(help: "http, port or ping.") var type = "http"
     @Option(help: "The target: a URL for http, host:port for port.") var target: String
     @Option var monitors = 10_000
     @Option var concurrency = 500

@@ -190,7 +190,11 @@ func seedInSQL(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds) async t
 /// Migrates and adds `count` monitors of `type`, all due at `dueAt`.
 func seed(_ store: SQLStore, count: Int, dueAt: EpochMilliseconds, type: String = "port", target: String = "127.0.0.1:9") async throws {
     try await store.migrate(now: dueAt)
-    let drafts = (0..<count).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: 30, timeoutMilliseconds: 5000) }
+    // Ping checks send one echo request each, so they measure the check, not the spacing between requests.
+    let settings = type == "ping" ? #"{"ping_count":1}"# : "{}"
+    let drafts = (0..<count).map {
+        MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: 30, timeoutMilliseconds: 5000, settings: settings)
+    }
     _ = try await store.upsert(drafts, now: dueAt)
     _ = try await store.executor.execute([SQLStatement("UPDATE monitors SET next_check_at = ?", [.integer(dueAt)])], transaction: true)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import UptickCore
@@ -42,10 +43,14 @@ public struct ICMPEcho: Sendable {
 
     let group: any EventLoopGroup
     let opener: Opener
+    /// Raw sockets are shared: every raw socket receives every ICMP reply on the host, so one per address
+    /// family, with replies routed by identifier, costs O(replies) where a socket per check costs O(replies × checks).
+    let shared: SharedRawSockets
 
     public init(network: Network, opener: @escaping Opener = ICMPEcho.systemOpener) {
         self.group = network.group
         self.opener = opener
+        self.shared = SharedRawSockets()
     }
 
     /// Pings `address` (already judged by the address policy).
@@ -53,42 +58,44 @@ public struct ICMPEcho: Sendable {
         guard let family = address.protocol == .inet6 ? AF_INET6 : (address.protocol == .inet ? AF_INET : nil) else {
             throw CheckFailure(.invalidTarget, "not an IP address: \(address)")
         }
-        var kind = SocketKind.datagram
-        var descriptor: Int32 = -EPERM
-        for candidate in SocketKind.allCases {
-            descriptor = opener(family, candidate)
-            kind = candidate
-            if descriptor >= 0 { break }
+        func session(on loop: any EventLoop) -> EchoSession {
+            EchoSession(count: count, interval: interval, target: address, family: family, replies: loop.makePromise(of: EchoOutcome.self))
         }
-        guard descriptor >= 0 else {
-            throw CheckFailure(.unsupported, "ICMP is not permitted here (\(String(cString: strerror(-descriptor)))): no CAP_NET_RAW and "
-                + "net.ipv4.ping_group_range excludes this group; use a port check instead")
-        }
-        let identifier = UInt16.random(in: 1...UInt16.max)
-        let replies = group.next().makePromise(of: EchoOutcome.self)
-        let collector = EchoCollector(
-            count: count, interval: interval, identifier: identifier, target: address, family: family,
-            kind: kind, replies: replies
-        )
-        let channel: any Channel
-        do {
-            channel = try await DatagramBootstrap(group: replies.futureResult.eventLoop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+        let datagram = opener(family, .datagram)
+        if datagram >= 0 {
+            // The kernel gives a datagram socket only its own replies: one socket per check.
+            let loop = group.next()
+            let channel: any Channel
+            do {
+                channel = try await DatagramBootstrap(group: loop).withBoundSocket(datagram).get()
+            } catch {
+                close(datagram)
+                throw CheckFailure(.other, "cannot use the ICMP socket: \(error)")
+            }
+            defer { channel.close(promise: nil) }
+            let echo = session(on: channel.eventLoop)
+            channel.eventLoop.execute {
+                do {
+                    try channel.pipeline.syncOperations.addHandler(EchoReceiver(session: echo))
+                    echo.start(on: channel, identifier: 0)
+                } catch {
+                    echo.finish()
                 }
-                .withBoundSocket(descriptor).get()
-        } catch {
-            close(descriptor)
-            throw CheckFailure(.other, "cannot use the ICMP socket: \(error)")
+            }
+            return await finish(echo, deadline: deadline, loop: channel.eventLoop)
         }
-        let timeout = channel.eventLoop.scheduleTask(deadline: deadline) { collector.finish() }
-        channel.eventLoop.execute { collector.start(channel) }
-        defer {
-            timeout.cancel()
-            channel.close(promise: nil)
-        }
-        let outcome = (try? await replies.futureResult.get()) ?? EchoOutcome()
-        return Statistics(address: address.ipAddress ?? "\(address)", sent: count, received: outcome.roundTrips.count,
+        let (channel, router) = try await shared.socket(family: family, opener: opener, group: group)
+        let echo = session(on: channel.eventLoop)
+        channel.eventLoop.execute { echo.start(on: channel, identifier: router.register(echo)) }
+        defer { channel.eventLoop.execute { router.unregister(echo) } }
+        return await finish(echo, deadline: deadline, loop: channel.eventLoop)
+    }
+
+    private func finish(_ session: EchoSession, deadline: NIODeadline, loop: any EventLoop) async -> Statistics {
+        let timeout = loop.scheduleTask(deadline: deadline) { session.finish() }
+        defer { timeout.cancel() }
+        let outcome = (try? await session.replies.futureResult.get()) ?? EchoOutcome()
+        return Statistics(address: session.target.ipAddress ?? "\(session.target)", sent: session.count, received: outcome.roundTrips.count,
                           roundTrips: outcome.roundTrips.sorted { $0.key < $1.key }.map(\.value), sendErrors: outcome.sendErrors)
     }
 }
@@ -99,33 +106,28 @@ private struct EchoOutcome: Sendable {
     var sendErrors: [String] = []
 }
 
-/// Sends the echo requests and matches the replies, on the channel's event loop.
-private final class EchoCollector: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-
+/// One check's echo requests and replies. Touched only on the event loop of the socket it uses.
+private final class EchoSession: @unchecked Sendable {
     let count: Int
     let interval: TimeAmount
-    let identifier: UInt16
     let target: SocketAddress
     let family: Int32
-    let kind: ICMPEcho.SocketKind
     let replies: EventLoopPromise<EchoOutcome>
-    // Touched only on the event loop.
+    private(set) var identifier: UInt16 = 0
     private var sentAt: [UInt16: NIODeadline] = [:]
     private var outcome = EchoOutcome()
 
-    init(count: Int, interval: TimeAmount, identifier: UInt16, target: SocketAddress, family: Int32,
-         kind: ICMPEcho.SocketKind, replies: EventLoopPromise<EchoOutcome>) {
+    init(count: Int, interval: TimeAmount, target: SocketAddress, family: Int32, replies: EventLoopPromise<EchoOutcome>) {
         self.count = count
         self.interval = interval
-        self.identifier = identifier
         self.target = target
         self.family = family
-        self.kind = kind
         self.replies = replies
     }
 
-    func start(_ channel: any Channel) {
+    /// Sends `count` requests `interval` apart on `channel`; `identifier` is the router's (raw sockets) or 0.
+    func start(on channel: any Channel, identifier: UInt16) {
+        self.identifier = identifier
         for index in 0..<count {
             channel.eventLoop.scheduleTask(in: interval * Int64(index)) { [self] in
                 let sequence = UInt16(index + 1)
@@ -138,37 +140,18 @@ private final class EchoCollector: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    func finish() {
-        replies.succeed(outcome)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard envelope.remoteAddress.ipAddress == target.ipAddress, let sequence = reply(envelope.data),
-              let sent = sentAt[sequence], outcome.roundTrips[sequence] == nil else { return }
+    func received(sequence: UInt16, from address: SocketAddress) {
+        guard address.ipAddress == target.ipAddress, let sent = sentAt[sequence], outcome.roundTrips[sequence] == nil else { return }
         outcome.roundTrips[sequence] = (NIODeadline.now() - sent).nanoseconds / 1000
         if outcome.roundTrips.count == count { finish() }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // An ICMP error for one request (unreachable, for example) is a lost packet, not the end.
-    }
-
-    /// The sequence number of an echo reply meant for this check, or `nil`.
-    private func reply(_ buffer: ByteBuffer) -> UInt16? {
-        var bytes = Array(buffer.readableBytesView)
-        // A raw IPv4 socket delivers the IP header too; datagram sockets and IPv6 do not.
-        if kind == .raw, family == AF_INET, let first = bytes.first, first >> 4 == 4 {
-            bytes.removeFirst(Int(first & 0x0F) * 4)
-        }
-        guard bytes.count >= 8, bytes[0] == (family == AF_INET6 ? 129 : 0) else { return nil }
-        // Datagram sockets get the kernel's own identifier and only their own replies; raw sockets see all.
-        if kind == .raw, UInt16(bytes[4]) << 8 | UInt16(bytes[5]) != identifier { return nil }
-        return UInt16(bytes[6]) << 8 | UInt16(bytes[7])
+    func finish() {
+        replies.succeed(outcome)
     }
 
     /// An echo request: type, code, checksum, identifier, sequence, 16 bytes of payload. The kernel fills
-    /// in the ICMPv6 checksum (it covers a pseudo-header); the ICMPv4 one is ours to compute.
+    /// in the ICMPv6 checksum (it covers a pseudo-header) and, for datagram sockets, the identifier.
     static func request(v6: Bool, identifier: UInt16, sequence: UInt16) -> [UInt8] {
         var packet: [UInt8] = [v6 ? 128 : 8, 0, 0, 0, UInt8(identifier >> 8), UInt8(identifier & 0xFF), UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
         packet += Array("uptick-ping-0123".utf8)
@@ -183,5 +166,129 @@ private final class EchoCollector: ChannelInboundHandler, @unchecked Sendable {
             packet[3] = UInt8(checksum & 0xFF)
         }
         return packet
+    }
+}
+
+/// An echo reply as read from a socket: identifier and sequence, or `nil` if it is not an echo reply.
+private func parseReply(_ buffer: ByteBuffer, family: Int32, kind: ICMPEcho.SocketKind) -> (identifier: UInt16, sequence: UInt16)? {
+    var bytes = Array(buffer.readableBytesView)
+    // A raw IPv4 socket delivers the IP header too; datagram sockets and IPv6 do not.
+    if kind == .raw, family == AF_INET, let first = bytes.first, first >> 4 == 4 {
+        bytes.removeFirst(Int(first & 0x0F) * 4)
+    }
+    guard bytes.count >= 8, bytes[0] == (family == AF_INET6 ? 129 : 0) else { return nil }
+    return (UInt16(bytes[4]) << 8 | UInt16(bytes[5]), UInt16(bytes[6]) << 8 | UInt16(bytes[7]))
+}
+
+/// A datagram socket's handler: every echo reply on it belongs to its one session.
+private final class EchoReceiver: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let session: EchoSession
+
+    init(session: EchoSession) {
+        self.session = session
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let reply = parseReply(envelope.data, family: session.family, kind: .datagram) else { return }
+        session.received(sequence: reply.sequence, from: envelope.remoteAddress)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // An ICMP error for one request (unreachable, for example) is a lost packet, not the end.
+    }
+}
+
+/// The shared raw socket's handler: routes each echo reply to the session with its identifier.
+final class RawRouter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let family: Int32
+    // Touched only on the socket's event loop.
+    private var sessions: [UInt16: EchoSession] = [:]
+
+    init(family: Int32) {
+        self.family = family
+    }
+
+    fileprivate func register(_ session: EchoSession) -> UInt16 {
+        var identifier = UInt16.random(in: 1...UInt16.max)
+        while sessions[identifier] != nil { identifier = identifier &+ 1 == 0 ? 1 : identifier &+ 1 }
+        sessions[identifier] = session
+        return identifier
+    }
+
+    fileprivate func unregister(_ session: EchoSession) {
+        if sessions[session.identifier] === session { sessions[session.identifier] = nil }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let reply = parseReply(envelope.data, family: family, kind: .raw) else { return }
+        sessions[reply.identifier]?.received(sequence: reply.sequence, from: envelope.remoteAddress)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+}
+
+/// The raw ICMP sockets of one `ICMPEcho`, one per address family, opened on first use and closed with it.
+final class SharedRawSockets: Sendable {
+    private let sockets = NIOLockedValueBox<[Int32: EventLoopFuture<(any Channel, RawRouter)>]>([:])
+
+    func socket(family: Int32, opener: ICMPEcho.Opener, group: any EventLoopGroup) async throws(CheckFailure) -> (any Channel, RawRouter) {
+        let future: EventLoopFuture<(any Channel, RawRouter)> = sockets.withLockedValue { sockets in
+            if let existing = sockets[family] { return existing }
+            let loop = group.next()
+            let descriptor = opener(family, .raw)
+            guard descriptor >= 0 else {
+                let failure = CheckFailure(.unsupported, "ICMP is not permitted here (\(String(cString: strerror(-descriptor)))): no CAP_NET_RAW and "
+                    + "net.ipv4.ping_group_range excludes this group; use a port check instead")
+                return loop.makeFailedFuture(failure)  // not remembered: permissions may change
+            }
+            Self.tune(descriptor, family: family)
+            let router = RawRouter(family: family)
+            let made = DatagramBootstrap(group: loop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(router) }
+                }
+                .withBoundSocket(descriptor)
+                .map { ($0, router) }
+            made.whenFailure { _ in close(descriptor) }
+            sockets[family] = made
+            return made
+        }
+        do {
+            return try await future.get()
+        } catch let failure as CheckFailure {
+            throw failure
+        } catch {
+            sockets.withLockedValue { $0[family] = nil }
+            throw CheckFailure(.other, "cannot use the ICMP socket: \(error)")
+        }
+    }
+
+    /// The shared raw socket sees every ICMP packet of the host, our own outgoing requests included: let
+    /// the kernel pass only echo replies, and give it room for a burst of them (hundreds of checks at once).
+    private static func tune(_ descriptor: Int32, family: Int32) {
+        if family == AF_INET {
+            var filter: UInt32 = ~UInt32(1 << 0)  // ICMP_FILTER: a set bit blocks that type; pass type 0, echo reply
+            _ = setsockopt(descriptor, 255 /* SOL_RAW */, 1 /* ICMP_FILTER */, &filter, socklen_t(MemoryLayout<UInt32>.size))
+        } else {
+            var filter = [UInt32](repeating: ~0, count: 8)  // ICMP6_FILTER: block all, then pass 129, echo reply
+            filter[129 >> 5] &= ~(UInt32(1) << (129 & 31))
+            _ = setsockopt(descriptor, Int32(IPPROTO_ICMPV6), 1 /* ICMP6_FILTER */, &filter, socklen_t(MemoryLayout<UInt32>.size * 8))
+        }
+        var size: Int32 = 4 << 20
+        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    deinit {
+        for future in sockets.withLockedValue({ Array($0.values) }) {
+            future.whenSuccess { channel, _ in channel.close(promise: nil) }
+        }
     }
 }
