@@ -38,6 +38,29 @@ struct PingTests {
         #expect(stats.rttMinMicroseconds! <= stats.rttAvgMicroseconds! && stats.rttAvgMicroseconds! <= stats.rttMaxMicroseconds!)
     }
 
+    @Test("concurrent pings share one raw socket per family, and each gets exactly its own replies", .enabled(if: canOpen(.raw)))
+    func sharedRawSocket() async throws {
+        let opened = Mutex(0)
+        let counting: ICMPEcho.Opener = { family, kind in
+            if kind == .raw { opened.withLock { $0 += 1 } }
+            return only(.raw)(family, kind)
+        }
+        let probe = StandardProbe(network: .hermetic(policy), icmpOpener: counting)
+        let results = try await withThrowingTaskGroup(of: CheckResult.self) { group in
+            for index in 0..<100 {
+                let host = index % 2 == 0 ? "127.0.0.1" : "::1"
+                let monitor = Monitor(id: Int64(index), name: "p", type: "ping", target: host, intervalSeconds: 30, timeoutMilliseconds: 5000,
+                                      settings: #"{"ping_count":2}"#)
+                let spec = try CheckSpec(monitor: monitor)
+                group.addTask { await probe.check(spec) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 100)
+        #expect(results.allSatisfy { $0.status == .up && $0.details?.ping?.received == 2 }, "\(results.filter { $0.status != .up })")
+        #expect(opened.withLock { $0 } == 2)  // one raw socket for IPv4, one for IPv6
+    }
+
     @Test("unprivileged datagram sockets: the same", .enabled(if: canOpen(.datagram)), arguments: ["127.0.0.1", "::1"])
     func datagram(host: String) async throws {
         let result = try await ping(host, count: 2, opener: only(.datagram))
