@@ -12,6 +12,9 @@ public final class ManualClock: WallClock {
         var now: EpochMilliseconds
         var sleepers: [Int: Sleeper] = [:]
         var nextID = 0
+        /// Sleeps begun so far, and who waits for a count of them.
+        var sleepsBegun = 0
+        var sleepWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -35,11 +38,28 @@ public final class ManualClock: WallClock {
 
     public func advance(by milliseconds: EpochMilliseconds) { advance(to: now() + milliseconds) }
 
-    public func sleep(until deadline: EpochMilliseconds) async throws {
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
+    /// Returns once `count` sleeps have begun in total: the sleeping code has done its work and waits.
+    public func waitForSleep(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.sleepsBegun >= count { return true }
+                state.sleepWaiters.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
         }
+    }
+
+    public func sleep(until deadline: EpochMilliseconds) async throws {
+        let (id, ready) = state.withLock { state in
+            defer { state.nextID += 1 }
+            state.sleepsBegun += 1
+            let begun = state.sleepsBegun
+            let ready = state.sleepWaiters.filter { $0.count <= begun }.map(\.continuation)
+            state.sleepWaiters.removeAll { $0.count <= begun }
+            return (state.nextID, ready)
+        }
+        for waiter in ready { waiter.resume() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow = state.withLock { state in
