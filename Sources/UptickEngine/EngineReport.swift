@@ -16,9 +16,8 @@ public struct EngineReport: Sendable {
     public var errors: [String] = []
     /// Schedule lateness (start − slot) of the checks run, milliseconds.
     public var lateness = LatenessStats()
-    /// Time spent in successful commits, and the batches committed (for rows/s).
+    /// Time spent in successful commits (for rows/s).
     public var commitTime: Duration = .zero
-    public var commits = 0
 
     /// Results committed.
     public var persisted: Int { up + degraded + down }

@@ -97,7 +97,6 @@ struct Pipeline {
     mutating func committed(_ batch: [CheckOutcome], took: Duration = .zero) {
         committing = false
         report.commitTime += took
-        report.commits += 1
         failedCommits = 0
         retryAt = nil
         for outcome in batch {

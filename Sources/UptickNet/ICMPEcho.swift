@@ -28,17 +28,14 @@ public struct ICMPEcho: Sendable {
         return descriptor >= 0 ? descriptor : -errno
     }
 
-    /// What came back.
+    /// What came back (replies received and loss follow from `roundTrips`; see `PingStatistics`).
     public struct Statistics: Sendable, Hashable, Codable {
         public var address: String
         public var sent: Int
-        public var received: Int
         /// Round-trip times of the replies, in microseconds, in sequence order.
         public var roundTrips: [Int64]
         /// Why requests could not be sent, if any could not (they count as lost).
         public var sendErrors: [String]
-
-        public var lossPercent: Double { sent == 0 ? 100 : Double(sent - received) * 100 / Double(sent) }
     }
 
     let group: any EventLoopGroup
@@ -95,7 +92,7 @@ public struct ICMPEcho: Sendable {
         let timeout = loop.scheduleTask(deadline: deadline) { session.finish() }
         defer { timeout.cancel() }
         let outcome = (try? await session.replies.futureResult.get()) ?? EchoOutcome()
-        return Statistics(address: session.target.ipAddress ?? "\(session.target)", sent: session.count, received: outcome.roundTrips.count,
+        return Statistics(address: session.target.ipAddress ?? "\(session.target)", sent: session.count,
                           roundTrips: outcome.roundTrips.sorted { $0.key < $1.key }.map(\.value), sendErrors: outcome.sendErrors)
     }
 }

@@ -68,6 +68,11 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         if context.channel.isActive { channelActive(context: context) }
     }
 
+    /// Also when a connect fails and the channel never became active: the deadline timer goes with it.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeout?.cancel()
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         guard connectedAt == nil else { return }
         connectedAt = .now()
