@@ -111,7 +111,7 @@ let package = Package(
             path: "Tests/UptickTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "UptickCoreTests", dependencies: ["UptickCore"], swiftSettings: strict),
+        .testTarget(name: "UptickCoreTests", dependencies: ["UptickCore", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickNetTests",
             dependencies: ["UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets"],

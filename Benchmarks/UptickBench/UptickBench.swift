@@ -76,9 +76,9 @@ struct StoreBench: AsyncParsableCommand {
                 let result = CheckResult(status: .up, message: "HTTP 200", httpStatus: 200,
                                          timings: PhaseTimings(dnsMicroseconds: 12, connectMicroseconds: 180, firstByteMicroseconds: 400),
                                          durationMicroseconds: 650)
-                let (state, transition) = item.monitor.state.applying(.up, at: now + 5)
+                let decision = item.monitor.state.applying(result, at: now + 5)
                 return CheckOutcome(monitorID: item.monitor.id, monitorName: item.monitor.name, scheduledAt: item.slot, startedAt: now + 5,
-                                    result: result, runner: "bench", state: state, transition: transition)
+                                    result: result, runner: "bench", state: decision.state, transition: decision.transition)
             }
             let persistStart = ContinuousClock.now
             try await store.persist(outcomes)

@@ -141,11 +141,15 @@ public struct Engine: Sendable {
     /// Runs one claimed monitor (see ``CheckRunner``) and works out the monitor's next state.
     func execute(_ claimed: ClaimedMonitor) async -> CheckOutcome {
         let startedAt = clock.now()
-        let result = await CheckRunner(probe: probe).check(specs.spec(for: claimed.monitor))
-        let (state, transition) = claimed.monitor.state.applying(result.status, at: startedAt)
+        let spec = specs.spec(for: claimed.monitor)
+        let result = await CheckRunner(probe: probe).check(spec)
+        // A monitor whose settings cannot be decoded alerts under the default policy.
+        let policy = (try? spec.get())?.alerts ?? AlertPolicy()
+        let decision = claimed.monitor.state.applying(result, at: startedAt, policy: policy)
         return CheckOutcome(
             monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt, result: result,
-            runner: configuration.runnerID, state: state, transition: transition
+            runner: configuration.runnerID, state: decision.state, transition: decision.transition,
+            alerts: decision.effects(monitor: claimed.monitor, slot: claimed.slot, startedAt: startedAt, result: result)
         )
     }
 }

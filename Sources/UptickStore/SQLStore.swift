@@ -106,6 +106,8 @@ public struct SQLStore: Store {
     static let monitorColumnNames = [
         "id", "key", "name", "type", "target", "interval_seconds", "timeout_ms", "settings", "enabled", "status",
         "last_checked_at", "next_check_at", "consecutive_failures", "consecutive_successes", "status_changed_at",
+        "recent_verdicts", "notified_status", "notified_at", "incident_opened_at", "announced_incident_at", "flapping_since",
+        "status_changes",
     ]
     static let monitorColumns = monitorColumnNames.joined(separator: ", ")
     static var monitorColumnCount: Int { monitorColumnNames.count }
@@ -165,23 +167,81 @@ public struct SQLStore: Store {
         }
         for chunk in latest.values.sorted(by: { $0.monitorID < $1.monitorID }).chunks(of: rowsPerStatement) {
             var arguments: [SQLValue] = []
-            arguments.reserveCapacity(chunk.count * 6)
+            arguments.reserveCapacity(chunk.count * stateColumnCount)
             for outcome in chunk {
+                let state = outcome.state
                 arguments += [
-                    .integer(outcome.monitorID), .text(outcome.state.status.rawValue), .integer(outcome.startedAt),
-                    .integer(outcome.state.consecutiveFailures), .integer(outcome.state.consecutiveSuccesses),
-                    SQLValue(outcome.state.statusChangedAt),
+                    .integer(outcome.monitorID), .text(state.status.rawValue), .integer(outcome.startedAt),
+                    .integer(state.consecutiveFailures), .integer(state.consecutiveSuccesses), SQLValue(state.statusChangedAt),
+                    .text(state.recentVerdicts), SQLValue(state.notifiedStatus?.rawValue), SQLValue(state.notifiedAt),
+                    SQLValue(state.incidentOpenedAt), SQLValue(state.announcedIncidentAt), SQLValue(state.flappingSince),
+                    .text(state.statusChanges.map(String.init).joined(separator: ",")),
                 ]
             }
             // The last_checked_at guard keeps a late (spooled or retried) result from overwriting a newer state.
             statements.append(SQLStatement("""
-                WITH r(id, status, checked_at, failures, successes, changed_at) AS (VALUES \(placeholders(rows: chunk.count, columns: 6)))
+                WITH r(id, status, checked_at, failures, successes, changed_at, verdicts, notified_status, notified_at,
+                       incident_at, announced_at, flapping_since, changes)
+                AS (VALUES \(placeholders(rows: chunk.count, columns: stateColumnCount)))
                 UPDATE monitors SET status = r.status, last_checked_at = r.checked_at, consecutive_failures = r.failures,
-                    consecutive_successes = r.successes, status_changed_at = r.changed_at, lease_until = NULL
+                    consecutive_successes = r.successes, status_changed_at = r.changed_at, recent_verdicts = r.verdicts,
+                    notified_status = r.notified_status, notified_at = r.notified_at, incident_opened_at = r.incident_at,
+                    announced_incident_at = r.announced_at, flapping_since = r.flapping_since, status_changes = r.changes,
+                    lease_until = NULL
                 FROM r WHERE monitors.id = r.id AND (monitors.last_checked_at IS NULL OR monitors.last_checked_at <= r.checked_at)
                 """, arguments))
         }
+        return alertStatements(outcomes) + statements
+    }
+
+    static let stateColumnCount = 13
+
+    /// Only results newer than the stored state announce anything: the same guard as the state update,
+    /// checked before it, so a late (spooled) result neither reopens incidents nor repeats events.
+    static let newerThanStored = "EXISTS (SELECT 1 FROM monitors m WHERE m.id = ?1 AND (m.last_checked_at IS NULL OR m.last_checked_at < ?2))"
+
+    /// Incident and outbox statements for the outcomes that have alert effects, run before the
+    /// `checks` and `monitors` writes of the same transaction. Each event gets one outbox row per
+    /// channel: the monitor's own channels, or the default channels when it names none.
+    static func alertStatements(_ outcomes: [CheckOutcome]) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        for outcome in outcomes {
+            guard let alerts = outcome.alerts else { continue }
+            let monitor = SQLValue.integer(outcome.monitorID), started = SQLValue.integer(outcome.startedAt)
+            switch alerts.incident {
+            case .opened(let at, let errorClass, let message)?:
+                statements.append(SQLStatement("""
+                    INSERT OR IGNORE INTO incidents (monitor_id, opened_at, cause_class, cause_message)
+                    SELECT ?1, ?3, ?4, ?5 WHERE \(newerThanStored)
+                    """, [monitor, started, .integer(at), SQLValue(errorClass?.rawValue), SQLValue(message)]))
+            case .resolved(let openedAt, let at)?:
+                statements.append(SQLStatement("""
+                    UPDATE incidents SET resolved_at = ?4
+                    WHERE monitor_id = ?1 AND opened_at = ?3 AND resolved_at IS NULL AND \(newerThanStored)
+                    """, [monitor, started, .integer(openedAt), .integer(at)]))
+            case nil:
+                break
+            }
+            for event in alerts.events {
+                statements.append(SQLStatement("""
+                    INSERT OR IGNORE INTO outbox (event_id, monitor_id, incident_id, kind, payload, channel_id, created_at, next_attempt_at)
+                    SELECT ?3, ?1, (SELECT id FROM incidents WHERE monitor_id = ?1 AND opened_at = ?4), ?5, ?6, c.id, ?2, ?2
+                    FROM channels c
+                    WHERE c.enabled = 1 AND \(newerThanStored) AND (
+                        c.id IN (SELECT channel_id FROM monitor_channels WHERE monitor_id = ?1)
+                        OR (c.is_default = 1 AND NOT EXISTS (SELECT 1 FROM monitor_channels WHERE monitor_id = ?1)))
+                    """, [monitor, started, .text(event.id), SQLValue(event.payload.incident?.openedAt), .text(event.kind.rawValue),
+                          .text(encodePayload(event.payload))]))
+            }
+        }
         return statements
+    }
+
+    /// The webhook body as stored in `outbox.payload`: compact JSON, keys sorted.
+    public static func encodePayload(_ payload: AlertPayload) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(payload)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// `details` as compact JSON; only results that have details pay for encoding.
@@ -199,12 +259,17 @@ public struct SQLStore: Store {
         guard row.count >= monitorColumnCount, let id = row[0].integer else {
             throw StoreError(.failed, "unexpected monitors row shape")
         }
+        let state = MonitorState(
+            status: row[9].text.flatMap(MonitorStatus.init(rawValue:)) ?? .pending, consecutiveFailures: row[12].integer ?? 0,
+            consecutiveSuccesses: row[13].integer ?? 0, statusChangedAt: row[14].integer, recentVerdicts: row[15].text ?? "",
+            notifiedStatus: row[16].text.flatMap(MonitorStatus.init(rawValue:)), notifiedAt: row[17].integer,
+            incidentOpenedAt: row[18].integer, announcedIncidentAt: row[19].integer, flappingSince: row[20].integer,
+            statusChanges: (row[21].text ?? "").split(separator: ",").compactMap { Int64($0) }
+        )
         return Monitor(
             id: id, key: row[1].text, name: row[2].text ?? "", type: row[3].text ?? "", target: row[4].text ?? "",
             intervalSeconds: row[5].integer ?? 0, timeoutMilliseconds: row[6].integer ?? 0, settings: row[7].text ?? "",
-            enabled: row[8].integer == 1, status: row[9].text.flatMap(MonitorStatus.init(rawValue:)) ?? .pending,
-            lastCheckedAt: row[10].integer, nextCheckAt: row[11].integer, consecutiveFailures: row[12].integer ?? 0,
-            consecutiveSuccesses: row[13].integer ?? 0, statusChangedAt: row[14].integer
+            enabled: row[8].integer == 1, lastCheckedAt: row[10].integer, nextCheckAt: row[11].integer, state: state
         )
     }
 }

@@ -75,6 +75,67 @@ public enum Schema {
             // JSON: redirects followed, TLS certificate, ping statistics (docs/schema.md).
             .addColumn(table: "checks", column: "details", definition: "TEXT"),
         ]),
+        Migration(version: 3, name: "alerting", steps: [
+            // The status logic's memory (docs/alerting.md), written by the runner with each result.
+            .addColumn(table: "monitors", column: "recent_verdicts", definition: "TEXT NOT NULL DEFAULT ''"),
+            .addColumn(table: "monitors", column: "notified_status", definition: "TEXT"),
+            .addColumn(table: "monitors", column: "notified_at", definition: "INTEGER"),
+            .addColumn(table: "monitors", column: "incident_opened_at", definition: "INTEGER"),
+            .addColumn(table: "monitors", column: "announced_incident_at", definition: "INTEGER"),
+            .addColumn(table: "monitors", column: "flapping_since", definition: "INTEGER"),
+            .addColumn(table: "monitors", column: "status_changes", definition: "TEXT NOT NULL DEFAULT ''"),
+            .sql("""
+            CREATE TABLE IF NOT EXISTS incidents (
+                id INTEGER PRIMARY KEY,
+                monitor_id INTEGER NOT NULL,
+                opened_at INTEGER NOT NULL,
+                resolved_at INTEGER,
+                cause_class TEXT,
+                cause_message TEXT,
+                UNIQUE (monitor_id, opened_at)
+            ) STRICT
+            """),
+            .sql("CREATE INDEX IF NOT EXISTS idx_incidents_open ON incidents(monitor_id) WHERE resolved_at IS NULL"),
+            .sql("""
+            CREATE TABLE IF NOT EXISTS channels (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                config TEXT NOT NULL DEFAULT '{}',
+                is_default INTEGER NOT NULL DEFAULT 0,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                created_at INTEGER NOT NULL DEFAULT \(nowMilliseconds)
+            ) STRICT
+            """),
+            .sql("""
+            CREATE TABLE IF NOT EXISTS monitor_channels (
+                monitor_id INTEGER NOT NULL,
+                channel_id INTEGER NOT NULL,
+                PRIMARY KEY (monitor_id, channel_id)
+            ) STRICT, WITHOUT ROWID
+            """),
+            // One row per event and channel. UNIQUE(event_id, channel_id) makes recording idempotent.
+            .sql("""
+            CREATE TABLE IF NOT EXISTS outbox (
+                id INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                monitor_id INTEGER,
+                incident_id INTEGER,
+                kind TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                channel_id INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                delivered_at INTEGER,
+                dead_at INTEGER,
+                last_error TEXT,
+                UNIQUE (event_id, channel_id)
+            ) STRICT
+            """),
+            .sql("CREATE INDEX IF NOT EXISTS idx_outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL"),
+            .sql("CREATE INDEX IF NOT EXISTS idx_outbox_chain ON outbox(channel_id, monitor_id, id) WHERE delivered_at IS NULL AND dead_at IS NULL"),
+        ]),
     ]
 
     /// The version this build of uptick needs.

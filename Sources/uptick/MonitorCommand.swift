@@ -65,7 +65,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 ["target", monitor.target], ["interval", "\(monitor.intervalSeconds)s"], ["timeout", "\(monitor.timeoutMilliseconds) ms"],
                 ["settings", monitor.settings], ["enabled", monitor.enabled ? "yes" : "no"], ["status", monitor.status.rawValue],
                 ["last check", Output.time(monitor.lastCheckedAt)], ["next check", Output.time(monitor.nextCheckAt)],
-                ["status since", Output.time(monitor.statusChangedAt)],
+                ["status since", Output.time(monitor.state.statusChangedAt)],
             ]))
         }
     }

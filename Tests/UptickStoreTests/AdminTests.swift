@@ -30,7 +30,7 @@ struct AdminTests {
         try await db.database.run("UPDATE monitors SET status = 'down', consecutive_failures = 4, next_check_at = 5")
         _ = try await db.store.upsert([.port("a.example:2", key: "a")], now: now)
         let monitor = try await db.store.monitors()[0]
-        #expect(monitor.status == .pending && monitor.consecutiveFailures == 0 && monitor.nextCheckAt == nil)
+        #expect(monitor.status == .pending && monitor.state.consecutiveFailures == 0 && monitor.nextCheckAt == nil)
     }
 
     @Test("an import without unique keys is refused before anything is written")

@@ -6,9 +6,20 @@ extension CheckOutcome {
     public static func sample(monitorID: Int64, slot: EpochMilliseconds, status: CheckStatus = .up, runner: String = "test") -> CheckOutcome {
         let result = CheckResult(status: status, errorClass: status == .up ? nil : .refused, message: "sample",
                                  timings: PhaseTimings(dnsMicroseconds: 10, connectMicroseconds: 20), durationMicroseconds: 30)
-        let (state, transition) = MonitorState().applying(status, at: slot)
+        let decision = MonitorState().applying(result, at: slot, policy: .immediate)
         return CheckOutcome(monitorID: monitorID, monitorName: "m\(monitorID)", scheduledAt: slot, startedAt: slot + 1,
-                            result: result, runner: runner, state: state, transition: transition)
+                            result: result, runner: runner, state: decision.state, transition: decision.transition)
+    }
+}
+
+extension AlertPolicy {
+    /// The original design: every verdict is confirmed at once (1/1), no flapping detection.
+    public static var immediate: AlertPolicy {
+        var policy = AlertPolicy()
+        policy.failureThreshold = 1
+        policy.recoveryThreshold = 1
+        policy.flapThreshold = 0
+        return policy
     }
 }
 

@@ -13,10 +13,12 @@ public struct CheckOutcome: Sendable, Hashable, Codable {
     public var state: MonitorState
     /// Set when this result changed the monitor's status.
     public var transition: StatusTransition?
+    /// The incident it opened or resolved and the events it announces; `nil` when none.
+    public var alerts: AlertEffects?
 
     public init(
         monitorID: Int64, monitorName: String, scheduledAt: EpochMilliseconds, startedAt: EpochMilliseconds, result: CheckResult,
-        runner: String, state: MonitorState, transition: StatusTransition?
+        runner: String, state: MonitorState, transition: StatusTransition?, alerts: AlertEffects? = nil
     ) {
         self.monitorID = monitorID
         self.monitorName = monitorName
@@ -26,5 +28,6 @@ public struct CheckOutcome: Sendable, Hashable, Codable {
         self.runner = runner
         self.state = state
         self.transition = transition
+        self.alerts = alerts
     }
 }

@@ -11,6 +11,8 @@ public struct CheckSpec: Sendable, Hashable {
     /// Slower than this is `degraded`.
     public var degradedAfterMilliseconds: Int64?
     public var kind: Kind
+    /// When results become a confirmed status and what is announced.
+    public var alerts: AlertPolicy
 
     /// The check itself.
     public enum Kind: Sendable, Hashable {
@@ -21,11 +23,12 @@ public struct CheckSpec: Sendable, Hashable {
         case dns(DNSCheck)
     }
 
-    public init(monitorID: Int64, timeoutMilliseconds: Int64, degradedAfterMilliseconds: Int64? = nil, kind: Kind) {
+    public init(monitorID: Int64, timeoutMilliseconds: Int64, degradedAfterMilliseconds: Int64? = nil, kind: Kind, alerts: AlertPolicy = AlertPolicy()) {
         self.monitorID = monitorID
         self.timeoutMilliseconds = timeoutMilliseconds
         self.degradedAfterMilliseconds = degradedAfterMilliseconds
         self.kind = kind
+        self.alerts = alerts
     }
 
     /// Decodes and validates a stored monitor.
@@ -63,7 +66,7 @@ public struct CheckSpec: Sendable, Hashable {
         }
         self.init(
             monitorID: monitor.id, timeoutMilliseconds: monitor.timeoutMilliseconds,
-            degradedAfterMilliseconds: settings.degradedAfterMilliseconds, kind: kind
+            degradedAfterMilliseconds: settings.degradedAfterMilliseconds, kind: kind, alerts: try AlertPolicy(settings: settings)
         )
     }
 

@@ -15,19 +15,18 @@ public struct Monitor: Sendable, Hashable, Codable {
     /// JSON object, see ``MonitorSettings``.
     public var settings: String
     public var enabled: Bool
-    public var status: MonitorStatus
     public var lastCheckedAt: EpochMilliseconds?
     /// The next slot; `nil` until the runner assigns the monitor its phase.
     public var nextCheckAt: EpochMilliseconds?
-    public var consecutiveFailures: Int64
-    public var consecutiveSuccesses: Int64
-    public var statusChangedAt: EpochMilliseconds?
+    /// What the status logic works on: the confirmed status, counters, alerting memory.
+    public var state: MonitorState
 
     public init(
         id: Int64, key: String? = nil, name: String, type: String, target: String, intervalSeconds: Int64,
         timeoutMilliseconds: Int64, settings: String = "{}", enabled: Bool = true, status: MonitorStatus = .pending,
         lastCheckedAt: EpochMilliseconds? = nil, nextCheckAt: EpochMilliseconds? = nil,
-        consecutiveFailures: Int64 = 0, consecutiveSuccesses: Int64 = 0, statusChangedAt: EpochMilliseconds? = nil
+        consecutiveFailures: Int64 = 0, consecutiveSuccesses: Int64 = 0, statusChangedAt: EpochMilliseconds? = nil,
+        state: MonitorState? = nil
     ) {
         self.id = id
         self.key = key
@@ -38,19 +37,51 @@ public struct Monitor: Sendable, Hashable, Codable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.settings = settings
         self.enabled = enabled
-        self.status = status
         self.lastCheckedAt = lastCheckedAt
         self.nextCheckAt = nextCheckAt
-        self.consecutiveFailures = consecutiveFailures
-        self.consecutiveSuccesses = consecutiveSuccesses
-        self.statusChangedAt = statusChangedAt
-    }
-
-    /// The state the status machine works on.
-    public var state: MonitorState {
-        MonitorState(
+        self.state = state ?? MonitorState(
             status: status, consecutiveFailures: consecutiveFailures,
             consecutiveSuccesses: consecutiveSuccesses, statusChangedAt: statusChangedAt
         )
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, key, name, type, target, intervalSeconds, timeoutMilliseconds, settings, enabled, lastCheckedAt, nextCheckAt
+    }
+
+    /// Flat: the state's fields sit beside the row's own.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(Int64.self, forKey: .id), key: try container.decodeIfPresent(String.self, forKey: .key),
+            name: try container.decode(String.self, forKey: .name), type: try container.decode(String.self, forKey: .type),
+            target: try container.decode(String.self, forKey: .target), intervalSeconds: try container.decode(Int64.self, forKey: .intervalSeconds),
+            timeoutMilliseconds: try container.decode(Int64.self, forKey: .timeoutMilliseconds),
+            settings: try container.decode(String.self, forKey: .settings), enabled: try container.decode(Bool.self, forKey: .enabled),
+            lastCheckedAt: try container.decodeIfPresent(Int64.self, forKey: .lastCheckedAt),
+            nextCheckAt: try container.decodeIfPresent(Int64.self, forKey: .nextCheckAt), state: try MonitorState(from: decoder)
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encodeIfPresent(key, forKey: .key)
+        try container.encode(name, forKey: .name)
+        try container.encode(type, forKey: .type)
+        try container.encode(target, forKey: .target)
+        try container.encode(intervalSeconds, forKey: .intervalSeconds)
+        try container.encode(timeoutMilliseconds, forKey: .timeoutMilliseconds)
+        try container.encode(settings, forKey: .settings)
+        try container.encode(enabled, forKey: .enabled)
+        try container.encodeIfPresent(lastCheckedAt, forKey: .lastCheckedAt)
+        try container.encodeIfPresent(nextCheckAt, forKey: .nextCheckAt)
+        try state.encode(to: encoder)
+    }
+
+    /// The confirmed status.
+    public var status: MonitorStatus {
+        get { state.status }
+        set { state.status = newValue }
     }
 }

@@ -29,6 +29,19 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public var dnsRecord: String?
     /// DNS check: addresses that must all be among the answers.
     public var dnsExpect: [String]?
+    /// Alerting (see ``AlertPolicy``): checks at least this bad before the status gets worse (default 2).
+    public var failureThreshold: Int?
+    /// Checks at least this good before the status gets better (default 1).
+    public var recoveryThreshold: Int?
+    /// Announce `degraded` (default true).
+    public var notifyDegraded: Bool?
+    /// More than this many status changes within `flap_window_minutes` is flapping (default 5; 0: off).
+    public var flapThreshold: Int?
+    public var flapWindowMinutes: Int?
+    /// Remind of an open incident this often (default: never).
+    public var reminderMinutes: Int?
+    /// Periods during which alerts are held.
+    public var maintenance: [MaintenanceWindow]?
 
     /// One request header.
     public struct Header: Sendable, Hashable, Codable {
@@ -52,13 +65,22 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         case tlsExpiryStatus = "tls_expiry_status"
         case dnsRecord = "dns_record"
         case dnsExpect = "dns_expect"
+        case failureThreshold = "failure_threshold"
+        case recoveryThreshold = "recovery_threshold"
+        case notifyDegraded = "notify_degraded"
+        case flapThreshold = "flap_threshold"
+        case flapWindowMinutes = "flap_window_minutes"
+        case reminderMinutes = "reminder_minutes"
+        case maintenance
     }
 
     public init(
         method: String? = nil, headers: [Header]? = nil, body: String? = nil, expectedStatus: StatusCodeSet? = nil,
         keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil, pingCount: Int? = nil,
         dnsRecord: String? = nil, dnsExpect: [String]? = nil, tls: Bool? = nil, tlsVerify: Bool? = nil,
-        tlsExpiryDays: Int? = nil, tlsExpiryStatus: String? = nil
+        tlsExpiryDays: Int? = nil, tlsExpiryStatus: String? = nil, failureThreshold: Int? = nil, recoveryThreshold: Int? = nil,
+        notifyDegraded: Bool? = nil, flapThreshold: Int? = nil, flapWindowMinutes: Int? = nil, reminderMinutes: Int? = nil,
+        maintenance: [MaintenanceWindow]? = nil
     ) {
         self.method = method
         self.headers = headers
@@ -74,5 +96,12 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         self.tlsVerify = tlsVerify
         self.tlsExpiryDays = tlsExpiryDays
         self.tlsExpiryStatus = tlsExpiryStatus
+        self.failureThreshold = failureThreshold
+        self.recoveryThreshold = recoveryThreshold
+        self.notifyDegraded = notifyDegraded
+        self.flapThreshold = flapThreshold
+        self.flapWindowMinutes = flapWindowMinutes
+        self.reminderMinutes = reminderMinutes
+        self.maintenance = maintenance
     }
 }
