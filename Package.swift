@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "UptickProbes", targets: ["UptickProbes"]),
         .library(name: "UptickStore", targets: ["UptickStore"]),
         .library(name: "UptickEngine", targets: ["UptickEngine"]),
+        .library(name: "UptickAlerts", targets: ["UptickAlerts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -60,9 +61,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "UptickAlerts",
+            dependencies: [
+                "UptickCore", "UptickNet", "UptickStore", "UptickEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UptickApp",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine",
+                "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine", "UptickAlerts",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "uptick",
             dependencies: [
-                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes",
+                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,6 +133,12 @@ let package = Package(
         .testTarget(
             name: "UptickEngineTests",
             dependencies: ["UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "UptickAlertsTests",
+            dependencies: ["UptickAlerts", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets"],
+            resources: [.copy("Helpers")],
             swiftSettings: strict
         ),
         .testTarget(

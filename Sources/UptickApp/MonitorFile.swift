@@ -7,10 +7,18 @@ public enum MonitorFile {
     static let fields: Set<String> = [
         "key", "name", "type", "target", "interval", "timeout", "expect_status", "keyword", "keyword_absent",
         "degraded_after", "method", "headers", "body", "enabled", "ping_count", "dns_record", "dns_expect", "tls", "tls_verify", "tls_expiry_days", "tls_expiry_status",
+        "failure_threshold", "recovery_threshold", "notify_degraded", "flap_threshold", "flap_window", "reminder", "maintenance", "notify",
     ]
+    static let maintenanceFields: Set<String> = ["from", "until", "at", "duration", "days", "time_zone"]
+
+    /// One monitor of the file, and the channels it names (`nil`: leave its channels as they are).
+    public struct Entry: Sendable {
+        public var draft: MonitorDraft
+        public var notify: [String]?
+    }
 
     /// Parses and validates the whole file; the first problem is reported with its line.
-    public static func parse(_ text: String) throws(CLIFailure) -> [MonitorDraft] {
+    public static func parse(_ text: String) throws(CLIFailure) -> [Entry] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -22,7 +30,7 @@ public enum MonitorFile {
         guard let list = root?.mapping?["monitors"], let entries = list.sequence else {
             throw CLIFailure("YAML error: expected a top-level 'monitors:' list")
         }
-        var drafts: [MonitorDraft] = []
+        var drafts: [Entry] = []
         var lines: [String: Int] = [:]
         for entry in entries {
             let line = (entry.mark?.line ?? 0)
@@ -76,13 +84,49 @@ public enum MonitorFile {
                 guard let value = Int(count) else { throw CLIFailure("line \(line): 'ping_count' must be a whole number") }
                 definition.settings.pingCount = value
             }
+            func whole(_ field: String) throws(CLIFailure) -> Int? {
+                guard let value = try text(field) else { return nil }
+                guard let number = Int(value) else { throw CLIFailure("line \(line): '\(field)' must be a whole number") }
+                return number
+            }
+            func minutes(_ field: String, in map: Node.Mapping) throws(CLIFailure) -> Int? {
+                guard let value = map[field]?.string else { return nil }
+                guard let milliseconds = DurationParser.milliseconds(value), milliseconds >= 60_000, milliseconds % 60_000 == 0 else {
+                    throw CLIFailure("line \(line): '\(field)' must be whole minutes, e.g. 30m or 2h")
+                }
+                return Int(milliseconds / 60_000)
+            }
+            definition.settings.failureThreshold = try whole("failure_threshold")
+            definition.settings.recoveryThreshold = try whole("recovery_threshold")
+            definition.settings.flapThreshold = try whole("flap_threshold")
+            definition.settings.notifyDegraded = try flag("notify_degraded")
+            definition.settings.flapWindowMinutes = try minutes("flap_window", in: mapping)
+            definition.settings.reminderMinutes = try minutes("reminder", in: mapping)
+            if let windows = mapping["maintenance"] {
+                guard let list = windows.sequence else { throw CLIFailure("line \(windows.mark?.line ?? line): 'maintenance' must be a list") }
+                definition.settings.maintenance = try list.map { node throws(CLIFailure) in
+                    guard let window = node.mapping else { throw CLIFailure("line \(node.mark?.line ?? line): a maintenance window must be a mapping") }
+                    for case let (name, _) in window where !maintenanceFields.contains(name.string ?? "") {
+                        throw CLIFailure("line \(name.mark?.line ?? line): unknown maintenance field '\(name.string ?? "?")'")
+                    }
+                    let days = window["days"].map { $0.sequence?.compactMap(\.string) ?? $0.string?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [] }
+                    return MaintenanceWindow(from: window["from"]?.string, until: window["until"]?.string, at: window["at"]?.string,
+                                             durationMinutes: try minutes("duration", in: window), days: days, timeZone: window["time_zone"]?.string)
+                }
+            }
+            var notify: [String]?
+            if let channels = mapping["notify"] {
+                let names = channels.sequence?.compactMap(\.string) ?? channels.string.map { [$0] }
+                guard let names else { throw CLIFailure("line \(channels.mark?.line ?? line): 'notify' must be a list of channel names") }
+                notify = names
+            }
             definition.enabled = try flag("enabled") ?? true
             if let headers = mapping["headers"] {
                 guard let pairs = headers.mapping else { throw CLIFailure("line \(headers.mark?.line ?? line): 'headers' must be a mapping") }
                 definition.headers = pairs.map { "\($0.key.string ?? ""): \($0.value.string ?? "")" }
             }
             do throws(CLIFailure) {
-                drafts.append(try definition.draft())
+                drafts.append(Entry(draft: try definition.draft(), notify: notify))
             } catch {
                 throw CLIFailure("line \(line): monitor '\(key)': \(error.message)")
             }

@@ -125,7 +125,7 @@ public struct Engine: Sendable {
         case .committed(let batch, nil, let took):
             pipeline.committed(batch, took: took)
             onCommit(batch)
-            let changes = batch.filter { $0.transition != nil }
+            let changes = batch.filter { $0.transition != nil || $0.alerts != nil }
             if !changes.isEmpty { await sink.statusChanged(changes) }
         case .committed(let batch, let error?, _):
             logger.error("persisting \(batch.count) results failed, will retry: \(error)")

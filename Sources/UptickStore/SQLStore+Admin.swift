@@ -29,6 +29,8 @@ extension SQLStore {
         let results = try await executor.execute([
             SQLStatement("DELETE FROM monitors WHERE id = ?", [.integer(id)]),
             SQLStatement("DELETE FROM checks WHERE monitor_id = ?", [.integer(id)]),
+            SQLStatement("DELETE FROM incidents WHERE monitor_id = ?", [.integer(id)]),
+            SQLStatement("DELETE FROM monitor_channels WHERE monitor_id = ?", [.integer(id)]),
         ], transaction: true)
         guard results[0].changes == 1 else { throw StoreError(.notFound, "no monitor with id \(id)") }
     }
@@ -39,7 +41,8 @@ extension SQLStore {
         let sql = enabled
             ? """
               UPDATE monitors SET enabled = 1, next_check_at = NULL, lease_until = NULL, status = 'pending',
-                  consecutive_failures = 0, consecutive_successes = 0, status_changed_at = ?2, updated_at = ?2
+                  consecutive_failures = 0, consecutive_successes = 0, status_changed_at = ?2, updated_at = ?2,
+                  recent_verdicts = '', status_changes = '', flapping_since = NULL
               WHERE id = ?1 AND enabled = 0
               """
             : "UPDATE monitors SET enabled = 0, next_check_at = NULL, updated_at = ?2 WHERE id = ?1 AND enabled = 1"

@@ -130,6 +130,7 @@ public enum Schema {
                 delivered_at INTEGER,
                 dead_at INTEGER,
                 last_error TEXT,
+                retried_at INTEGER,
                 UNIQUE (event_id, channel_id)
             ) STRICT
             """),

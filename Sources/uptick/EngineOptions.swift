@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import UptickAlerts
 import UptickApp
 import UptickCore
 import Foundation
@@ -44,16 +45,29 @@ struct EngineOptions: ParsableArguments {
 }
 
 /// The engine wired to the real store, probes and clock.
+/// `doorbell` is rung after each commit that recorded alerts.
 func makeEngine(
-    store: SQLStore, configuration: EngineConfiguration, policy: AddressPolicy,
+    store: SQLStore, configuration: EngineConfiguration, policy: AddressPolicy, doorbell: Doorbell? = nil,
     onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
 ) -> Engine {
-    var logger = Logger(label: "uptick")
-    logger.logLevel = .notice
+    let logger = makeLogger()
+    let logging = LoggingTransitionSink(logger: logger)
     return Engine(
-        store: store, probe: StandardProbe(network: Network(policy: policy)), sink: LoggingTransitionSink(logger: logger),
+        store: store, probe: StandardProbe(network: Network(policy: policy)),
+        sink: doorbell.map { DeliveryTrigger(next: logging, doorbell: $0) } ?? logging,
         configuration: configuration, logger: logger, onCommit: onCommit
     )
+}
+
+/// The alert deliverer, sending through the same guarded network as the probes.
+func makeDeliverer(store: SQLStore, policy: AddressPolicy) -> Deliverer {
+    Deliverer(store: store, notifier: Notifier(network: Network(policy: policy)), logger: makeLogger())
+}
+
+func makeLogger() -> Logger {
+    var logger = Logger(label: "uptick")
+    logger.logLevel = .notice
+    return logger
 }
 
 /// Saves what a run could not commit, and fails the command if there was any.

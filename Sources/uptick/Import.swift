@@ -14,9 +14,24 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw CLIFailure("cannot read \(file)") }
-        let drafts = try MonitorFile.parse(String(decoding: data, as: UTF8.self))
+        let entries = try MonitorFile.parse(String(decoding: data, as: UTF8.self))
         let store = try await Database.open(options.location)
-        let report = try await storeCall { () throws(StoreError) in try await store.upsert(drafts, now: SystemClock().now()) }
+        // Channel names are checked before anything is written.
+        var channels: [String: [Int64]] = [:]
+        for entry in entries {
+            guard let key = entry.draft.key, let names = entry.notify else { continue }
+            channels[key] = try await channelIDs(names, in: store)
+        }
+        let report = try await storeCall { () throws(StoreError) in
+            let report = try await store.upsert(entries.map(\.draft), now: SystemClock().now())
+            if !channels.isEmpty {
+                for monitor in try await store.monitors() {
+                    guard let key = monitor.key, let ids = channels[key] else { continue }
+                    try await store.setChannels(monitorID: monitor.id, channelIDs: ids)
+                }
+            }
+            return report
+        }
         emit(options.json ? Output.json(report)
              : "created \(report.created.count), updated \(report.updated.count), unchanged \(report.unchanged.count)")
     }

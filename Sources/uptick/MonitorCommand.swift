@@ -6,8 +6,8 @@ import UptickStore
 struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
-        abstract: "Add, list, show, remove, enable or disable monitors.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self]
+        abstract: "Add, list, show, remove, enable or disable monitors, and choose where their alerts go.",
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Enable.self, Disable.self, Notify.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -21,6 +21,10 @@ struct MonitorCommand: AsyncParsableCommand {
         @Option(help: "Time between checks, whole seconds, at least 1s.") var interval = "30s"
         @OptionGroup var check: CheckOptions
         @Flag(help: "Add it disabled.") var disabled = false
+        @Option(help: "Send its alerts to this channel (repeatable; default: the default channels).") var notify: [String] = []
+        @Option(help: "Failed checks in a row before it is down (default 2).") var failureThreshold: Int?
+        @Option(help: "Good checks in a row before it is up again (default 1).") var recoveryThreshold: Int?
+        @Option(help: "Remind of an open incident this often, e.g. 30m.") var reminder: String?
 
         func run() async throws {
             var definition = check.definition(type: type, target: target)
@@ -28,10 +32,41 @@ struct MonitorCommand: AsyncParsableCommand {
             definition.key = key
             definition.interval = interval
             definition.enabled = !disabled
+            definition.settings.failureThreshold = failureThreshold
+            definition.settings.recoveryThreshold = recoveryThreshold
+            if let reminder {
+                guard let milliseconds = DurationParser.milliseconds(reminder), milliseconds >= 60_000, milliseconds % 60_000 == 0 else {
+                    throw CLIFailure("--reminder '\(reminder)' is not whole minutes, e.g. 30m")
+                }
+                definition.settings.reminderMinutes = Int(milliseconds / 60_000)
+            }
             let draft = try definition.draft()
             let store = try await Database.open(options.location)
-            let monitor = try await storeCall { () throws(StoreError) in try await store.addMonitor(draft, now: SystemClock().now()) }
+            let channels = try await channelIDs(notify, in: store)
+            let monitor = try await storeCall { () throws(StoreError) in
+                let monitor = try await store.addMonitor(draft, now: SystemClock().now())
+                if !channels.isEmpty { try await store.setChannels(monitorID: monitor.id, channelIDs: channels) }
+                return monitor
+            }
             emit(options.json ? Output.json(monitor) : String(monitor.id))
+        }
+    }
+
+    struct Notify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a monitor's alerts to these channels (none: the default channels).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Monitor id.") var id: Int64
+        @Argument(help: "Channel names.") var channels: [String] = []
+
+        func run() async throws {
+            let store = try await Database.open(options.location)
+            let ids = try await channelIDs(channels, in: store)
+            try await storeCall { () throws(StoreError) in
+                _ = try await store.monitor(id: id)
+                try await store.setChannels(monitorID: id, channelIDs: ids)
+            }
+            emit(options.json ? Output.json(["monitor": id]) : channels.isEmpty ? "monitor \(id) notifies the default channels" : "monitor \(id) notifies \(channels.joined(separator: ", "))")
         }
     }
 
@@ -58,14 +93,20 @@ struct MonitorCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await Database.open(options.location)
-            let monitor = try await storeCall { () throws(StoreError) in try await store.monitor(id: id) }
+            let (monitor, channels) = try await storeCall { () throws(StoreError) in
+                (try await store.monitor(id: id), try await store.channels(monitorID: id))
+            }
             if options.json { return emit(Output.json(monitor)) }
+            let notifies = channels.channels.map(\.name).joined(separator: ", ")
             emit(Output.table(["FIELD", "VALUE"], [
                 ["id", String(monitor.id)], ["key", monitor.key ?? "-"], ["name", monitor.name], ["type", monitor.type],
                 ["target", monitor.target], ["interval", "\(monitor.intervalSeconds)s"], ["timeout", "\(monitor.timeoutMilliseconds) ms"],
                 ["settings", monitor.settings], ["enabled", monitor.enabled ? "yes" : "no"], ["status", monitor.status.rawValue],
                 ["last check", Output.time(monitor.lastCheckedAt)], ["next check", Output.time(monitor.nextCheckAt)],
                 ["status since", Output.time(monitor.state.statusChangedAt)],
+                ["recent checks", monitor.state.recentVerdicts.isEmpty ? "-" : monitor.state.recentVerdicts],
+                ["open incident", monitor.state.incidentOpenedAt.map { Output.time($0) } ?? "-"],
+                ["notifies", (notifies.isEmpty ? "nobody" : notifies) + (channels.defaults ? " (default channels)" : "")],
             ]))
         }
     }
@@ -117,4 +158,13 @@ func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(CLIFail
     } catch {
         throw CLIFailure(error.message, exitCode: error.code == .notFound || error.code == .constraint ? CLIFailure.usage : CLIFailure.runtime)
     }
+}
+
+/// The ids of the named channels; an unknown name is bad input.
+func channelIDs(_ names: [String], in store: SQLStore) async throws(CLIFailure) -> [Int64] {
+    var ids: [Int64] = []
+    for name in names {
+        ids.append(try await storeCall { () throws(StoreError) in try await store.channel(name).id })
+    }
+    return ids
 }

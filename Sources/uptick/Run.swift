@@ -1,4 +1,5 @@
 import ArgumentParser
+import UptickAlerts
 import Foundation
 import UptickApp
 import UptickCore
@@ -40,7 +41,10 @@ struct Run: AsyncParsableCommand {
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)
         let json = options.json
-        let engine = makeEngine(store: store, configuration: configuration, policy: try policyOptions.policy()) { batch in
+        let policy = try policyOptions.policy()
+        let doorbell = Doorbell()
+        let deliverer = makeDeliverer(store: store, policy: policy)
+        let engine = makeEngine(store: store, configuration: configuration, policy: policy, doorbell: doorbell) { batch in
             guard !quiet else { return }
             let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
             FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))
@@ -48,6 +52,10 @@ struct Run: AsyncParsableCommand {
         FileHandle.standardError.write(Data("uptick: running on \(options.location) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let report = await withTaskGroup(of: EngineReport?.self) { group in
             group.addTask { await engine.run(until: stop, carriedOver: carried) }
+            group.addTask {
+                _ = await deliverer.run(until: stop, doorbell: doorbell)
+                return nil
+            }
             if let retentionMilliseconds {
                 group.addTask {
                     await Retention(store: store).runPeriodically(
@@ -60,6 +68,8 @@ struct Run: AsyncParsableCommand {
             for await case let finished? in group { report = finished }
             return report
         }
+        // The last commits may have recorded alerts after the deliverer stopped: give them a moment.
+        _ = await deliverer.deliverDue(budget: .seconds(5))
         withExtendedLifetime(trap) {}
         FileHandle.standardError.write(Data("uptick: stopped; \(report.persisted) results committed\n".utf8))
         try spoolLeftovers(report, location: options.location)

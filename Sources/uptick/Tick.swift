@@ -1,4 +1,5 @@
 import ArgumentParser
+import UptickAlerts
 import UptickApp
 import UptickCore
 import UptickEngine
@@ -11,19 +12,26 @@ struct Tick: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var policyOptions: PolicyOptions
+    @Option(help: "After the checks, deliver due alerts for at most this long ('0' skips delivery).") var deliverFor = "10s"
 
     func run() async throws {
         let configuration = try engineOptions.configuration()
+        guard let budget = DurationParser.milliseconds(deliverFor) else { throw CLIFailure("--deliver-for '\(deliverFor)' is not a duration") }
+        let policy = try policyOptions.policy()
         let store = try await Database.open(options.location)
         let spool = Database.spool(for: options.location)
         let clock = SystemClock()
         let started = clock.now()
-        let report = await makeEngine(store: store, configuration: configuration, policy: try policyOptions.policy()).tick(carriedOver: try spool.load())
+        let report = await makeEngine(store: store, configuration: configuration, policy: policy).tick(carriedOver: try spool.load())
+        let delivery = budget > 0 ? await makeDeliverer(store: store, policy: policy).deliverDue(budget: .milliseconds(budget)) : DeliveryReport()
         let elapsed = clock.now() - started
         if options.json {
-            emit(Output.json(TickSummary(report: report, elapsedMilliseconds: elapsed)))
+            emit(Output.json(TickSummary(report: report, delivery: delivery, elapsedMilliseconds: elapsed)))
         } else {
             emit(Output.summary(report, elapsedMilliseconds: elapsed))
+            if delivery.attempts > 0 {
+                emit("alerts: \(delivery.delivered) delivered, \(delivery.skipped) skipped, \(delivery.retrying) to retry, \(delivery.dead) dead")
+            }
         }
         try spoolLeftovers(report, location: options.location)
         if let error = report.errors.last { throw CLIFailure(error, exitCode: CLIFailure.runtime) }
@@ -33,10 +41,15 @@ struct Tick: AsyncParsableCommand {
 /// `uptick tick --json`.
 struct TickSummary: Encodable {
     var claimed, up, degraded, down, statusChanges, spooled: Int
+    var alertsDelivered, alertsSkipped, alertsRetrying, alertsDead: Int
     var durationMs: Int64
     var errors: [String]
 
-    init(report: EngineReport, elapsedMilliseconds: Int64) {
+    init(report: EngineReport, delivery: DeliveryReport, elapsedMilliseconds: Int64) {
+        alertsDelivered = delivery.delivered
+        alertsSkipped = delivery.skipped
+        alertsRetrying = delivery.retrying
+        alertsDead = delivery.dead
         claimed = report.claimed
         up = report.up
         degraded = report.degraded

@@ -12,6 +12,7 @@ struct Uptick: AsyncParsableCommand {
         abstract: "Checks that your sites and services are up, on a schedule, from a shared database.",
         subcommands: [
             Migrate.self, MonitorCommand.self, Check.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
+            ChannelCommand.self, Incidents.self, OutboxCommand.self,
         ]
     )
 

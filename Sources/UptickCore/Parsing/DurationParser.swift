@@ -11,4 +11,12 @@ public enum DurationParser {
         let (product, overflow) = value.multipliedReportingOverflow(by: unit.factor)
         return overflow ? nil : product
     }
+
+    /// A span for people, in the largest fitting unit: `45 s`, `12 min`, `3 h 5 min`.
+    public static func text(milliseconds: Int64) -> String {
+        let seconds = max(0, milliseconds / 1000)
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7200 { return "\(seconds / 60) min" }
+        return "\(seconds / 3600) h \(seconds % 3600 / 60) min"
+    }
 }

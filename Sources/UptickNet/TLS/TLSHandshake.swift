@@ -97,3 +97,30 @@ extension TLSSession {
         }
     }
 }
+
+extension Network {
+    /// Puts TLS in front of everything already on `channel`'s pipeline (an upgrade such as SMTP's
+    /// STARTTLS, or TLS from the first byte). The handshake starts at once; bytes written meanwhile
+    /// wait for it, and a failed handshake surfaces as an error on the next read.
+    public func startTLS(on channel: any Channel, serverName: String, verify: Bool) async throws(NetFailure) {
+        let context: NIOSSLContext
+        do {
+            context = try tls.context(verify: verify)
+        } catch {
+            throw NetFailure(error)
+        }
+        let hostname = IPAddress(serverName) == nil ? serverName : nil
+        do {
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+            }.get()
+        } catch {
+            throw NetFailure(Network.classify(error, address: channel.remoteAddress))
+        }
+    }
+
+    /// The check failure an error of a connection made by this network stands for.
+    public static func failure(_ error: any Error, on channel: any Channel) -> CheckFailure {
+        classify(error, address: channel.remoteAddress)
+    }
+}
