@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "UptickAlertsTests",
             dependencies: ["UptickAlerts", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets"],
-            resources: [.copy("Helpers")],
+            exclude: ["Helpers"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -36,8 +36,11 @@ struct SMTPClient {
             if email.security == .tls {
                 try await network.startTLS(on: channel, serverName: email.host, verify: email.tlsVerify)
             }
+            // The network hands the channel over with reading paused; the async channel reads with back-pressure.
             let wrapped = try await channel.eventLoop.submit {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                return wrapped
             }.get()
             try await wrapped.executeThenClose { inbound, outbound in
                 var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)

@@ -8,6 +8,9 @@ import X509
 public struct TestIdentity: Sendable {
     public let certificate: NIOSSLCertificate
     public let privateKey: NIOSSLPrivateKey
+    /// The same two in PEM, for servers that are not NIO (the SMTP test server).
+    public let certificatePEM: String
+    public let privateKeyPEM: String
 }
 
 /// A throwaway certificate authority made for one test run: nothing is read from or written to disk.
@@ -55,7 +58,8 @@ public struct TestCertificateAuthority: Sendable {
         )
         return TestIdentity(
             certificate: try Self.nioCertificate(leaf),
-            privateKey: try NIOSSLPrivateKey(bytes: Array(leafKey.pemRepresentation.utf8), format: .pem)
+            privateKey: try NIOSSLPrivateKey(bytes: Array(leafKey.pemRepresentation.utf8), format: .pem),
+            certificatePEM: try leaf.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation
         )
     }
 

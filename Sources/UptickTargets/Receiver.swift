@@ -1,0 +1,124 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// An HTTP server that records every request it receives and answers with a status the test sets:
+/// a webhook receiver (Slack, Discord, PagerDuty and generic webhooks all POST to one), or a
+/// monitored target that can be switched down and up again.
+public final class Receiver: Sendable {
+    /// One request as received.
+    public struct Request: Sendable {
+        public var method: String
+        public var uri: String
+        /// Header names in lower case.
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var receivedAt: Date
+        /// The status it was answered with.
+        public var status: Int
+
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        /// The body as a JSON object, or `nil`.
+        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
+    }
+
+    struct State {
+        var status = 200
+        var requests: [Request] = []
+        var waiters: [(count: Int, continuation: CheckedContinuation<[Request], Never>)] = []
+    }
+
+    public let server: LoopbackServer
+    private let state: NIOLockedValueBox<State>
+
+    private init(server: LoopbackServer, state: NIOLockedValueBox<State>) {
+        self.server = server
+        self.state = state
+    }
+
+    public static func start(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Receiver {
+        let state = NIOLockedValueBox(State())
+        let server = try await LoopbackServer.start(host: host, port: 0, group: group) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(Recorder(state: state))
+            }
+        }
+        return Receiver(server: server, state: state)
+    }
+
+    /// `http://host:port` + `path`.
+    public func url(_ path: String = "/") -> String { server.url(path) }
+
+    /// The status later requests get (200 by default).
+    public func respond(with status: Int) {
+        state.withLockedValue { $0.status = status }
+    }
+
+    /// Every request so far.
+    public var requests: [Request] { state.withLockedValue { $0.requests } }
+
+    /// Returns once at least `count` requests have arrived (all of them, in arrival order).
+    public func requests(count: Int) async -> [Request] {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLockedValue { state -> [Request]? in
+                if state.requests.count >= count { return state.requests }
+                state.waiters.append((count, continuation))
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    public func stop() async throws {
+        try await server.stop()
+    }
+
+    private final class Recorder: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let state: NIOLockedValueBox<State>
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+
+        init(state: NIOLockedValueBox<State>) {
+            self.state = state
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                body = []
+            case .body(let buffer):
+                body += buffer.readableBytesView
+            case .end:
+                guard let head else { return }
+                var headers: [String: String] = [:]
+                for (name, value) in head.headers { headers[name.lowercased()] = value }
+                let (status, ready) = state.withLockedValue { state in
+                    state.requests.append(Request(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
+                                                  receivedAt: Date(), status: state.status))
+                    let all = state.requests
+                    var ready: [(CheckedContinuation<[Request], Never>, [Request])] = []
+                    state.waiters.removeAll { waiter in
+                        guard all.count >= waiter.count else { return false }
+                        ready.append((waiter.continuation, all))
+                        return true
+                    }
+                    return (state.status, ready)
+                }
+                let responseBody = ByteBuffer(string: status < 300 ? "ok" : "not now")
+                var responseHeaders = HTTPHeaders([("Content-Length", String(responseBody.readableBytes)), ("Connection", "close")])
+                responseHeaders.add(name: "Content-Type", value: "text/plain")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(responseBody))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                for (continuation, requests) in ready { continuation.resume(returning: requests) }
+            }
+        }
+    }
+}

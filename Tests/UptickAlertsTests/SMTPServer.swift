@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+import UptickTargets
+
+/// aiosmtpd (PyPI), a real SMTP server, run by Tests/UptickAlertsTests/Helpers/smtp_server.py on
+/// 127.0.0.1 with a certificate from the test CA. `.ci/run` installs it.
+final class SMTPServer: Sendable {
+    /// One message as the server received it.
+    struct Message: Sendable {
+        var mailFrom: String
+        var recipients: [String]
+        var tls: Bool
+        var authenticated: Bool
+        var data: String
+    }
+
+    let port: Int
+    private let process: Process
+    private let input: Pipe
+    private let messages: AsyncStream<Message>
+
+    private init(port: Int, process: Process, input: Pipe, messages: AsyncStream<Message>) {
+        self.port = port
+        self.process = process
+        self.input = input
+        self.messages = messages
+    }
+
+    /// Starts the server in `mode` (`starttls`, `tls` or `plain`) presenting `identity`.
+    static func start(mode: String, identity: TestIdentity) async throws -> SMTPServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-smtp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let cert = directory.appendingPathComponent("cert.pem"), key = directory.appendingPathComponent("key.pem")
+        try identity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
+        try identity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Helpers/smtp_server.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, mode, cert.path, key.path]
+        let output = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let (messages, continuation) = AsyncStream<Message>.makeStream()
+        let pending = Mutex<[UInt8]>([])
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                portContinuation.finish()
+                continuation.finish()
+                handle.readabilityHandler = nil
+                return
+            }
+            let complete = pending.withLock { buffer -> [String] in
+                buffer += data
+                var lines: [String] = []
+                while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: buffer[..<end], as: UTF8.self))
+                    buffer.removeSubrange(...end)
+                }
+                return lines
+            }
+            for line in complete {
+                if line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) {
+                    portContinuation.yield(port)
+                    portContinuation.finish()
+                } else if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                    continuation.yield(Message(
+                        mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
+                        tls: object["tls"] as? Bool ?? false, authenticated: object["authenticated"] as? Bool ?? false,
+                        data: object["data"] as? String ?? ""))
+                }
+            }
+        }
+        try process.run()
+        var portIterator = ports.makeAsyncIterator()
+        guard let port = await portIterator.next() else {
+            process.terminate()
+            throw SMTPServerError("the SMTP test server did not start: is aiosmtpd installed (pip install aiosmtpd)?")
+        }
+        return SMTPServer(port: port, process: process, input: input, messages: messages)
+    }
+
+    /// The next message received.
+    func nextMessage() async -> Message? {
+        var iterator = messages.makeAsyncIterator()
+        return await iterator.next()
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
+
+struct SMTPServerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
