@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "UptickBench",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets", "UptickApp",
+                "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets", "UptickApp", "UptickAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

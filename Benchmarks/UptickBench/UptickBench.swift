@@ -17,7 +17,7 @@ struct UptickBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uptick-bench",
         abstract: "Benchmarks of the store and the engine (see BENCHMARKS.md).",
-        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self]
+        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self, AlertsBench.self]
     )
 
     static func main() async {
