@@ -3,7 +3,8 @@ import Synchronization
 import UptickTargets
 
 /// aiosmtpd (PyPI), a real SMTP server, run by Tests/UptickAlertsTests/Helpers/smtp_server.py on
-/// 127.0.0.1 with a certificate from the test CA. `.ci/run` installs it.
+/// 127.0.0.1 with a certificate from the test CA. `.ci/run` installs it; on a machine where the
+/// `python3` on PATH lacks it, the first test installs it under `.build/test-python` (PyPI).
 final class SMTPServer: Sendable {
     /// One message as the server received it.
     struct Message: Sendable {
@@ -37,6 +38,11 @@ final class SMTPServer: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, mode, cert.path, key.path]
+        if let path = Self.pythonPath {
+            var environment = ProcessInfo.processInfo.environment
+            environment["PYTHONPATH"] = path
+            process.environment = environment
+        }
         let output = Pipe(), input = Pipe()
         process.standardOutput = output
         process.standardInput = input
@@ -79,6 +85,28 @@ final class SMTPServer: Sendable {
             throw SMTPServerError("the SMTP test server did not start: is aiosmtpd installed (pip install aiosmtpd)?")
         }
         return SMTPServer(port: port, process: process, input: input, messages: messages)
+    }
+
+    /// Where aiosmtpd was installed for the tests, or `nil` when python3 already has it.
+    static let pythonPath: String? = {
+        if run(["python3", "-c", "import aiosmtpd"]) { return nil }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let target = packageRoot.appendingPathComponent(".build/test-python").path
+        if !FileManager.default.fileExists(atPath: target + "/aiosmtpd") {
+            _ = run(["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, "aiosmtpd"])
+        }
+        return target
+    }()
+
+    private static func run(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     /// The next message received.
