@@ -90,4 +90,64 @@ struct AlertCLITests {
         #expect(try workspace.run("outbox", "retry", "9999").status == 64)
         try await hook.stop()
     }
+
+    @Test("the daemon delivers an alert right after the commit that confirmed it, and stops cleanly")
+    func daemonDelivers() async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        let hook = try await Receiver.start()
+        #expect(try workspace.run("channel", "add", "hook", "--type", "webhook", "--url", hook.url(), "--default").status == 0)
+        #expect(try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--interval", "1s", "--failure-threshold", "1").status == 0)
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        let process = try CLI.start(["run", "--db", workspace.db, "--quiet"] + Self.loopback)
+        let received = await hook.requests(count: 1)
+        #expect(received.first?.json?["type"] as? String == "monitor.down")
+        process.terminate()  // SIGTERM
+        _ = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        _ = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(try await workspace.scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL") == 1)
+        #expect(hook.requests.count == 1)  // still down: nothing more to say
+        try await hook.stop()
+    }
+
+    @Test("import reads thresholds, maintenance windows and channels; bad ones are refused with their line")
+    func importAlerting() async throws {
+        let workspace = try Workspace.make()
+        defer { workspace.remove() }
+        #expect(try workspace.run("channel", "add", "ops", "--type", "slack", "--url", "https://hooks.slack.com/services/x").status == 0)
+        let good = try workspace.write("good.yaml", """
+            monitors:
+              - key: api
+                type: http
+                target: https://example.com/
+                failure_threshold: 3
+                reminder: 30m
+                notify: [ops]
+                maintenance:
+                  - at: "02:00"
+                    duration: 2h
+                    days: [sat, sun]
+                    time_zone: Europe/Berlin
+            """)
+        let imported = try workspace.run("import", good)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let settings = try #require((try workspace.json("monitor", "show", "1") as? [String: Any])?["settings"] as? String)
+        #expect(settings.contains(#""failure_threshold":3"#) && settings.contains(#""reminder_minutes":30"#))
+        #expect(settings.contains(#""duration_minutes":120"#) && settings.contains(#""time_zone":"Europe/Berlin""#))
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitor_channels") == 1)
+
+        for (yaml, message) in [
+            ("    notify: [nosuch]\n", "no channel named 'nosuch'"),
+            ("    maintenance:\n      - at: \"02:00\"\n        duration: 1h\n        time_zone: Mars/Base\n", "unknown time_zone 'Mars/Base'"),
+            ("    failure_threshold: 11\n", "failure_threshold must be between 1 and 10"),
+            ("    maintenance:\n      - every: monday\n", "unknown maintenance field 'every'"),
+        ] {
+            let bad = try workspace.write("bad.yaml", "monitors:\n  - key: other\n    type: port\n    target: 127.0.0.1:1\n" + yaml)
+            let result = try workspace.run("import", bad)
+            #expect(result.status == 64 && result.stderr.contains(message), "\(result.stderr)")
+        }
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors") == 1)
+    }
 }

@@ -1,0 +1,111 @@
+import Testing
+import UptickCore
+@testable import UptickStore
+import UptickTestSupport
+
+@Suite("Persisting alert effects")
+struct AlertPersistTests {
+    let now: EpochMilliseconds = 1_764_460_800_000
+
+    /// A down outcome that opens an incident and announces it, as the engine makes it.
+    func down(_ monitor: Monitor, slot: EpochMilliseconds) -> CheckOutcome {
+        let result = CheckResult.down(.refused, "refused", durationMicroseconds: 5)
+        let decision = monitor.state.applying(result, at: slot + 1, policy: .immediate)
+        return CheckOutcome(monitorID: monitor.id, monitorName: monitor.name, scheduledAt: slot, startedAt: slot + 1, result: result,
+                            runner: "test", state: decision.state, transition: decision.transition,
+                            alerts: decision.effects(monitor: monitor, slot: slot, startedAt: slot + 1, result: result))
+    }
+
+    func world(channels: [(String, Bool)]) async throws -> (TemporaryDatabase, Monitor) {
+        let db = try await TemporaryDatabase.make()
+        for (name, isDefault) in channels {
+            _ = try await db.store.addChannel(name: name, type: "webhook", config: #"{"url":"https://example.com/"}"#, isDefault: isDefault, now: now)
+        }
+        let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
+        var monitor = try await db.store.monitor(id: id)
+        monitor.state.notifiedStatus = .up
+        monitor.status = .up
+        return (db, monitor)
+    }
+
+    @Test("incident, outbox rows for the default channels, and the alert memory commit with the check")
+    func together() async throws {
+        let (db, monitor) = try await world(channels: [("a", true), ("b", true), ("c", false)])
+        defer { db.remove() }
+        let outcome = down(monitor, slot: now)
+        try await db.store.persist([outcome])
+        #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 1)
+        #expect(try await db.database.scalar("SELECT count(*) FROM incidents WHERE resolved_at IS NULL AND cause_class = 'refused'") == 1)
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox WHERE kind = 'down' AND incident_id IS NOT NULL") == 2)
+        // The monitor's alert memory round-trips through its columns.
+        let stored = try await db.store.monitor(id: monitor.id)
+        #expect(stored.state == outcome.state)
+        #expect(stored.state.recentVerdicts == "-" && stored.state.notifiedStatus == .down && stored.state.incidentOpenedAt == now + 1)
+    }
+
+    @Test("a monitor's own channels replace the defaults")
+    func ownChannels() async throws {
+        let (db, monitor) = try await world(channels: [("a", true), ("c", false)])
+        defer { db.remove() }
+        try await db.store.setChannels(monitorID: monitor.id, channelIDs: [try await db.store.channel("c").id])
+        try await db.store.persist([down(monitor, slot: now)])
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE c.name = 'c'") == 1)
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox") == 1)
+    }
+
+    @Test("persisting the same batch twice records each event once; a stale result records nothing")
+    func idempotent() async throws {
+        let (db, monitor) = try await world(channels: [("a", true)])
+        defer { db.remove() }
+        let outcome = down(monitor, slot: now)
+        try await db.store.persist([outcome])
+        try await db.store.persist([outcome])
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox") == 1)
+        #expect(try await db.database.scalar("SELECT count(*) FROM incidents") == 1)
+        // A newer result is stored; a late one for an earlier slot (a spool replay) announces nothing.
+        var later = try await db.store.monitor(id: monitor.id)
+        later.state = outcome.state
+        let recovered = CheckResult(status: .up, durationMicroseconds: 1)
+        let decision = later.state.applying(recovered, at: now + 60_001, policy: .immediate)
+        try await db.store.persist([CheckOutcome(
+            monitorID: monitor.id, monitorName: "m", scheduledAt: now + 60_000, startedAt: now + 60_001, result: recovered, runner: "test",
+            state: decision.state, transition: decision.transition,
+            alerts: decision.effects(monitor: later, slot: now + 60_000, startedAt: now + 60_001, result: recovered))])
+        #expect(try await db.database.scalar("SELECT count(*) FROM incidents WHERE resolved_at = ?", [.integer(now + 60_001)]) == 1)
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox WHERE kind = 'up'") == 1)
+        var stale = down(monitor, slot: now - 60_000)
+        stale.startedAt = now - 59_999
+        try await db.store.persist([stale])
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox") == 2)
+        #expect(try await db.database.scalar("SELECT count(*) FROM incidents") == 1)
+    }
+
+    @Test("the deliverer's claim takes only the oldest pending event of each monitor and channel, and leases it")
+    func claimOrder() async throws {
+        let (db, monitor) = try await world(channels: [("a", true)])
+        defer { db.remove() }
+        var state = monitor
+        for index in 0..<3 {
+            let outcome = index % 2 == 0 ? down(state, slot: now + Int64(index) * 60_000) : {
+                let result = CheckResult(status: .up, durationMicroseconds: 1)
+                let slot = now + Int64(index) * 60_000
+                let decision = state.state.applying(result, at: slot + 1, policy: .immediate)
+                return CheckOutcome(monitorID: state.id, monitorName: "m", scheduledAt: slot, startedAt: slot + 1, result: result, runner: "t",
+                                    state: decision.state, transition: decision.transition,
+                                    alerts: decision.effects(monitor: state, slot: slot, startedAt: slot + 1, result: result))
+            }()
+            try await db.store.persist([outcome])
+            state.state = outcome.state
+        }
+        let later = now + 10 * 60_000
+        let first = try await db.store.claimDeliveries(now: later, limit: 10, lease: .seconds(60))
+        #expect(first.rows.map(\.kind) == ["down"] && first.rows.first?.attempts == 1)
+        // Leased: a second deliverer gets nothing until the first records an outcome.
+        #expect(try await db.store.claimDeliveries(now: later, limit: 10, lease: .seconds(60)).rows.isEmpty)
+        try await db.store.record([DeliveryOutcome(outboxID: first.rows[0].id, verdict: .delivered, at: later, error: nil)])
+        #expect(try await db.store.claimDeliveries(now: later, limit: 10, lease: .seconds(60)).rows.map(\.kind) == ["up"])
+        // The lease ends: the row comes back, its attempts counted.
+        let afterLease = try await db.store.claimDeliveries(now: later + 61_000, limit: 10, lease: .seconds(60))
+        #expect(afterLease.rows.map(\.kind) == ["up"] && afterLease.rows.first?.attempts == 2)
+    }
+}
