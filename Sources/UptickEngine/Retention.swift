@@ -2,7 +2,7 @@ import Logging
 import UptickCore
 import UptickStore
 
-/// Deletes old `checks` rows in short batches, so the write lock is never held for long.
+/// Deletes old `checks` rows, and finished `outbox` rows, in short batches, so the write lock is never held for long.
 public struct Retention: Sendable {
     let store: any Store
     /// Rows per DELETE.
@@ -12,11 +12,18 @@ public struct Retention: Sendable {
         self.store = store
     }
 
-    /// Deletes every check that started before `cutoff`; returns how many.
-    public func prune(startedBefore cutoff: EpochMilliseconds) async throws(StoreError) -> Int {
+    /// Deletes every check that started before `cutoff`, and every delivered or dead outbox row created
+    /// before it; returns how many of each.
+    public func prune(startedBefore cutoff: EpochMilliseconds) async throws(StoreError) -> (checks: Int, events: Int) {
+        let checks = try await batches { limit throws(StoreError) in try await store.pruneChecks(startedBefore: cutoff, limit: limit) }
+        let events = try await batches { limit throws(StoreError) in try await store.pruneOutbox(createdBefore: cutoff, limit: limit) }
+        return (checks, events)
+    }
+
+    private func batches(_ delete: (Int) async throws(StoreError) -> Int) async throws(StoreError) -> Int {
         var total = 0
         while true {
-            let deleted = try await store.pruneChecks(startedBefore: cutoff, limit: batchSize)
+            let deleted = try await delete(batchSize)
             total += deleted
             if deleted < batchSize { return total }
             await Task.yield()  // let the runner's own writes in between batches
@@ -33,7 +40,9 @@ extension Retention {
         while !stop.isStopped {
             do {
                 let deleted = try await prune(startedBefore: clock.now() - retention.wholeMilliseconds)
-                if deleted > 0 { logger.info("pruned \(deleted) checks older than \(retention)") }
+                if deleted.checks + deleted.events > 0 {
+                    logger.info("pruned \(deleted.checks) checks and \(deleted.events) finished alert events older than \(retention)")
+                }
             } catch {
                 logger.error("pruning checks failed: \(error)")
             }

@@ -91,6 +91,14 @@ public struct SQLStore: Store {
         return Int(try await executor.execute([statement], transaction: true)[0].changes)
     }
 
+    public func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
+        let statement = SQLStatement("""
+            DELETE FROM outbox WHERE id IN (
+                SELECT id FROM outbox WHERE created_at < ? AND (delivered_at IS NOT NULL OR dead_at IS NOT NULL) ORDER BY id LIMIT ?)
+            """, [.integer(cutoff), .integer(Int64(limit))])
+        return Int(try await executor.execute([statement], transaction: true)[0].changes)
+    }
+
     // MARK: SQL
 
     /// The interval in milliseconds; a broken interval (≤ 0) is taken as 1 s so the row is still

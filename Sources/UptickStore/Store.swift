@@ -13,6 +13,10 @@ public protocol Store: Sendable {
 
     /// Deletes up to `limit` `checks` rows that started before `cutoff`; returns how many it deleted.
     func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int
+
+    /// Deletes up to `limit` finished (delivered or dead) `outbox` rows created before `cutoff`; returns how many.
+    /// Pending rows are never deleted, however old.
+    func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int
 }
 
 /// The answer to a claim.

@@ -5,7 +5,7 @@ import UptickEngine
 import UptickStore
 
 struct Prune: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete checks older than a duration, in short batches.")
+    static let configuration = CommandConfiguration(abstract: "Delete checks (and delivered or dead alert events) older than a duration, in short batches.")
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "Age, e.g. 30d.") var olderThan: String
@@ -15,6 +15,7 @@ struct Prune: AsyncParsableCommand {
         let store = try await Database.open(options.location)
         let cutoff = SystemClock().now() - age
         let deleted = try await storeCall { () throws(StoreError) in try await Retention(store: store).prune(startedBefore: cutoff) }
-        emit(options.json ? Output.json(["deleted": deleted]) : "deleted \(deleted) checks started before \(Output.time(cutoff))")
+        emit(options.json ? Output.json(["deleted": deleted.checks, "deleted_events": deleted.events])
+             : "deleted \(deleted.checks) checks and \(deleted.events) finished alert events from before \(Output.time(cutoff))")
     }
 }

@@ -108,4 +108,16 @@ struct AlertPersistTests {
         let afterLease = try await db.store.claimDeliveries(now: later + 61_000, limit: 10, lease: .seconds(60))
         #expect(afterLease.rows.map(\.kind) == ["up"] && afterLease.rows.first?.attempts == 2)
     }
+
+    @Test("pruning deletes finished outbox rows before the cutoff, never pending ones")
+    func prune() async throws {
+        let (db, monitor) = try await world(channels: [("a", true), ("b", true)])
+        defer { db.remove() }
+        try await db.store.persist([down(monitor, slot: now)])
+        let rows = try await db.store.claimDeliveries(now: now + 10, limit: 10, lease: .seconds(60)).rows
+        try await db.store.record([DeliveryOutcome(outboxID: rows[0].id, verdict: .delivered, at: now + 20, error: nil)])
+        #expect(try await db.store.pruneOutbox(createdBefore: now, limit: 10) == 0)
+        #expect(try await db.store.pruneOutbox(createdBefore: now + 1_000, limit: 10) == 1)
+        #expect(try await db.database.scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == 1)
+    }
 }
