@@ -160,13 +160,12 @@ extension SQLStore: OutboxStore {
             .rows.map(Self.channel)
     }
 
-    /// The channel with this name, or with this id when `reference` is a number.
-    public func channel(_ reference: String) async throws(StoreError) -> ChannelRecord {
+    /// The channel with this name.
+    public func channel(_ name: String) async throws(StoreError) -> ChannelRecord {
         let rows = try await executor.execute([SQLStatement(
-            "SELECT \(Self.channelColumns) FROM channels WHERE name = ?1 OR (CAST(?1 AS INTEGER) = id AND ?1 GLOB '[0-9]*') ORDER BY name = ?1 DESC LIMIT 1",
-            [.text(reference)]
+            "SELECT \(Self.channelColumns) FROM channels WHERE name = ?", [.text(name)]
         )], transaction: false)[0].rows
-        guard let row = rows.first else { throw StoreError(.notFound, "no channel named '\(reference)'") }
+        guard let row = rows.first else { throw StoreError(.notFound, "no channel named '\(name)'") }
         return Self.channel(row)
     }
 
