@@ -17,6 +17,8 @@ extension LoopbackServer {
     /// - `/loop`: `302` to itself
     /// - `/redirect-to?URL`: `302` to URL (any scheme, any host)
     /// - `/see-other/303` (or 307, 308): that status to `/echo-method`, which answers with the method used
+    /// - `/head-only`: a head announcing 1 000 bytes, no body, connection left open (right for a HEAD request;
+    ///   a client that does not know it sent HEAD waits for the body)
     public static func http(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -84,6 +86,10 @@ private final class Responder: ChannelInboundHandler {
             send(context, status: .found, body: "", location: target.removingPercentEncoding ?? target)
         case ("see-other", let code?):
             send(context, status: HTTPResponseStatus(statusCode: Int(code) ?? 303), body: "", location: "/echo-method")
+        case ("head-only", _):
+            let headers = HTTPHeaders([("Content-Length", "1000")])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         case ("echo-method", _):
             send(context, status: .ok, body: "method \(method.rawValue) body \(bodyBytes)")
         case ("hang", _):
