@@ -59,9 +59,26 @@ func makeEngine(
     )
 }
 
+/// Options of the commands that deliver alerts.
+struct DeliveryOptions: ParsableArguments {
+    @Option(help: "Give up on an alert still failing after this long (it becomes dead).") var alertGiveUp = "24h"
+    @Option(help: "Alert requests in flight per channel.") var alertConcurrency = 4
+
+    func configuration() throws(CLIFailure) -> DeliveryConfiguration {
+        guard let giveUp = DurationParser.milliseconds(alertGiveUp), giveUp >= 60_000 else {
+            throw CLIFailure("--alert-give-up '\(alertGiveUp)' is not a duration of at least 1m")
+        }
+        guard (1...100).contains(alertConcurrency) else { throw CLIFailure("--alert-concurrency must be between 1 and 100") }
+        var configuration = DeliveryConfiguration()
+        configuration.giveUpAfter = .milliseconds(giveUp)
+        configuration.perChannelConcurrency = alertConcurrency
+        return configuration
+    }
+}
+
 /// The alert deliverer, sending through the same guarded network as the probes.
-func makeDeliverer(store: SQLStore, policy: AddressPolicy) -> Deliverer {
-    Deliverer(store: store, notifier: Notifier(network: Network(policy: policy)), logger: makeLogger())
+func makeDeliverer(store: SQLStore, policy: AddressPolicy, configuration: DeliveryConfiguration) -> Deliverer {
+    Deliverer(store: store, notifier: Notifier(network: Network(policy: policy)), configuration: configuration, logger: makeLogger())
 }
 
 func makeLogger() -> Logger {

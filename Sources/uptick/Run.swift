@@ -14,6 +14,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var deliveryOptions: DeliveryOptions
     @Option(help: "Claim on a fixed period instead of at each slot (e.g. 30s, as the original design).") var poll: String?
     @Option(help: "Delete checks older than this, hourly ('off' keeps them).") var retention = "30d"
     @Flag(help: "Do not print each result.") var quiet = false
@@ -43,7 +44,7 @@ struct Run: AsyncParsableCommand {
         let json = options.json
         let policy = try policyOptions.policy()
         let doorbell = Doorbell()
-        let deliverer = makeDeliverer(store: store, policy: policy)
+        let deliverer = makeDeliverer(store: store, policy: policy, configuration: try deliveryOptions.configuration())
         let engine = makeEngine(store: store, configuration: configuration, policy: policy, doorbell: doorbell) { batch in
             guard !quiet else { return }
             let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }

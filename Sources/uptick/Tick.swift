@@ -12,18 +12,20 @@ struct Tick: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var deliveryOptions: DeliveryOptions
     @Option(help: "After the checks, deliver due alerts for at most this long ('0' skips delivery).") var deliverFor = "10s"
 
     func run() async throws {
         let configuration = try engineOptions.configuration()
         guard let budget = DurationParser.milliseconds(deliverFor) else { throw CLIFailure("--deliver-for '\(deliverFor)' is not a duration") }
         let policy = try policyOptions.policy()
+        let deliveryConfiguration = try deliveryOptions.configuration()
         let store = try await Database.open(options.location)
         let spool = Database.spool(for: options.location)
         let clock = SystemClock()
         let started = clock.now()
         let report = await makeEngine(store: store, configuration: configuration, policy: policy).tick(carriedOver: try spool.load())
-        let delivery = budget > 0 ? await makeDeliverer(store: store, policy: policy).deliverDue(budget: .milliseconds(budget)) : DeliveryReport()
+        let delivery = budget > 0 ? await makeDeliverer(store: store, policy: policy, configuration: deliveryConfiguration).deliverDue(budget: .milliseconds(budget)) : DeliveryReport()
         let elapsed = clock.now() - started
         if options.json {
             emit(Output.json(TickSummary(report: report, delivery: delivery, elapsedMilliseconds: elapsed)))

@@ -29,11 +29,12 @@ struct SMTPTests {
         await Notifier(network: network, timeout: .seconds(10)).send(SQLStore.encodePayload(payload), to: channel)
     }
 
-    @Test("STARTTLS, then AUTH, then one message to every recipient with text and HTML parts", arguments: ["starttls", "tls"])
+    @Test("STARTTLS or TLS, then AUTH PLAIN or LOGIN, then one message to every recipient with text and HTML parts",
+          arguments: ["starttls", "starttls-login", "tls"])
     func delivers(mode: String) async throws {
         let server = try await SMTPServer.start(mode: mode, identity: try authority.issue())
         defer { server.stop() }
-        let result = await send(to: channel(port: server.port, security: mode))
+        let result = await send(to: channel(port: server.port, security: mode == "tls" ? "tls" : "starttls"))
         #expect(result == .delivered(note: nil), "\(result)")
         guard result == .delivered(note: nil) else { return }
         let message = try #require(await server.nextMessage())

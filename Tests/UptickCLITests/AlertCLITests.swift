@@ -84,6 +84,9 @@ struct AlertCLITests {
         #expect(dead.count == 1 && (dead.first?["last_error"] as? String)?.hasPrefix("blocked: 10.1.2.3") == true)
         #expect(try workspace.run("outbox").stdout.contains("dead"))
 
+        let badOption = try workspace.run(["tick", "--alert-give-up", "soon"] + Self.loopback)
+        #expect(badOption.status == 64 && badOption.stderr.contains("--alert-give-up 'soon'"))
+
         let deadID = try #require(dead.first?["id"] as? Int)
         #expect(try workspace.run("outbox", "retry", String(deadID)).status == 0)
         #expect((try workspace.json("outbox", "--dead") as? [[String: Any]])?.isEmpty == true)

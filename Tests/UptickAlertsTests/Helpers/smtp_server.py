@@ -1,8 +1,8 @@
 """A real SMTP server (aiosmtpd) on loopback for uptick's email tests.
 
 usage: smtp_server.py MODE CERT KEY
-  MODE: starttls (plain, STARTTLS required before AUTH and mail), tls (TLS from the first byte),
-        plain (no TLS offered).
+  MODE: starttls (plain, STARTTLS required before AUTH and mail), starttls-login (the same, offering
+        AUTH LOGIN only), tls (TLS from the first byte), plain (no TLS offered).
 Accepts AUTH PLAIN and LOGIN for user "uptick", password "s3cret". Prints "PORT <n>" once listening,
 then one JSON line per message received: envelope, whether TLS and AUTH were used, and the data.
 Stops when stdin closes.
@@ -45,11 +45,12 @@ async def main():
         return SMTP(
             Handler(),
             hostname="localhost",
-            tls_context=context if mode == "starttls" else None,
-            require_starttls=mode == "starttls",
+            tls_context=context if mode.startswith("starttls") else None,
+            require_starttls=mode.startswith("starttls"),
+            auth_exclude_mechanism=["PLAIN"] if mode == "starttls-login" else None,
             authenticator=authenticator,
             # In "tls" mode aiosmtpd cannot tell the socket is encrypted, so it must not insist.
-            auth_require_tls=mode == "starttls",
+            auth_require_tls=mode.startswith("starttls"),
         )
 
     loop = asyncio.get_running_loop()
