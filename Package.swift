@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "UptickStore", targets: ["UptickStore"]),
         .library(name: "UptickEngine", targets: ["UptickEngine"]),
         .library(name: "UptickAlerts", targets: ["UptickAlerts"]),
+        .library(name: "UptickLibSQL", targets: ["UptickLibSQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -51,6 +52,18 @@ let package = Package(
         ),
         .target(name: "UptickStore", dependencies: ["UptickCore", "CSQLite"], swiftSettings: strict),
         .target(
+            name: "UptickLibSQL",
+            dependencies: [
+                "UptickStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UptickEngine",
             dependencies: [
                 "UptickCore", "UptickProbes", "UptickStore",
@@ -74,7 +87,7 @@ let package = Package(
         .target(
             name: "UptickApp",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine", "UptickAlerts",
+                "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine", "UptickAlerts", "UptickLibSQL",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,7 +132,10 @@ let package = Package(
         ),
         .target(
             name: "UptickTestSupport",
-            dependencies: ["UptickCore", "UptickNet", "UptickStore", "UptickTargets", "CSQLite"],
+            dependencies: [
+                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "UptickTargets", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/UptickTestSupport",
             swiftSettings: strict
         ),
@@ -129,7 +145,7 @@ let package = Package(
             dependencies: ["UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets"],
             swiftSettings: strict
         ),
-        .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickTestSupport"], swiftSettings: strict),
+        .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickLibSQL", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickEngineTests",
             dependencies: ["UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport"],
@@ -138,7 +154,6 @@ let package = Package(
         .testTarget(
             name: "UptickAlertsTests",
             dependencies: ["UptickAlerts", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets"],
-            exclude: ["Helpers"],
             swiftSettings: strict
         ),
         .testTarget(

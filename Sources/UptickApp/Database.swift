@@ -1,4 +1,5 @@
 import Foundation
+import UptickLibSQL
 import UptickStore
 
 /// Where the database is and how the CLI opens it.
@@ -8,11 +9,20 @@ public enum Database {
         option ?? ProcessInfo.processInfo.environment["UPTICK_DB"] ?? "./uptick.db"
     }
 
-    /// Opens the database; unless `create`, it must exist and be migrated.
-    public static func open(_ location: String, create: Bool = false) async throws(CLIFailure) -> SQLStore {
-        let path = location.hasPrefix("file:") ? String(location.dropFirst("file:".count)) : location
+    /// `--db-token`, else `UPTICK_DB_TOKEN`, else `TURSO_AUTH_TOKEN`.
+    public static func token(_ option: String?) -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        return option ?? environment["UPTICK_DB_TOKEN"] ?? environment["TURSO_AUTH_TOKEN"]
+    }
+
+    /// Opens the database: libSQL for `libsql://`, `https://` and `http://` locations, otherwise a SQLite
+    /// file. Unless `create`, it must exist and be migrated.
+    public static func open(_ location: String, token: String? = nil, create: Bool = false) async throws(CLIFailure) -> SQLStore {
         do throws(StoreError) {
-            let store = SQLStore(executor: try SQLiteDatabase(path: path, create: create))
+            let executor: any SQLExecutor = LibSQLDatabase.handles(location)
+                ? try LibSQLDatabase(url: location, token: token)
+                : try SQLiteDatabase(path: filePath(location), create: create)
+            let store = SQLStore(executor: executor)
             if !create { try await store.requireSchema() }
             return store
         } catch {
@@ -20,9 +30,15 @@ public enum Database {
         }
     }
 
+    static func filePath(_ location: String) -> String {
+        location.hasPrefix("file:") ? String(location.dropFirst("file:".count)) : location
+    }
+
     /// The spool that goes with a database location.
+    /// Beside a SQLite file; for a libSQL database, `uptick-HOST.spool` in the working directory.
     public static func spool(for location: String) -> Spool {
-        let path = location.hasPrefix("file:") ? String(location.dropFirst("file:".count)) : location
-        return Spool(path: path + ".spool")
+        guard LibSQLDatabase.handles(location) else { return Spool(path: filePath(location) + ".spool") }
+        let host = URLComponents(string: location)?.host ?? "libsql"
+        return Spool(path: "uptick-\(host.filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }).spool")
     }
 }

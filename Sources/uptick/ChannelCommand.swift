@@ -45,7 +45,7 @@ struct ChannelCommand: AsyncParsableCommand {
             } catch {
                 throw CLIFailure("channel \(name): \(error.message)")
             }
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let channel = try await storeCall { () throws(StoreError) in
                 try await store.addChannel(name: name, type: type, config: json, isDefault: `default`, now: SystemClock().now())
             }
@@ -91,7 +91,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let channels = try await storeCall { () throws(StoreError) in try await store.channels() }
             if options.json { return emit(Output.json(channels.map(ChannelLine.init))) }
             emit(Output.table(["ID", "NAME", "TYPE", "DEFAULT", "DESTINATION"], channels.map {
@@ -107,7 +107,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @Argument(help: "Channel name.") var name: String
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             try await storeCall { () throws(StoreError) in
                 try await store.removeChannel(id: try await store.channel(name).id, now: SystemClock().now())
             }
@@ -123,7 +123,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @Argument(help: "Channel name.") var name: String
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let channel = try await storeCall { () throws(StoreError) in try await store.channel(name) }
             let now = SystemClock().now()
             let payload = AlertPayload(id: "evt_test_\(now)", kind: .test, timestamp: now, note: "sent by `uptick channel test \(name)`")

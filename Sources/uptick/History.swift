@@ -11,7 +11,7 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         guard limit > 0 else { throw CLIFailure("--limit must be positive") }
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         _ = try await storeCall { () throws(StoreError) in try await store.monitor(id: id) }
         let checks = try await storeCall { () throws(StoreError) in try await store.history(monitorID: id, limit: limit) }
         if options.json { return emit(Output.json(checks)) }

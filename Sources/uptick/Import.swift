@@ -15,7 +15,7 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw CLIFailure("cannot read \(file)") }
         let entries = try MonitorFile.parse(String(decoding: data, as: UTF8.self))
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         // Channel names are checked before anything is written.
         var channels: [String: [Int64]] = [:]
         for entry in entries {

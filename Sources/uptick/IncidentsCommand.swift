@@ -11,7 +11,7 @@ struct Incidents: AsyncParsableCommand {
     @Option(help: "At most this many.") var limit = 50
 
     func run() async throws {
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         let incidents = try await storeCall { () throws(StoreError) in try await store.incidents(openOnly: open, limit: limit) }
         if options.json { return emit(Output.json(incidents)) }
         let now = SystemClock().now()
@@ -40,7 +40,7 @@ struct OutboxCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit = 50
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let (rows, channels) = try await storeCall { () throws(StoreError) in
                 (try await store.outbox(deadOnly: dead, limit: limit), try await store.channels())
             }
@@ -61,7 +61,7 @@ struct OutboxCommand: AsyncParsableCommand {
         @Argument(help: "Outbox row id.") var id: Int64
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             try await storeCall { () throws(StoreError) in try await store.retryOutbox(id: id, now: SystemClock().now()) }
             emit(options.json ? Output.json(["retrying": id]) : "outbox row \(id) is due again")
         }

@@ -9,7 +9,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let store = try await Database.open(options.location, create: true)
+        let store = try await Database.open(options.location, token: options.token, create: true)
         let applied: [Int64]
         do {
             applied = try await store.migrate(now: SystemClock().now())

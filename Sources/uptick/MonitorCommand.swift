@@ -41,7 +41,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 definition.settings.reminderMinutes = Int(milliseconds / 60_000)
             }
             let draft = try definition.draft()
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let channels = try await channelIDs(notify, in: store)
             let monitor = try await storeCall { () throws(StoreError) in
                 let monitor = try await store.addMonitor(draft, now: SystemClock().now())
@@ -60,7 +60,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @Argument(help: "Channel names.") var channels: [String] = []
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let ids = try await channelIDs(channels, in: store)
             try await storeCall { () throws(StoreError) in
                 _ = try await store.monitor(id: id)
@@ -76,7 +76,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let monitors = try await storeCall { () throws(StoreError) in try await store.monitors() }
             if options.json { return emit(Output.json(monitors)) }
             emit(Output.table(["ID", "NAME", "TYPE", "TARGET", "INTERVAL", "ENABLED", "STATUS"], monitors.map {
@@ -92,7 +92,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @Argument(help: "Monitor id.") var id: Int64
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             let (monitor, channels) = try await storeCall { () throws(StoreError) in
                 (try await store.monitor(id: id), try await store.channels(monitorID: id))
             }
@@ -118,7 +118,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @Argument(help: "Monitor id.") var id: Int64
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             try await storeCall { () throws(StoreError) in try await store.removeMonitor(id: id) }
             emit(options.json ? Output.json(["removed": id]) : "removed monitor \(id)")
         }
@@ -131,7 +131,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @Argument(help: "Monitor id.") var id: Int64
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             try await storeCall { () throws(StoreError) in try await store.setEnabled(id: id, true, now: SystemClock().now()) }
             emit(options.json ? Output.json(["enabled": id]) : "enabled monitor \(id)")
         }
@@ -144,7 +144,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @Argument(help: "Monitor id.") var id: Int64
 
         func run() async throws {
-            let store = try await Database.open(options.location)
+            let store = try await Database.open(options.location, token: options.token)
             try await storeCall { () throws(StoreError) in try await store.setEnabled(id: id, false, now: SystemClock().now()) }
             emit(options.json ? Output.json(["disabled": id]) : "disabled monitor \(id)")
         }

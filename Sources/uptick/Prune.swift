@@ -12,7 +12,7 @@ struct Prune: AsyncParsableCommand {
 
     func run() async throws {
         guard let age = DurationParser.milliseconds(olderThan) else { throw CLIFailure("--older-than '\(olderThan)' is not a duration (e.g. 30d)") }
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         let cutoff = SystemClock().now() - age
         let deleted = try await storeCall { () throws(StoreError) in try await Retention(store: store).prune(startedBefore: cutoff) }
         emit(options.json ? Output.json(["deleted": deleted.checks, "deleted_events": deleted.events])

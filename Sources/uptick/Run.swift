@@ -36,7 +36,7 @@ struct Run: AsyncParsableCommand {
             }
             retentionMilliseconds = milliseconds
         }
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         let spool = Database.spool(for: options.location)
         let carried = try spool.load()
         let stop = StopSignal()

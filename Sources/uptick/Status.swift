@@ -10,7 +10,7 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         let since = SystemClock().now() - 86_400_000
         let summaries = try await storeCall { () throws(StoreError) in try await store.summaries(since: since) }
         if options.json { return emit(Output.json(summaries)) }

@@ -20,7 +20,7 @@ struct Tick: AsyncParsableCommand {
         guard let budget = DurationParser.milliseconds(deliverFor) else { throw CLIFailure("--deliver-for '\(deliverFor)' is not a duration") }
         let policy = try policyOptions.policy()
         let deliveryConfiguration = try deliveryOptions.configuration()
-        let store = try await Database.open(options.location)
+        let store = try await Database.open(options.location, token: options.token)
         let spool = Database.spool(for: options.location)
         let clock = SystemClock()
         let started = clock.now()

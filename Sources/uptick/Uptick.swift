@@ -39,13 +39,17 @@ struct Uptick: AsyncParsableCommand {
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Database: a SQLite file path or file:PATH (default ./uptick.db, env UPTICK_DB).")
+    @Option(name: .long, help: "Database: a SQLite file (PATH or file:PATH, default ./uptick.db) or libSQL/Turso (libsql://HOST, https://HOST, http://HOST:PORT); env UPTICK_DB.")
     var db: String?
+
+    @Option(name: .long, help: "Token for a libSQL database (env UPTICK_DB_TOKEN or TURSO_AUTH_TOKEN).")
+    var dbToken: String?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
     var location: String { Database.location(db) }
+    var token: String? { Database.token(dbToken) }
 }
 
 /// Prints to stdout.

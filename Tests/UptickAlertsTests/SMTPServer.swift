@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import UptickTargets
 
-/// aiosmtpd (PyPI), a real SMTP server, run by Tests/UptickAlertsTests/Helpers/smtp_server.py on
+/// aiosmtpd (PyPI), a real SMTP server, run by Tests/Helpers/smtp_server.py on
 /// 127.0.0.1 with a certificate from the test CA. `.ci/run` installs it; on a machine where the
 /// `python3` on PATH lacks it, the first test installs it under `.build/test-python` (PyPI).
 final class SMTPServer: Sendable {
@@ -34,7 +34,8 @@ final class SMTPServer: Sendable {
         let cert = directory.appendingPathComponent("cert.pem"), key = directory.appendingPathComponent("key.pem")
         try identity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
         try identity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Helpers/smtp_server.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Helpers/smtp_server.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, mode, cert.path, key.path]

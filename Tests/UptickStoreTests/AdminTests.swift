@@ -7,9 +7,9 @@ import UptickTestSupport
 struct AdminTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 
-    @Test("an import creates, then changes nothing, then updates only what differs")
-    func upsertIsIdempotent() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("an import creates, then changes nothing, then updates only what differs", arguments: Backend.allCases)
+    func upsertIsIdempotent(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let drafts = [MonitorDraft.port("a.example:1", key: "a"), .http("http://b.example/", key: "b")]
         #expect(try await db.store.upsert(drafts, now: now).created == ["a", "b"])
@@ -22,9 +22,9 @@ struct AdminTests {
         #expect(try await db.store.monitors().count == 2)
     }
 
-    @Test("a new target starts afresh: pending status, cleared counters, a new slot")
-    func retargetResets() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a new target starts afresh: pending status, cleared counters, a new slot", arguments: Backend.allCases)
+    func retargetResets(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         _ = try await db.store.upsert([.port("a.example:1", key: "a")], now: now)
         try await db.database.run("UPDATE monitors SET status = 'down', consecutive_failures = 4, next_check_at = 5")
@@ -33,18 +33,18 @@ struct AdminTests {
         #expect(monitor.status == .pending && monitor.state.consecutiveFailures == 0 && monitor.nextCheckAt == nil)
     }
 
-    @Test("an import without unique keys is refused before anything is written")
-    func keysRequired() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("an import without unique keys is refused before anything is written", arguments: Backend.allCases)
+    func keysRequired(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         await #expect(throws: StoreError.self) { try await db.store.upsert([.port("a:1", key: "x"), .port("b:1", key: "x")], now: now) }
         await #expect(throws: StoreError.self) { try await db.store.upsert([.port("a:1")], now: now) }
         #expect(try await db.store.monitors().isEmpty)
     }
 
-    @Test("disable keeps the history; enable starts the monitor afresh")
-    func enableDisable() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("disable keeps the history; enable starts the monitor afresh", arguments: Backend.allCases)
+    func enableDisable(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         try await db.store.persist([.sample(monitorID: id, slot: now, status: .down)])
@@ -57,9 +57,9 @@ struct AdminTests {
         await #expect(throws: StoreError.self) { try await db.store.setEnabled(id: 999, true, now: now) }
     }
 
-    @Test("remove deletes the monitor and its history; an unknown id is 'not found'")
-    func remove() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("remove deletes the monitor and its history; an unknown id is 'not found'", arguments: Backend.allCases)
+    func remove(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         try await db.store.persist([.sample(monitorID: id, slot: now)])
@@ -68,9 +68,9 @@ struct AdminTests {
         await #expect(throws: StoreError(.notFound, "no monitor with id \(id)")) { try await db.store.removeMonitor(id: id) }
     }
 
-    @Test("the summary gives the latest latency and the share of checks not down over the window")
-    func summaries() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("the summary gives the latest latency and the share of checks not down over the window", arguments: Backend.allCases)
+    func summaries(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         let statuses: [CheckStatus] = [.up, .down, .up, .degraded]

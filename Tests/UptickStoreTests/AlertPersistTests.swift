@@ -16,8 +16,8 @@ struct AlertPersistTests {
                             alerts: decision.effects(monitor: monitor, slot: slot, startedAt: slot + 1, result: result))
     }
 
-    func world(channels: [(String, Bool)]) async throws -> (TemporaryDatabase, Monitor) {
-        let db = try await TemporaryDatabase.make()
+    func world(_ backend: Backend, channels: [(String, Bool)]) async throws -> (TemporaryDatabase, Monitor) {
+        let db = try await TemporaryDatabase.make(backend: backend)
         for (name, isDefault) in channels {
             _ = try await db.store.addChannel(name: name, type: "webhook", config: #"{"url":"https://example.com/"}"#, isDefault: isDefault, now: now)
         }
@@ -28,9 +28,9 @@ struct AlertPersistTests {
         return (db, monitor)
     }
 
-    @Test("incident, outbox rows for the default channels, and the alert memory commit with the check")
-    func together() async throws {
-        let (db, monitor) = try await world(channels: [("a", true), ("b", true), ("c", false)])
+    @Test("incident, outbox rows for the default channels, and the alert memory commit with the check", arguments: Backend.allCases)
+    func together(backend: Backend) async throws {
+        let (db, monitor) = try await world(backend, channels: [("a", true), ("b", true), ("c", false)])
         defer { db.remove() }
         let outcome = down(monitor, slot: now)
         try await db.store.persist([outcome])
@@ -43,9 +43,9 @@ struct AlertPersistTests {
         #expect(stored.state.recentVerdicts == "-" && stored.state.notifiedStatus == .down && stored.state.incidentOpenedAt == now + 1)
     }
 
-    @Test("a monitor's own channels replace the defaults")
-    func ownChannels() async throws {
-        let (db, monitor) = try await world(channels: [("a", true), ("c", false)])
+    @Test("a monitor's own channels replace the defaults", arguments: Backend.allCases)
+    func ownChannels(backend: Backend) async throws {
+        let (db, monitor) = try await world(backend, channels: [("a", true), ("c", false)])
         defer { db.remove() }
         try await db.store.setChannels(monitorID: monitor.id, channelIDs: [try await db.store.channel("c").id])
         try await db.store.persist([down(monitor, slot: now)])
@@ -53,9 +53,9 @@ struct AlertPersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM outbox") == 1)
     }
 
-    @Test("persisting the same batch twice records each event once; a stale result records nothing")
-    func idempotent() async throws {
-        let (db, monitor) = try await world(channels: [("a", true)])
+    @Test("persisting the same batch twice records each event once; a stale result records nothing", arguments: Backend.allCases)
+    func idempotent(backend: Backend) async throws {
+        let (db, monitor) = try await world(backend, channels: [("a", true)])
         defer { db.remove() }
         let outcome = down(monitor, slot: now)
         try await db.store.persist([outcome])
@@ -80,9 +80,9 @@ struct AlertPersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM incidents") == 1)
     }
 
-    @Test("the deliverer's claim takes only the oldest pending event of each monitor and channel, and leases it")
-    func claimOrder() async throws {
-        let (db, monitor) = try await world(channels: [("a", true)])
+    @Test("the deliverer's claim takes only the oldest pending event of each monitor and channel, and leases it", arguments: Backend.allCases)
+    func claimOrder(backend: Backend) async throws {
+        let (db, monitor) = try await world(backend, channels: [("a", true)])
         defer { db.remove() }
         var state = monitor
         for index in 0..<3 {
@@ -109,9 +109,9 @@ struct AlertPersistTests {
         #expect(afterLease.rows.map(\.kind) == ["up"] && afterLease.rows.first?.attempts == 2)
     }
 
-    @Test("pruning deletes finished outbox rows before the cutoff, never pending ones")
-    func prune() async throws {
-        let (db, monitor) = try await world(channels: [("a", true), ("b", true)])
+    @Test("pruning deletes finished outbox rows before the cutoff, never pending ones", arguments: Backend.allCases)
+    func prune(backend: Backend) async throws {
+        let (db, monitor) = try await world(backend, channels: [("a", true), ("b", true)])
         defer { db.remove() }
         try await db.store.persist([down(monitor, slot: now)])
         let rows = try await db.store.claimDeliveries(now: now + 10, limit: 10, lease: .seconds(60)).rows

@@ -7,9 +7,9 @@ import UptickTestSupport
 struct ClaimTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 
-    @Test("new monitors get their first slot at their phase, computed in SQL exactly as in Swift")
-    func firstSlotInSQL() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("new monitors get their first slot at their phase, computed in SQL exactly as in Swift", arguments: Backend.allCases)
+    func firstSlotInSQL(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         for interval: Int64 in [1, 7, 30, 3600] {
             for _ in 0..<25 { _ = try await db.store.addMonitor(.port("127.0.0.1:9", interval: interval), now: now) }
@@ -21,9 +21,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("a claim takes due enabled monitors oldest first, up to the limit, and moves each to its next slot")
-    func claimOrderAndAdvance() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a claim takes due enabled monitors oldest first, up to the limit, and moves each to its next slot", arguments: Backend.allCases)
+    func claimOrderAndAdvance(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(5, dueAt: now)
         // Slots: 5 s, 4 s, 3 s, 2 s late, and one not yet due; one due monitor is disabled.
@@ -47,9 +47,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("a monitor stays leased until its result is persisted, so a slow check is never run twice at once")
-    func leases() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a monitor stays leased until its result is persisted, so a slow check is never run twice at once", arguments: Backend.allCases)
+    func leases(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(1, dueAt: now, interval: 1)
         let claimed = try await db.store.claimDue(now: now, limit: 10, leaseGrace: .seconds(60))
@@ -61,9 +61,9 @@ struct ClaimTests {
         #expect(next.monitors.map(\.slot) == [now + 2000])
     }
 
-    @Test("a crashed runner's lease expires after the timeout plus the grace")
-    func leaseExpires() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a crashed runner's lease expires after the timeout plus the grace", arguments: Backend.allCases)
+    func leaseExpires(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         _ = try await db.store.addDueMonitors(1, dueAt: now, interval: 1)
         let claimed = try await db.store.claimDue(now: now, limit: 10, leaseGrace: .seconds(5)).monitors[0].monitor
@@ -72,9 +72,9 @@ struct ClaimTests {
         #expect(try await db.store.claimDue(now: expiry, limit: 10, leaseGrace: .seconds(5)).monitors.count == 1)
     }
 
-    @Test("two runners claiming the same file at once get every slot exactly once")
-    func concurrentClaimers() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("two runners claiming the same file at once get every slot exactly once", arguments: Backend.allCases)
+    func concurrentClaimers(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(2000, dueAt: now)
         let first = try db.secondConnection()

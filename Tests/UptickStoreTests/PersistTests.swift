@@ -7,9 +7,9 @@ import UptickTestSupport
 struct PersistTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 
-    @Test("one batch writes every check row and every monitor's new state, across statement chunks")
-    func batch() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("one batch writes every check row and every monitor's new state, across statement chunks", arguments: Backend.allCases)
+    func batch(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(1_234, dueAt: now)
         _ = try await db.store.claimDue(now: now, limit: 2_000, leaseGrace: .seconds(60))
@@ -24,9 +24,9 @@ struct PersistTests {
         #expect(history[0].result == outcomes[0].result)
     }
 
-    @Test("details are stored as JSON and read back; results without details store NULL")
-    func details() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("details are stored as JSON and read back; results without details store NULL", arguments: Backend.allCases)
+    func details(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(2, dueAt: now)
         var withDetails = CheckOutcome.sample(monitorID: ids[0], slot: now)
@@ -36,9 +36,9 @@ struct PersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM checks WHERE details IS NULL") == 1)
     }
 
-    @Test("persisting the same results twice writes them once")
-    func idempotent() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("persisting the same results twice writes them once", arguments: Backend.allCases)
+    func idempotent(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(3, dueAt: now)
         let outcomes = ids.map { CheckOutcome.sample(monitorID: $0, slot: now) }
@@ -47,9 +47,9 @@ struct PersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 3)
     }
 
-    @Test("a late result is recorded but does not overwrite a newer state")
-    func staleResult() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a late result is recorded but does not overwrite a newer state", arguments: Backend.allCases)
+    func staleResult(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         try await db.store.persist([.sample(monitorID: id, slot: now + 30_000, status: .up)])
@@ -58,9 +58,9 @@ struct PersistTests {
         #expect(try await db.store.monitor(id: id).status == .up)
     }
 
-    @Test("a writer waits for another writer's lock to go, within the busy timeout")
-    func waitsForLock() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a writer waits for another writer's lock to go, within the busy timeout", arguments: Backend.allCases)
+    func waitsForLock(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         let lock = try WriteLock(path: db.path)
@@ -75,9 +75,9 @@ struct PersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 1)
     }
 
-    @Test("a lock held past the busy timeout fails with a clear 'busy' error and writes nothing")
-    func lockTimeout() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("a lock held past the busy timeout fails with a clear 'busy' error and writes nothing", arguments: Backend.allCases)
+    func lockTimeout(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         let lock = try WriteLock(path: db.path)
@@ -91,9 +91,9 @@ struct PersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 0)
     }
 
-    @Test("pruning deletes only checks older than the cutoff, in batches")
-    func prune() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("pruning deletes only checks older than the cutoff, in batches", arguments: Backend.allCases)
+    func prune(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         let outcomes = (0..<25).map { CheckOutcome.sample(monitorID: id, slot: now + Int64($0) * 1000) }

@@ -6,9 +6,9 @@ import UptickTestSupport
 
 @Suite("Schema and migrations")
 struct SchemaTests {
-    @Test("migrating twice applies nothing the second time and keeps the data")
-    func idempotent() async throws {
-        let db = try await TemporaryDatabase.make(migrated: false)
+    @Test("migrating twice applies nothing the second time and keeps the data", arguments: Backend.allCases)
+    func idempotent(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(migrated: false, backend: backend)
         defer { db.remove() }
         #expect(try await db.store.migrate(now: 1) == Schema.migrations.map(\.version))
         _ = try await db.store.addMonitor(.port("127.0.0.1:9"), now: 1)
@@ -17,9 +17,9 @@ struct SchemaTests {
         #expect(try await db.database.scalar("SELECT max(version) FROM schema_migrations") == Schema.latestVersion)
     }
 
-    @Test("adding a column that is already there (a half-applied migration, a backend's own change) is skipped")
-    func addColumnIdempotent() async throws {
-        let db = try await TemporaryDatabase.make(migrated: false)
+    @Test("adding a column that is already there (a half-applied migration, a backend's own change) is skipped", arguments: Backend.allCases)
+    func addColumnIdempotent(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(migrated: false, backend: backend)
         defer { db.remove() }
         try await db.store.migrate(now: 1)
         try await db.database.run("DELETE FROM schema_migrations WHERE version >= 2")
@@ -28,9 +28,9 @@ struct SchemaTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM pragma_table_info('checks') WHERE name = 'details'") == 1)
     }
 
-    @Test("an unmigrated database is refused with a clear error")
-    func requiresSchema() async throws {
-        let db = try await TemporaryDatabase.make(migrated: false)
+    @Test("an unmigrated database is refused with a clear error", arguments: Backend.allCases)
+    func requiresSchema(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(migrated: false, backend: backend)
         defer { db.remove() }
         await #expect(throws: StoreError(.schema, "database schema is at version 0, this uptick needs \(Schema.latestVersion): run `uptick migrate`")) {
             try await db.store.requireSchema()
@@ -56,9 +56,9 @@ struct SchemaTests {
         }
     }
 
-    @Test("the claim reads due monitors through the partial index, never a table scan")
-    func claimUsesIndex() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("the claim reads due monitors through the partial index, never a table scan", arguments: Backend.allCases)
+    func claimUsesIndex(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLStore.claim, [.integer(0), .integer(500), .integer(0)])], transaction: false)[0]
         let details = plan.rows.compactMap { $0.last?.text }
@@ -66,9 +66,9 @@ struct SchemaTests {
         #expect(!details.contains { $0.hasPrefix("SCAN monitors") }, "plan: \(details)")
     }
 
-    @Test("history reads a monitor's checks through the (monitor, slot) index")
-    func historyUsesIndex() async throws {
-        let db = try await TemporaryDatabase.make()
+    @Test("history reads a monitor's checks through the (monitor, slot) index", arguments: Backend.allCases)
+    func historyUsesIndex(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let sql = "EXPLAIN QUERY PLAN SELECT * FROM checks WHERE monitor_id = ? ORDER BY scheduled_at DESC LIMIT 20"
         let details = try await db.database.execute([SQLStatement(sql, [.integer(1)])], transaction: false)[0].rows.compactMap { $0.last?.text }

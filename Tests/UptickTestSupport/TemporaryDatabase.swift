@@ -1,31 +1,69 @@
 import Foundation
+import Synchronization
 import UptickCore
+import UptickLibSQL
 import UptickStore
 
-/// A fresh, migrated SQLite file in its own temporary folder, removed by ``remove()``.
+/// Which transport the store under test uses: the SQLite file directly, or the same file behind the
+/// libSQL test server (Hrana over HTTP).
+public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case libsql
+
+    public var description: String { rawValue }
+}
+
+/// A fresh, migrated SQLite file in its own temporary folder, removed by ``remove()``. `store` goes
+/// through the chosen backend; `database` always opens the file directly, for assertions on what it holds.
 public struct TemporaryDatabase: Sendable {
     public let directory: URL
     public let path: String
     public let database: SQLiteDatabase
     public let store: SQLStore
+    public let backend: Backend
+    private let servers: Servers
 
-    /// Creates and migrates `uptick.db` in a new temporary folder.
-    public static func make(migrated: Bool = true) async throws -> TemporaryDatabase {
+    /// libSQL test servers started for this database, stopped by ``remove()``.
+    final class Servers: Sendable {
+        let running = Mutex<[LibSQLServer]>([])
+        func add(_ server: LibSQLServer) { running.withLock { $0.append(server) } }
+        func stopAll() { for server in running.withLock({ $0 }) { server.stop() } }
+    }
+
+    /// Creates (and migrates) `uptick.db` in a new temporary folder, served by `backend`.
+    public static func make(migrated: Bool = true, backend: Backend = .sqlite) async throws -> TemporaryDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("uptick.db").path
         let database = try SQLiteDatabase(path: path, create: true)
-        let store = SQLStore(executor: database)
+        let servers = Servers()
+        let store = try Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: .seconds(5))
         if migrated { try await store.migrate(now: 0) }
-        return TemporaryDatabase(directory: directory, path: path, database: database, store: store)
+        return TemporaryDatabase(directory: directory, path: path, database: database, store: store, backend: backend, servers: servers)
     }
 
-    /// A second, independent connection to the same file (as another process would have).
+    /// A second, independent connection to the same file (as another process would have): another
+    /// SQLite connection, or another libSQL server process on the file.
     public func secondConnection(busyTimeout: Duration = .seconds(5)) throws -> SQLStore {
-        SQLStore(executor: try SQLiteDatabase(path: path, create: false, busyTimeout: busyTimeout))
+        switch backend {
+        case .sqlite: SQLStore(executor: try SQLiteDatabase(path: path, create: false, busyTimeout: busyTimeout))
+        case .libsql: try Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: busyTimeout)
+        }
+    }
+
+    private static func store(path: String, backend: Backend, database: SQLiteDatabase, servers: Servers, busyTimeout: Duration) throws -> SQLStore {
+        switch backend {
+        case .sqlite:
+            return SQLStore(executor: database)
+        case .libsql:
+            let server = try LibSQLServer.start(path: path, busyTimeout: busyTimeout)
+            servers.add(server)
+            return SQLStore(executor: try LibSQLDatabase(url: server.url, token: nil))
+        }
     }
 
     public func remove() {
+        servers.stopAll()
         try? FileManager.default.removeItem(at: directory)
     }
 }
