@@ -200,9 +200,10 @@ struct CLITests {
         defer { workspace.remove() }
         let http = try await LoopbackServer.http()
         let tcp = try await LoopbackServer.tcp()
-        _ = try workspace.run("monitor", "add", "--type", "http", "--target", http.url("/"), "--name", "web")
-        _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--name", "tcp")
-        _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed")
+        // Hourly: the first tick moves each to a slot within the next hour, so the second finds none due.
+        _ = try workspace.run("monitor", "add", "--type", "http", "--target", http.url("/"), "--name", "web", "--interval", "1h")
+        _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--name", "tcp", "--interval", "1h")
+        _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed", "--interval", "1h")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
 
         let tick = try #require(try workspace.json("tick", "--allow-cidr", "127.0.0.1/32") as? [String: Any])

@@ -3,7 +3,7 @@ import UptickCore
 import UptickStore
 import UptickTestSupport
 
-@Suite("Managing monitors")
+@Suite("Managing monitors", .serialized)
 struct AdminTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 

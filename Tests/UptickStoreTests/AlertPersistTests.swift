@@ -3,7 +3,7 @@ import UptickCore
 @testable import UptickStore
 import UptickTestSupport
 
-@Suite("Persisting alert effects")
+@Suite("Persisting alert effects", .serialized)
 struct AlertPersistTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 

@@ -3,7 +3,7 @@ import UptickCore
 @testable import UptickStore
 import UptickTestSupport
 
-@Suite("Claiming due monitors")
+@Suite("Claiming due monitors", .serialized)
 struct ClaimTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 

@@ -5,7 +5,7 @@ import UptickCore
 @testable import UptickStore
 import UptickTestSupport
 
-@Suite("libSQL over HTTP (Hrana)", .timeLimit(.minutes(1)))
+@Suite("libSQL over HTTP (Hrana)", .serialized, .timeLimit(.minutes(1)))
 struct LibSQLTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 

@@ -3,7 +3,7 @@ import UptickCore
 @testable import UptickStore
 import UptickTestSupport
 
-@Suite("Persisting results")
+@Suite("Persisting results", .serialized)
 struct PersistTests {
     let now: EpochMilliseconds = 1_764_460_800_000
 

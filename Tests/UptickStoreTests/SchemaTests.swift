@@ -4,7 +4,7 @@ import UptickCore
 @testable import UptickStore
 import UptickTestSupport
 
-@Suite("Schema and migrations")
+@Suite("Schema and migrations", .serialized)
 struct SchemaTests {
     @Test("migrating twice applies nothing the second time and keeps the data", arguments: Backend.allCases)
     func idempotent(backend: Backend) async throws {
