@@ -142,7 +142,10 @@ let package = Package(
         .testTarget(name: "UptickCoreTests", dependencies: ["UptickCore", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickNetTests",
-            dependencies: ["UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets"],
+            dependencies: [
+                "UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickLibSQL", "UptickTestSupport"], swiftSettings: strict),

@@ -61,8 +61,7 @@ public struct HTTPExchange: Sendable {
             throw NetFailure(error, timings: dnsTimings)
         }
         let serverName = IPAddress(request.host) == nil ? request.host : nil
-        let encoded = Self.encoded(request)
-        let method = HTTPMethod(rawValue: request.method)
+        let head = Self.head(for: request)
         var failure = NetFailure(CheckFailure(.other, "no address to connect to"), timings: dnsTimings)
         for address in addresses {
             let remaining = deadline - .now()
@@ -70,6 +69,7 @@ public struct HTTPExchange: Sendable {
             let loop = network.group.next()
             let promise = loop.makePromise(of: CollectedResponse.self)
             let verify = request.tlsVerify ?? false
+            let body = request.body
             let connectStart = NIODeadline.now()
             do {
                 _ = try await ClientBootstrap(group: loop)
@@ -78,14 +78,10 @@ public struct HTTPExchange: Sendable {
                         channel.eventLoop.makeCompletedFuture {
                             let operations = channel.pipeline.syncOperations
                             if let tls { try operations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                            // The request is written pre-encoded, below the decoder, which is told the method
-                            // itself: it matches each response to a request, and expects no body after a HEAD.
-                            let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: Self.headerLimits)
-                            decoder.write(data: .head(HTTPRequestHead(version: .http1_1, method: method, uri: "/")))
-                            try operations.addHandler(RequestWriter(request: channel.allocator.buffer(string: encoded)))
-                            try operations.addHandler(ByteToMessageHandler(decoder))
+                            try operations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
                             try operations.addHandler(ResponseCollector(
-                                promise: promise, limit: bodyLimit, deadline: deadline, tls: tls == nil ? nil : verify
+                                promise: promise, head: head, body: body, limit: bodyLimit, deadline: deadline,
+                                tls: tls == nil ? nil : verify
                             ))
                         }
                     }
@@ -125,56 +121,18 @@ public struct HTTPExchange: Sendable {
         return limits
     }()
 
-    /// The request as it goes on the wire: the head with uptick's default headers (each of the request's
-    /// own replaces any earlier header of that name, compared without case) and the body. Header names and values were validated
-    /// when the monitor or channel was decoded, so nothing here can break the framing.
-    static func encoded(_ request: Request) -> String {
+    static func head(for request: Request) -> HTTPRequestHead {
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.path)
         let authority = request.host.contains(":") ? "[\(request.host)]" : request.host
         let defaultPort = request.port == 80 || request.port == 443
-        var headers: [(name: String, value: String)] = [
-            ("Host", defaultPort ? authority : "\(authority):\(request.port)"), ("User-Agent", "uptick/0.1"), ("Accept", "*/*"),
-            ("Accept-Encoding", "identity"), ("Connection", "close"),
-        ]
-        var own = request.headers
-        if let body = request.body { own.append(("Content-Length", String(body.utf8.count))) }
-        for header in own {
-            let name = header.name.lowercased()
-            headers.removeAll { $0.name.lowercased() == name }
-            headers.append(header)
-        }
-        var text = "\(request.method) \(request.path) HTTP/1.1\r\n"
-        for header in headers { text += "\(header.name): \(header.value)\r\n" }
-        text += "\r\n"
-        if let body = request.body { text += body }
-        return text
-    }
-}
-
-/// Writes the pre-encoded request once the connection is up (TLS, below it, holds the bytes until its
-/// handshake is done), then stays out of the way.
-final class RequestWriter: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private var request: ByteBuffer?
-
-    init(request: ByteBuffer) {
-        self.request = request
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { send(context) }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        send(context)
-        context.fireChannelActive()
-    }
-
-    private func send(_ context: ChannelHandlerContext) {
-        guard let request else { return }
-        self.request = nil
-        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+        head.headers.add(name: "Host", value: defaultPort ? authority : "\(authority):\(request.port)")
+        head.headers.add(name: "User-Agent", value: "uptick/0.1")
+        head.headers.add(name: "Accept", value: "*/*")
+        head.headers.add(name: "Accept-Encoding", value: "identity")
+        head.headers.add(name: "Connection", value: "close")
+        for header in request.headers { head.headers.replaceOrAdd(name: header.name, value: header.value) }
+        if let body = request.body { head.headers.replaceOrAdd(name: "Content-Length", value: String(body.utf8.count)) }
+        return head
     }
 }
 

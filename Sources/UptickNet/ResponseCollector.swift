@@ -24,13 +24,16 @@ struct ExchangeFailure: Error {
     var tlsFinishedAt: NIODeadline?
 }
 
-/// Drives one HTTP/1.1 exchange on its channel's event loop: arms the deadline when added, notes when the
-/// connection is up (``RequestWriter`` sends the request then), reads the response head and at most
-/// `limit` body bytes, completes `promise` once, and closes the connection.
+/// Drives one HTTP/1.1 exchange on its channel's event loop: arms the deadline when added, writes the
+/// request when the connection is up (TLS holds it until the handshake is done), reads the response head
+/// and at most `limit` body bytes, completes `promise` once, and closes the connection.
 final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
 
     private let promise: EventLoopPromise<CollectedResponse>
+    private let requestHead: HTTPRequestHead
+    private let requestBody: String?
     private let limit: Int
     private let deadline: NIODeadline
     /// `verify` for HTTPS; `nil` for plain HTTP.
@@ -46,8 +49,10 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     /// Set once the promise is completed; later events cost nothing.
     private var completed = false
 
-    init(promise: EventLoopPromise<CollectedResponse>, limit: Int, deadline: NIODeadline, tls: Bool?) {
+    init(promise: EventLoopPromise<CollectedResponse>, head: HTTPRequestHead, body: String?, limit: Int, deadline: NIODeadline, tls: Bool?) {
         self.promise = promise
+        self.requestHead = head
+        self.requestBody = body
         self.limit = limit
         self.deadline = deadline
         self.tlsVerify = tls
@@ -72,6 +77,11 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         guard connectedAt == nil else { return }
         connectedAt = .now()
         if tlsVerify == nil { sentAt = connectedAt }
+        context.write(wrapOutboundOut(.head(requestHead)), promise: nil)
+        if let requestBody {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: requestBody)))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.fireChannelActive()
     }
 
