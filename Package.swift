@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "uptick",
             dependencies: [
-                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts",
+                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLibSQL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Logging
 import UptickAlerts
 import UptickApp
 import UptickCore
+import UptickLibSQL
 import Foundation
 import UptickEngine
 import UptickNet
@@ -29,7 +30,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Checks in flight at once.") var concurrency = 500
     @Option(help: "Most monitors claimed per claim statement.") var batch = 500
 
-    func configuration() throws(CLIFailure) -> EngineConfiguration {
+    /// On a network database (`remote`) round trips are the cost: a tick commits once at its end (or per
+    /// `--batch` results), and the daemon claims and commits at most about once a second.
+    func configuration(remote: Bool, tick: Bool) throws(CLIFailure) -> EngineConfiguration {
         guard (1...100_000).contains(concurrency) else { throw CLIFailure("--concurrency must be between 1 and 100000") }
         // Each check in flight holds a socket; leave room for the database and the process itself.
         let files = ResourceLimits.raiseOpenFiles()
@@ -40,6 +43,11 @@ struct EngineOptions: ParsableArguments {
         var configuration = EngineConfiguration(runnerID: Runner.identity)
         configuration.concurrency = concurrency
         configuration.claimBatch = batch
+        if remote {
+            configuration.flushSize = batch
+            configuration.flushDelay = tick ? .seconds(3600) : .seconds(1)
+            configuration.claimWindow = tick ? configuration.claimWindow : .seconds(1)
+        }
         return configuration
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UptickAlerts
+import UptickLibSQL
 import Foundation
 import UptickApp
 import UptickCore
@@ -20,7 +21,7 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Do not print each result.") var quiet = false
 
     func run() async throws {
-        var configuration = try engineOptions.configuration()
+        var configuration = try engineOptions.configuration(remote: LibSQLDatabase.handles(options.location), tick: false)
         if let poll {
             guard let milliseconds = DurationParser.milliseconds(poll), milliseconds >= 1000 else {
                 throw CLIFailure("--poll '\(poll)' is not a duration of at least 1s")

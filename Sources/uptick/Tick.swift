@@ -1,5 +1,6 @@
 import ArgumentParser
 import UptickAlerts
+import UptickLibSQL
 import UptickApp
 import UptickCore
 import UptickEngine
@@ -16,7 +17,7 @@ struct Tick: AsyncParsableCommand {
     @Option(help: "After the checks, deliver due alerts for at most this long ('0' skips delivery).") var deliverFor = "10s"
 
     func run() async throws {
-        let configuration = try engineOptions.configuration()
+        let configuration = try engineOptions.configuration(remote: LibSQLDatabase.handles(options.location), tick: true)
         guard let budget = DurationParser.milliseconds(deliverFor) else { throw CLIFailure("--deliver-for '\(deliverFor)' is not a duration") }
         let policy = try policyOptions.policy()
         let deliveryConfiguration = try deliveryOptions.configuration()
