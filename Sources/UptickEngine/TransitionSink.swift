@@ -20,7 +20,9 @@ public struct LoggingTransitionSink: TransitionSink {
     public func statusChanged(_ outcomes: [CheckOutcome]) async {
         for outcome in outcomes {
             guard let transition = outcome.transition else { continue }
-            logger.notice("monitor \(outcome.monitorID) is \(transition.to.rawValue) (was \(transition.from.rawValue)): \(outcome.result.message ?? "")")
+            // A new monitor coming up is not news (nor is it announced): only visible at info level.
+            let level: Logger.Level = transition.from == .pending && transition.to == .up ? .info : .notice
+            logger.log(level: level, "monitor \(outcome.monitorID) is \(transition.to.rawValue) (was \(transition.from.rawValue)): \(outcome.result.message ?? "")")
         }
     }
 }
