@@ -52,13 +52,22 @@ let package = Package(
         ),
         .target(name: "UptickStore", dependencies: ["UptickCore", "CSQLite"], swiftSettings: strict),
         .target(
-            name: "UptickLibSQL",
+            name: "UptickHTTPClient",
             dependencies: [
-                "UptickStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "UptickLibSQL",
+            dependencies: [
+                "UptickStore", "UptickHTTPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
@@ -148,7 +157,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickLibSQL", "UptickTestSupport"], swiftSettings: strict),
+        .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickLibSQL", "UptickHTTPClient", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickEngineTests",
             dependencies: ["UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport"],

@@ -72,6 +72,7 @@ public struct Engine: Sendable {
             }
             while true {
                 let now = clock.now()
+                pipeline.enforceClaimDeadline(now: now)
                 if pipeline.shouldClaim(now: now) {
                     await claim(&pipeline, mode: mode, now: now, group: &group)
                     continue

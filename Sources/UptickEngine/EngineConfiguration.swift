@@ -25,6 +25,10 @@ public struct EngineConfiguration: Sendable {
     public var finalPersistAttempts = 3
     /// The longest wait between two persistence retries.
     public var maxRetryDelay: Duration = .seconds(30)
+    /// No claim starts at or after this time; once it passes, the run finishes what it claimed and ends.
+    /// An AWS Lambda invocation sets its deadline minus the longest check and a commit, so nothing it
+    /// claimed is left unrun when the process is frozen.
+    public var claimUntil: EpochMilliseconds?
     /// Written to `checks.runner`.
     public var runnerID: String
 

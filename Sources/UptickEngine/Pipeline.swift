@@ -41,7 +41,12 @@ struct Pipeline {
 
     private var mayClaim: Bool { !claimsDone && claimLimit >= minimumClaim && pending.count < configuration.maxPending }
 
-    func shouldClaim(now: EpochMilliseconds) -> Bool { mayClaim && now >= nextClaimAt }
+    func shouldClaim(now: EpochMilliseconds) -> Bool { mayClaim && now >= nextClaimAt && now < (configuration.claimUntil ?? .max) }
+
+    /// Past ``EngineConfiguration/claimUntil``: no more claims, so the run ends once its checks are committed.
+    mutating func enforceClaimDeadline(now: EpochMilliseconds) {
+        if let until = configuration.claimUntil, now >= until { claimsDone = true }
+    }
 
     var isFinished: Bool { claimsDone && inFlight == 0 && !committing && (pending.isEmpty || gaveUp) }
 
@@ -126,6 +131,7 @@ struct Pipeline {
     func nextWake(now: EpochMilliseconds) -> EpochMilliseconds? {
         var wake: EpochMilliseconds?
         if mayClaim { wake = nextClaimAt }
+        if !claimsDone, let until = configuration.claimUntil { wake = min(wake ?? until, until) }
         if !pending.isEmpty, !committing, !gaveUp {
             let flushAt = max((oldestPendingAt ?? now) + configuration.flushDelay.wholeMilliseconds, retryAt ?? now)
             wake = min(wake ?? flushAt, flushAt)

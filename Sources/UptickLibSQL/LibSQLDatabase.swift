@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
 import NIOPosix
+import UptickHTTPClient
 import UptickStore
 
 /// A libSQL database (Turso, or any server speaking Hrana over HTTP) as an ``SQLExecutor``: the store's

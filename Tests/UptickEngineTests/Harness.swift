@@ -62,3 +62,11 @@ struct StuckProbe: Probe {
         return .down(.other, "unreachable")
     }
 }
+
+
+/// Answers `up` at once, without touching the network.
+struct StubProbe: Probe {
+    func check(_ spec: CheckSpec) async -> CheckResult {
+        CheckResult(status: .up, durationMicroseconds: 1)
+    }
+}

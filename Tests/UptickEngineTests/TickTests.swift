@@ -51,6 +51,23 @@ struct TickTests {
         try await tcp.stop()
     }
 
+    @Test("a tick claims only before its claim deadline; past it, nothing is claimed or leased and all stays due")
+    func claimDeadline() async throws {
+        var harness = try await Harness.make()
+        defer { harness.db.remove() }
+        let clock = ManualClock(now: 1_800_000_000_000)
+        _ = try await harness.db.store.addDueMonitors(30, dueAt: clock.now() - 1)
+        harness.configuration.claimBatch = 10
+        harness.configuration.claimUntil = clock.now()
+        var report = await harness.engine(probe: StubProbe(), clock: clock).tick()
+        #expect(report.claimed == 0)
+        #expect(try await harness.db.database.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+        #expect(try await harness.db.database.scalar("SELECT count(*) FROM monitors WHERE next_check_at < ?", [.integer(clock.now())]) == 30)
+        harness.configuration.claimUntil = clock.now() + 60_000
+        report = await harness.engine(probe: StubProbe(), clock: clock).tick()
+        #expect(report.claimed == 30 && report.persisted == 30)
+    }
+
     @Test("malformed monitor rows become checks with an error class, and the tick goes on")
     func malformedRows() async throws {
         let harness = try await Harness.make()

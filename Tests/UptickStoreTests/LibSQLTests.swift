@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UptickCore
+import UptickHTTPClient
 @testable import UptickLibSQL
 @testable import UptickStore
 import UptickTestSupport

@@ -4,38 +4,45 @@ import NIOPosix
 import NIOSSL
 
 /// HTTP/1.1 with keep-alive to one origin: connections are reused for later requests and opened when
-/// none is idle. For the database, whose address the operator chose (it does not go through the
-/// SSRF guard, which is for user-supplied addresses).
-actor HTTPConnectionPool {
-    struct Origin: Sendable, Hashable {
-        var host: String
-        var port: Int
-        var tls: Bool
+/// none is idle. For addresses the operator chose (the database, the Lambda runtime API): it does not go
+/// through the SSRF guard, which is for user-supplied addresses.
+public actor HTTPConnectionPool {
+    public struct Origin: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public var tls: Bool
+
+        public init(host: String, port: Int, tls: Bool) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var body: ByteBuffer
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: ByteBuffer
     }
 
     /// Why a request failed before a complete response came back.
-    enum Failure: Error {
+    public enum Failure: Error {
         /// On a reused connection, before any byte of the response: the server may have closed it while idle.
         case staleConnection(any Error)
         case failed(any Error)
         case timedOut
     }
 
-    let origin: Origin
+    public let origin: Origin
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
     private var idle: [Connection] = []
     /// The most idle connections kept.
     static let maxIdle = 8
     /// The largest response body accepted.
-    static let maxResponseBytes = 64 * 1024 * 1024
+    public static let maxResponseBytes = 64 * 1024 * 1024
 
-    init(origin: Origin, group: any EventLoopGroup) throws {
+    public init(origin: Origin, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         self.origin = origin
         self.group = group
         if origin.tls {
@@ -48,7 +55,7 @@ actor HTTPConnectionPool {
     }
 
     /// Sends one request and reads its whole response, within `timeout`.
-    func send(method: HTTPMethod, path: String, headers: [(String, String)], body: ByteBuffer?, timeout: TimeAmount) async throws(Failure) -> Response {
+    public func send(method: HTTPMethod, path: String, headers: [(String, String)], body: ByteBuffer?, timeout: TimeAmount) async throws(Failure) -> Response {
         let deadline = NIODeadline.now() + timeout
         let reused: Bool
         let connection: Connection
@@ -79,7 +86,7 @@ actor HTTPConnectionPool {
     }
 
     /// Closes the idle connections.
-    func shutdown() {
+    public func shutdown() {
         for connection in idle { connection.close() }
         idle.removeAll()
     }
@@ -151,7 +158,7 @@ final class Connection: Sendable {
         }
         do {
             let collected = try await promise.futureResult.get()
-            return (HTTPConnectionPool.Response(status: collected.status, body: collected.body), collected.keepAlive)
+            return (HTTPConnectionPool.Response(status: collected.status, headers: collected.headers, body: collected.body), collected.keepAlive)
         } catch let error as ExchangeError {
             throw error
         } catch {
@@ -167,6 +174,7 @@ final class ResponseReader: ChannelInboundHandler {
 
     struct Collected: Sendable {
         var status: Int
+        var headers: HTTPHeaders
         var body: ByteBuffer
         var keepAlive: Bool
     }
@@ -198,7 +206,7 @@ final class ResponseReader: ChannelInboundHandler {
         case .end:
             guard let head, let promise else { return }
             self.promise = nil
-            promise.succeed(Collected(status: Int(head.status.code), body: body, keepAlive: head.isKeepAlive))
+            promise.succeed(Collected(status: Int(head.status.code), headers: head.headers, body: body, keepAlive: head.isKeepAlive))
         }
     }
 
