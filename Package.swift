@@ -62,6 +62,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "UptickLambda",
+            dependencies: [
+                "UptickHTTPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UptickLibSQL",
             dependencies: [
                 "UptickStore", "UptickHTTPClient",
@@ -105,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "uptick",
             dependencies: [
-                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLibSQL",
+                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLibSQL", "UptickLambda",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -35,10 +35,11 @@ public enum Database {
     }
 
     /// The spool that goes with a database location.
-    /// Beside a SQLite file; for a libSQL database, `uptick-HOST.spool` in the working directory.
-    public static func spool(for location: String) -> Spool {
+    /// Beside a SQLite file; for a libSQL database, `uptick-HOST.spool` in `directory` (the working directory
+    /// by default; AWS Lambda passes `/tmp`, its only writable place).
+    public static func spool(for location: String, directory: String = ".") -> Spool {
         guard LibSQLDatabase.handles(location) else { return Spool(path: filePath(location) + ".spool") }
         let host = URLComponents(string: location)?.host ?? "libsql"
-        return Spool(path: "uptick-\(host.filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }).spool")
+        return Spool(path: directory + "/uptick-\(host.filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }).spool")
     }
 }

@@ -12,7 +12,7 @@ struct Uptick: AsyncParsableCommand {
         abstract: "Checks that your sites and services are up, on a schedule, from a shared database.",
         subcommands: [
             Migrate.self, MonitorCommand.self, Check.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
-            ChannelCommand.self, Incidents.self, OutboxCommand.self,
+            ChannelCommand.self, Incidents.self, OutboxCommand.self, Lambda.self,
         ]
     )
 
@@ -22,7 +22,9 @@ struct Uptick: AsyncParsableCommand {
         // (measured in BENCHMARKS.md). Must happen before any other concurrency work.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
-            var command = try parseAsRoot()
+            // In a Lambda zip this binary is `bootstrap`, started without arguments.
+            let asBootstrap = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent == "bootstrap"
+            var command = try parseAsRoot(asBootstrap ? ["lambda"] : nil)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

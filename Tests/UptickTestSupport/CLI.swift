@@ -16,8 +16,8 @@ public enum CLI {
     }
 
     /// Runs `uptick arguments…` to completion.
-    public static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
-        let process = try start(arguments, in: directory)
+    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+        let process = try start(arguments, in: directory, environment: environment)
         let out = process.standardOutput as! Pipe
         let err = process.standardError as! Pipe
         // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
@@ -32,13 +32,14 @@ public enum CLI {
     }
 
     /// Starts `uptick arguments…` with piped output and returns the running process.
-    public static func start(_ arguments: [String], in directory: URL? = nil) throws -> Process {
+    public static func start(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "UPTICK_DB")
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = Pipe()
         process.standardError = Pipe()

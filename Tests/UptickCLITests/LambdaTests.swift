@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import UptickTargets
+import UptickTestSupport
+
+/// The real binary as a Lambda `bootstrap`, driven through the Runtime API served on loopback.
+@Suite("AWS Lambda bootstrap", .timeLimit(.minutes(1)))
+struct LambdaTests {
+    /// A workspace with one due port monitor on a closed local port, and the function's environment.
+    func setUp() async throws -> (Workspace, LambdaRuntimeServer, [String: String]) {
+        let workspace = try Workspace.make()
+        #expect(try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--timeout", "1s").status == 0)
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        let runtime = try await LambdaRuntimeServer.start()
+        let environment = ["AWS_LAMBDA_RUNTIME_API": runtime.api, "UPTICK_DB": workspace.db, "UPTICK_ALLOW_CIDR": "127.0.0.1/32"]
+        return (workspace, runtime, environment)
+    }
+
+    func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Starts the binary under the name Lambda runs it by.
+    func bootstrap(in workspace: Workspace, environment: [String: String]) throws -> Process {
+        let link = workspace.directory.appendingPathComponent("bootstrap")
+        try? FileManager.default.removeItem(at: link)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: CLI.binary)
+        let process = Process()
+        process.executableURL = link
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "UPTICK_DB")
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("both schedule event shapes run a tick; an unknown event is an invocation error; the process serves on")
+    func invocations() async throws {
+        let (workspace, runtime, environment) = try await setUp()
+        defer { workspace.remove() }
+        let process = try bootstrap(in: workspace, environment: environment)
+        defer { process.terminate() }
+
+        let rule = #"{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","account":"0","time":"2026-11-30T00:00:00Z","region":"eu-west-1","resources":[],"detail":{}}"#
+        guard case .response(let first) = await runtime.outcome(of: runtime.invoke(rule, deadline: now() + 60_000)) else {
+            Issue.record("the scheduled event failed")
+            return
+        }
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        let tick = try #require((answer["ticks"] as? [[String: Any]])?.first)
+        #expect(tick["claimed"] as? Int == 1 && tick["down"] as? Int == 1, "\(first)")
+
+        guard case .error(let type, let body) = await runtime.outcome(of: runtime.invoke(#"{"hello":"world"}"#, deadline: now() + 60_000)) else {
+            Issue.record("an unknown event was accepted")
+            return
+        }
+        #expect(type == "UnrecognizedEvent" && body.contains("unrecognized event (field 'hello')"))
+
+        // EventBridge Scheduler's input: still served by the same process.
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        guard case .response(let third) = await runtime.outcome(of: runtime.invoke(#"{"uptick":{"ticks":1}}"#, deadline: now() + 60_000)) else {
+            Issue.record("the scheduler event failed")
+            return
+        }
+        #expect(third.contains(#""claimed" : 1"#), "\(third)")
+        // Made due again within the same 30 s slot: its result is the same row (one result per slot).
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks") == 1)
+        try await runtime.stop()
+    }
+
+    @Test("a deadline too close to cover a check and a commit claims nothing and answers in time")
+    func shortDeadline() async throws {
+        let (workspace, runtime, environment) = try await setUp()
+        defer { workspace.remove() }
+        let process = try bootstrap(in: workspace, environment: environment)
+        defer { process.terminate() }
+        let deadline = now() + 3_000
+        guard case .response(let body) = await runtime.outcome(of: runtime.invoke(#"{"uptick":{"ticks":2}}"#, deadline: deadline)) else {
+            Issue.record("the invocation failed")
+            return
+        }
+        #expect(now() < deadline)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(answer["skipped_ticks"] as? Int == 2 && (answer["ticks"] as? [Any])?.isEmpty == true, "\(body)")
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks") == 0)
+        try await runtime.stop()
+    }
+
+    @Test("bad configuration is an init error, and the process exits")
+    func initError() async throws {
+        let (workspace, runtime, environment) = try await setUp()
+        defer { workspace.remove() }
+        var broken = environment
+        broken["UPTICK_DB"] = workspace.directory.appendingPathComponent("missing.db").path
+        let process = try bootstrap(in: workspace, environment: broken)
+        let body = await runtime.initError()
+        #expect(body.contains(#""errorType":"InvalidConfiguration""#) && body.contains("missing.db"), "\(body)")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        try await runtime.stop()
+    }
+}
