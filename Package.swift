@@ -32,6 +32,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CGlibcCompat", path: "Sources/CGlibcCompat"),
         .target(name: "UptickCore", swiftSettings: strict),
         .target(
             name: "UptickNet",
@@ -116,6 +117,7 @@ let package = Package(
             name: "uptick",
             dependencies: [
                 "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLibSQL", "UptickLambda",
+                "CGlibcCompat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -180,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UptickCLITests",
-            dependencies: ["uptick", "UptickApp", "UptickTestSupport"],
+            dependencies: ["uptick", "UptickApp", "UptickLambda", "UptickTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CGlibcCompat  // links the glibc symbol pins (Sources/CGlibcCompat)
 import Foundation
 import NIOCore
 import NIOPosix
@@ -23,7 +24,7 @@ struct Uptick: AsyncParsableCommand {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
             // In a Lambda zip this binary is `bootstrap`, started without arguments.
-            let asBootstrap = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent == "bootstrap"
+            let asBootstrap = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent == "bootstrap" && CommandLine.arguments.count == 1
             var command = try parseAsRoot(asBootstrap ? ["lambda"] : nil)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

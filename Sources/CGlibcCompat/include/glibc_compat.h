@@ -1,0 +1,1 @@
+// Nothing to declare: this target only pins glibc symbol versions (see glibc_compat.c).
