@@ -215,6 +215,21 @@ struct DeliveryTests {
         try await hook.stop()
     }
 
+    @Test("a request body over the limit is a permanent failure, and nothing is sent")
+    func bodyLimit() async throws {
+        let hook = try await Receiver.start()
+        let channel = ChannelRecord(id: 1, name: "hook", type: "webhook", config: #"{"url":"\#(hook.url())"}"#, isDefault: true, enabled: true)
+        let small = Notifier(network: .testLoopback, maxBodyBytes: 100)
+        guard case .failed(let failure) = await small.send(SQLStore.encodePayload(sampleDown()), to: channel) else {
+            Issue.record("an oversized body was sent")
+            return
+        }
+        #expect(failure.permanent && failure.message.contains("over the 100-byte limit"))
+        #expect(try await hook.server.settledConnections() == 0)
+        #expect(await Notifier(network: .testLoopback).send(SQLStore.encodePayload(sampleDown()), to: channel) == .delivered(note: nil))
+        try await hook.stop()
+    }
+
     @Test("retry delays double from the first, are capped, and take the jitter")
     func backoff() async throws {
         let world = try await AlertWorld.make()

@@ -1,10 +1,11 @@
 import Foundation
 import Synchronization
 import UptickTargets
+import UptickTestSupport
 
-/// aiosmtpd (PyPI), a real SMTP server, run by Tests/Helpers/smtp_server.py on
-/// 127.0.0.1 with a certificate from the test CA. `.ci/run` installs it; on a machine where the
-/// `python3` on PATH lacks it, the first test installs it under `.build/test-python` (PyPI).
+/// aiosmtpd (PyPI), a real SMTP server, run by Tests/Helpers/smtp_server.py on 127.0.0.1 with a
+/// certificate from the test CA. `.ci/run` installs it; on a machine where the `python3` on PATH lacks
+/// it, the first test installs it under `.build/test-python` (PyPI).
 final class SMTPServer: Sendable {
     /// One message as the server received it.
     struct Message: Sendable {
@@ -15,50 +16,36 @@ final class SMTPServer: Sendable {
         var data: String
     }
 
-    let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let helper: HelperProcess
     private let messages: AsyncStream<Message>
 
-    private init(port: Int, process: Process, input: Pipe, messages: AsyncStream<Message>) {
-        self.port = port
-        self.process = process
-        self.input = input
+    private init(helper: HelperProcess, messages: AsyncStream<Message>) {
+        self.helper = helper
         self.messages = messages
     }
 
-    /// Starts the server in `mode` (`starttls`, `tls` or `plain`) presenting `identity`.
+    var port: Int { helper.port }
+
+    /// Starts the server in `mode` (`starttls`, `starttls-login`, `tls` or `plain`) presenting `identity`.
     static func start(mode: String, identity: TestIdentity) async throws -> SMTPServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cert = directory.appendingPathComponent("cert.pem"), key = directory.appendingPathComponent("key.pem")
         try identity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
         try identity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Helpers/smtp_server.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, mode, cert.path, key.path]
-        if let path = Self.pythonPath {
-            var environment = ProcessInfo.processInfo.environment
-            environment["PYTHONPATH"] = path
-            process.environment = environment
-        }
-        let output = Pipe(), input = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let helper = try HelperProcess.start("smtp_server.py", [mode, cert.path, key.path],
+                                             environment: pythonPath.map { ["PYTHONPATH": $0] } ?? [:])
+        // One JSON line per message received.
         let (messages, continuation) = AsyncStream<Message>.makeStream()
         let pending = Mutex<[UInt8]>([])
-        output.fileHandleForReading.readabilityHandler = { handle in
+        helper.output.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
-                portContinuation.finish()
                 continuation.finish()
                 handle.readabilityHandler = nil
                 return
             }
-            let complete = pending.withLock { buffer -> [String] in
+            let lines = pending.withLock { buffer -> [String] in
                 buffer += data
                 var lines: [String] = []
                 while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
@@ -67,25 +54,15 @@ final class SMTPServer: Sendable {
                 }
                 return lines
             }
-            for line in complete {
-                if line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) {
-                    portContinuation.yield(port)
-                    portContinuation.finish()
-                } else if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
-                    continuation.yield(Message(
-                        mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
-                        tls: object["tls"] as? Bool ?? false, authenticated: object["authenticated"] as? Bool ?? false,
-                        data: object["data"] as? String ?? ""))
-                }
+            for line in lines {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+                continuation.yield(Message(
+                    mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
+                    tls: object["tls"] as? Bool ?? false, authenticated: object["authenticated"] as? Bool ?? false,
+                    data: object["data"] as? String ?? ""))
             }
         }
-        try process.run()
-        var portIterator = ports.makeAsyncIterator()
-        guard let port = await portIterator.next() else {
-            process.terminate()
-            throw SMTPServerError("the SMTP test server did not start: is aiosmtpd installed (pip install aiosmtpd)?")
-        }
-        return SMTPServer(port: port, process: process, input: input, messages: messages)
+        return SMTPServer(helper: helper, messages: messages)
     }
 
     /// Where aiosmtpd was installed for the tests, or `nil` when python3 already has it.
@@ -117,12 +94,6 @@ final class SMTPServer: Sendable {
     }
 
     func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        helper.stop()
     }
-}
-
-struct SMTPServerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

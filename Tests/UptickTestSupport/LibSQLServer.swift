@@ -6,15 +6,13 @@ import UptickNet
 /// on 127.0.0.1. No real libSQL server (sqld) can be installed here; this one implements the published
 /// spec's JSON pipeline over Python's sqlite3, so the store runs against real SQLite through the protocol.
 public final class LibSQLServer: Sendable {
-    public let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let helper: HelperProcess
 
-    private init(port: Int, process: Process, input: Pipe) {
-        self.port = port
-        self.process = process
-        self.input = input
+    private init(helper: HelperProcess) {
+        self.helper = helper
     }
+
+    public var port: Int { helper.port }
 
     /// `http://127.0.0.1:PORT`.
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -23,28 +21,10 @@ public final class LibSQLServer: Sendable {
     /// added before each pipeline answer; `failFirst` pipelines get 503; `token` is required when set.
     public static func start(path: String, busyTimeout: Duration = .seconds(5), delay: Duration = .zero, failFirst: Int = 0,
                              token: String? = nil) throws -> LibSQLServer {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Helpers/libsql_server.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", script.path, path, "--busy-ms", String(milliseconds(busyTimeout)),
-                         "--delay-ms", String(milliseconds(delay)), "--fail-first", String(failFirst)]
+        var arguments = [path, "--busy-ms", String(milliseconds(busyTimeout)), "--delay-ms", String(milliseconds(delay)),
+                         "--fail-first", String(failFirst)]
         if let token { arguments += ["--token", token] }
-        process.arguments = arguments
-        let output = Pipe(), input = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        try process.run()
-        // The first line is "PORT n"; read it byte by byte so nothing after it is consumed.
-        var line = [UInt8]()
-        let handle = output.fileHandleForReading
-        while let byte = try handle.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") { line.append(byte) }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
-            process.terminate()
-            throw ServerError(description: "the libSQL test server did not start (python3 with sqlite3 is needed): '\(text)'")
-        }
-        return LibSQLServer(port: port, process: process, input: input)
+        return LibSQLServer(helper: try HelperProcess.start("libsql_server.py", arguments))
     }
 
     /// How many pipeline requests the server has answered, and on how many TCP connections (this
@@ -57,15 +37,10 @@ public final class LibSQLServer: Sendable {
     }
 
     public func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        helper.stop()
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-
-    struct ServerError: Error, CustomStringConvertible {
-        var description: String
     }
 }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// A Python helper from `Tests/Helpers`, run by the `python3` on PATH: a real server (SMTP, libSQL) on
+/// 127.0.0.1. It prints `PORT n` once listening, then one line per thing it reports, and stops when its
+/// standard input closes (so it never outlives the test process).
+public final class HelperProcess: Sendable {
+    public let port: Int
+    /// The helper's output after the `PORT` line.
+    public let output: FileHandle
+    private let process: Process
+    private let input: Pipe
+
+    private init(port: Int, output: FileHandle, process: Process, input: Pipe) {
+        self.port = port
+        self.output = output
+        self.process = process
+        self.input = input
+    }
+
+    /// Starts `Tests/Helpers/<script>` with `arguments`, and waits until it listens.
+    public static func start(_ script: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> HelperProcess {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Helpers").appendingPathComponent(script).path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", path] + arguments
+        if !extra.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        }
+        let output = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        try process.run()
+        // Byte by byte, so nothing after the PORT line is consumed here.
+        var line = [UInt8]()
+        let handle = output.fileHandleForReading
+        while let byte = try handle.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") { line.append(byte) }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
+            process.terminate()
+            throw HelperError(description: "\(script) did not start (python3 and its modules are needed): '\(text)'")
+        }
+        return HelperProcess(port: port, output: handle, process: process, input: input)
+    }
+
+    /// Closes the helper's input and waits for it to exit.
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    struct HelperError: Error, CustomStringConvertible {
+        var description: String
+    }
+}
