@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "UptickLibSQL",
             dependencies: [
-                "UptickStore", "UptickHTTPClient",
+                "UptickCore", "UptickStore", "UptickHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -188,6 +188,10 @@ final class ResponseReader: ChannelInboundHandler {
         self.context = context
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func expect(_ promise: EventLoopPromise<Collected>) {
         self.promise = promise
         head = nil

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
 import NIOPosix
+import UptickCore
 import UptickHTTPClient
 import UptickStore
 
@@ -177,13 +178,7 @@ public final class LibSQLDatabase: SQLExecutor {
     /// Backoff before attempt `attempt + 1`: backoff × 2^(attempt−1), with up to 50 % jitter.
     private func pause(_ attempt: Int) async {
         guard attempt < attempts else { return }
-        let base = Double(backoff.wholeMillisecondsValue) * Double(1 << min(attempt - 1, 10))
+        let base = Double(backoff.wholeMilliseconds) * Double(1 << min(attempt - 1, 10))
         try? await Task.sleep(for: .milliseconds(Int64(base * Double.random(in: 0.5...1))))
-    }
-}
-
-extension Duration {
-    var wholeMillisecondsValue: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

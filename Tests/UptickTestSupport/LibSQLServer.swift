@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import UptickCore
 import UptickNet
 
 /// Tests/Helpers/libsql_server.py: a Hrana-over-HTTP server (libSQL's protocol) over a real SQLite file,
@@ -21,7 +22,7 @@ public final class LibSQLServer: Sendable {
     /// added before each pipeline answer; `failFirst` pipelines get 503; `token` is required when set.
     public static func start(path: String, busyTimeout: Duration = .seconds(5), delay: Duration = .zero, failFirst: Int = 0,
                              token: String? = nil) throws -> LibSQLServer {
-        var arguments = [path, "--busy-ms", String(milliseconds(busyTimeout)), "--delay-ms", String(milliseconds(delay)),
+        var arguments = [path, "--busy-ms", String(busyTimeout.wholeMilliseconds), "--delay-ms", String(delay.wholeMilliseconds),
                          "--fail-first", String(failFirst)]
         if let token { arguments += ["--token", token] }
         return LibSQLServer(helper: try HelperProcess.start("libsql_server.py", arguments))
@@ -38,9 +39,5 @@ public final class LibSQLServer: Sendable {
 
     public func stop() {
         helper.stop()
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }
