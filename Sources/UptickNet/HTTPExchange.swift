@@ -32,7 +32,8 @@ public struct HTTPExchange: Sendable {
     /// What came back: the status and at most ``Limits/maxBodyBytes`` of the body.
     public struct Response: Sendable {
         public var status: Int
-        public var headers: HTTPHeaders
+        /// The `Location` header, for redirects.
+        public var location: String?
         public var body: [UInt8]
         public var timings: PhaseTimings
         /// The TLS session, for HTTPS.
@@ -78,7 +79,8 @@ public struct HTTPExchange: Sendable {
                         channel.eventLoop.makeCompletedFuture {
                             let operations = channel.pipeline.syncOperations
                             if let tls { try operations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                            try operations.addHTTPClientHandlers(decoderLimitConfiguration: Self.headerLimits)
+                            try operations.addHandler(HTTPRequestEncoder())
+                            try operations.addHandler(NIOHTTPRequestHeadersValidator())
                             try operations.addHandler(ResponseCollector(
                                 promise: promise, head: head, body: body, limit: bodyLimit, deadline: deadline,
                                 tls: tls == nil ? nil : verify
@@ -97,7 +99,7 @@ public struct HTTPExchange: Sendable {
                 timings.connectMicroseconds = (collected.connectedAt - connectStart).microseconds
                 timings.tlsMicroseconds = collected.tls.map { ($0.finishedAt - collected.connectedAt).microseconds }
                 timings.firstByteMicroseconds = (collected.firstByteAt - collected.sentAt).microseconds
-                return Response(status: collected.status, headers: collected.headers, body: collected.body, timings: timings,
+                return Response(status: collected.status, location: collected.location, body: collected.body, timings: timings,
                                 tls: collected.tls?.session)
             } catch let failure as ExchangeFailure {
                 timings.connectMicroseconds = failure.connectedAt.map { ($0 - connectStart).microseconds }
@@ -111,15 +113,6 @@ public struct HTTPExchange: Sendable {
         }
         throw failure
     }
-
-    /// Response head limits: see ``Limits/maxResponseHeaderBytes``.
-    static let headerLimits: NIOHTTPDecoderLimitConfiguration = {
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderListSize = Limits.maxResponseHeaderBytes
-        limits.maxHeaderFieldSize = Limits.maxResponseHeaderBytes
-        limits.maxHeaderFieldCount = Limits.maxResponseHeaderFields
-        return limits
-    }()
 
     static func head(for request: Request) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.path)

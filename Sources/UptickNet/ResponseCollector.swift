@@ -8,7 +8,7 @@ import UptickCore
 /// each phase ended.
 struct CollectedResponse: Sendable {
     var status: Int
-    var headers: HTTPHeaders
+    var location: String?
     var body: [UInt8]
     var connectedAt: NIODeadline
     /// When the request could go out: at connect for HTTP, once the handshake finished for HTTPS.
@@ -25,10 +25,10 @@ struct ExchangeFailure: Error {
 }
 
 /// Drives one HTTP/1.1 exchange on its channel's event loop: arms the deadline when added, writes the
-/// request when the connection is up (TLS holds it until the handshake is done), reads the response head
-/// and at most `limit` body bytes, completes `promise` once, and closes the connection.
+/// request when the connection is up (TLS holds it until the handshake is done), reads the response
+/// with ``HTTPResponseParser`` up to `limit` body bytes, completes `promise` once, and closes the connection.
 final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = HTTPClientRequestPart
 
     private let promise: EventLoopPromise<CollectedResponse>
@@ -43,9 +43,8 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     private var connectedAt: NIODeadline?
     private var sentAt: NIODeadline?
     private var tls: (session: TLSSession, finishedAt: NIODeadline)?
-    private var head: HTTPResponseHead?
+    private var parser: HTTPResponseParser
     private var firstByteAt: NIODeadline?
-    private var body: [UInt8] = []
     /// Set once the promise is completed; later events cost nothing.
     private var completed = false
 
@@ -54,6 +53,7 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
         self.requestHead = head
         self.requestBody = body
         self.limit = limit
+        self.parser = HTTPResponseParser(bodyLimit: limit, headRequest: head.method == .HEAD)
         self.deadline = deadline
         self.tlsVerify = tls
     }
@@ -99,43 +99,38 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !completed else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            firstByteAt = .now()
-        case .body(var buffer):
-            let room = limit - body.count
-            body += buffer.readBytes(length: min(room, buffer.readableBytes)) ?? []
-            if body.count >= limit { finish(context) }
-        case .end:
-            finish(context)
+        if firstByteAt == nil { firstByteAt = .now() }
+        let buffer = unwrapInboundIn(data)
+        do {
+            try parser.feed(buffer.readableBytesView)
+        } catch {
+            switch error {
+            case .headTooLarge:
+                return fail(context, CheckFailure(.protocol, "response headers larger than \(Limits.maxResponseHeaderBytes / 1024) KB or more than \(Limits.maxResponseHeaderFields) fields"))
+            case .malformed(let reason):
+                return fail(context, CheckFailure(.protocol, "not a valid HTTP response: \(reason)"))
+            }
         }
+        if parser.isFinished { finish(context) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch error as? HTTPParserError {
-        case .headerOverflow?:
-            fail(context, CheckFailure(.protocol, "response headers larger than \(Limits.maxResponseHeaderBytes / 1024) KB or more than \(Limits.maxResponseHeaderFields) fields"))
-        case let parserError?:
-            fail(context, CheckFailure(.protocol, "not a valid HTTP response: \(parserError)"))
-        case nil:
-            fail(context, error)
-        }
+        fail(context, error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // A server may end an unframed body by closing: what was read is the response.
-        if head != nil { finish(context) }
+        if parser.closed() { finish(context) }
         fail(context, CheckFailure(.reset, tls == nil && tlsVerify != nil ? "connection closed during the TLS handshake" : "connection closed before a response"))
         context.fireChannelInactive()
     }
 
     private func finish(_ context: ChannelHandlerContext) {
-        guard !completed, let head, let firstByteAt, let connectedAt else { return }
+        guard !completed, let status = parser.status, let firstByteAt, let connectedAt else { return }
         completed = true
         timeout?.cancel()
         promise.succeed(CollectedResponse(
-            status: Int(head.status.code), headers: head.headers, body: body,
+            status: status, location: parser.location, body: parser.body,
             connectedAt: connectedAt, sentAt: sentAt ?? connectedAt, firstByteAt: firstByteAt, tls: tls
         ))
         context.close(promise: nil)

@@ -48,7 +48,7 @@ struct HTTPProbe {
     /// The `Location` of a redirect response, or `nil` when the response is not a redirect.
     static func redirectLocation(_ response: HTTPExchange.Response) -> String? {
         guard [301, 302, 303, 307, 308].contains(response.status) else { return nil }
-        return response.headers.first(name: "location")
+        return response.location
     }
 
     static func judge(_ response: HTTPExchange.Response, against check: HTTPCheck, redirects: [String]) -> CheckResult {
