@@ -28,8 +28,6 @@ public final class LambdaRuntimeServer: Sendable {
         var outcomeWaiters: [String: [CheckedContinuation<Outcome, Never>]] = [:]
         var initError: String?
         var initWaiters: [CheckedContinuation<String, Never>] = []
-        var firstPollAt: Date?
-        var pollWaiters: [CheckedContinuation<Date, Never>] = []
         var nextID = 0
     }
 
@@ -95,45 +93,19 @@ public final class LambdaRuntimeServer: Sendable {
         }
     }
 
-    /// When the function first asked for an invocation (its cold start ends there).
-    public func firstPoll() async -> Date {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLockedValue { state -> Date? in
-                if let first = state.firstPollAt { return first }
-                state.pollWaiters.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
-
     public func stop() async throws {
         try await server.stop()
     }
 
-    private final class RuntimeHandler: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
+    private final class RuntimeHandler: WholeRequestHandler {
         let state: NIOLockedValueBox<State>
-        var head: HTTPRequestHead?
-        var body: [UInt8] = []
 
         init(state: NIOLockedValueBox<State>) {
             self.state = state
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                self.head = head
-                body = []
-            case .body(let chunk):
-                body += chunk.readableBytesView
-            case .end:
-                guard let head else { return }
-                route(head, String(decoding: body, as: UTF8.self), context)
-            }
+        override func received(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+            route(head, String(decoding: body, as: UTF8.self), context)
         }
 
         private func route(_ head: HTTPRequestHead, _ text: String, _ context: ChannelHandlerContext) {
@@ -152,21 +124,13 @@ public final class LambdaRuntimeServer: Sendable {
                         ])
                     }
                 }
-                let (queued, waiters, now) = state.withLockedValue { state -> (Queued?, [CheckedContinuation<Date, Never>], Date) in
-                    let now = Date()
-                    var waiters: [CheckedContinuation<Date, Never>] = []
-                    if state.firstPollAt == nil {
-                        state.firstPollAt = now
-                        waiters = state.pollWaiters
-                        state.pollWaiters = []
-                    }
+                let queued = state.withLockedValue { state -> Queued? in
                     if state.queue.isEmpty {
                         state.pollers.append(poller)
-                        return (nil, waiters, now)
+                        return nil
                     }
-                    return (state.queue.removeFirst(), waiters, now)
+                    return state.queue.removeFirst()
                 }
-                for waiter in waiters { waiter.resume(returning: now) }
                 if let queued { poller(queued) }
                 return
             }
@@ -195,15 +159,6 @@ public final class LambdaRuntimeServer: Sendable {
             }
             for waiter in waiters { waiter.resume(returning: outcome) }
             reply(context, status: .accepted, body: #"{"status":"OK"}"#)
-        }
-
-        func reply(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String, headers: [(String, String)] = []) {
-            var fields = HTTPHeaders(headers)
-            fields.add(name: "Content-Type", value: "application/json")
-            fields.add(name: "Content-Length", value: String(body.utf8.count))
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: fields))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 }

@@ -76,49 +76,30 @@ public final class Receiver: Sendable {
         try await server.stop()
     }
 
-    private final class Recorder: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
+    private final class Recorder: WholeRequestHandler {
         let state: NIOLockedValueBox<State>
-        var head: HTTPRequestHead?
-        var body: [UInt8] = []
 
         init(state: NIOLockedValueBox<State>) {
             self.state = state
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                self.head = head
-                body = []
-            case .body(let buffer):
-                body += buffer.readableBytesView
-            case .end:
-                guard let head else { return }
-                var headers: [String: String] = [:]
-                for (name, value) in head.headers { headers[name.lowercased()] = value }
-                let (status, ready) = state.withLockedValue { state in
-                    state.requests.append(Request(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
-                                                  receivedAt: Date(), status: state.status))
-                    let all = state.requests
-                    var ready: [(CheckedContinuation<[Request], Never>, [Request])] = []
-                    state.waiters.removeAll { waiter in
-                        guard all.count >= waiter.count else { return false }
-                        ready.append((waiter.continuation, all))
-                        return true
-                    }
-                    return (state.status, ready)
+        override func received(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+            var headers: [String: String] = [:]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            let (status, ready) = state.withLockedValue { state in
+                state.requests.append(Request(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
+                                              receivedAt: Date(), status: state.status))
+                let all = state.requests
+                var ready: [(CheckedContinuation<[Request], Never>, [Request])] = []
+                state.waiters.removeAll { waiter in
+                    guard all.count >= waiter.count else { return false }
+                    ready.append((waiter.continuation, all))
+                    return true
                 }
-                let responseBody = ByteBuffer(string: status < 300 ? "ok" : "not now")
-                var responseHeaders = HTTPHeaders([("Content-Length", String(responseBody.readableBytes)), ("Connection", "close")])
-                responseHeaders.add(name: "Content-Type", value: "text/plain")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(responseBody))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-                for (continuation, requests) in ready { continuation.resume(returning: requests) }
+                return (state.status, ready)
             }
+            reply(context, status: HTTPResponseStatus(statusCode: status), body: status < 300 ? "ok" : "not now", contentType: "text/plain", close: true)
+            for (continuation, requests) in ready { continuation.resume(returning: requests) }
         }
     }
 }

@@ -38,6 +38,13 @@ struct AlertWorld {
         return monitor.id
     }
 
+    /// A port monitor on a closed port, ticked twice: its `down` is confirmed (default thresholds) and committed.
+    func confirmedDown() async throws {
+        _ = try await monitor(.port("127.0.0.1:1", timeoutMilliseconds: 1000))
+        await tick(after: 0)
+        await tick()
+    }
+
     /// Moves the clock on one interval (30 s) and runs a tick.
     @discardableResult
     func tick(after milliseconds: EpochMilliseconds = 30_000) async -> EngineReport {
@@ -154,9 +161,7 @@ struct DeliveryTests {
         defer { world.db.remove() }
         let hook = try await Receiver.start()
         _ = try await world.webhook("hook", url: hook.url())
-        _ = try await world.monitor(.port("127.0.0.1:1", timeoutMilliseconds: 1000))
-        await world.tick(after: 0)
-        await world.tick()  // down confirmed and committed; this runner never delivers
+        try await world.confirmedDown()  // committed; this runner never delivers
         #expect(hook.requests.isEmpty)
         // A new process: its own connection to the file, nothing shared in memory.
         let report = await world.deliverer(store: try world.db.secondConnection()).deliverDue(budget: .seconds(10))
@@ -172,9 +177,7 @@ struct DeliveryTests {
         let forbidden = try await Receiver.start(host: "127.0.0.2")  // loopback, denied by the test policy
         _ = try await world.webhook("internal", url: forbidden.url())
         _ = try await world.webhook("metadata", url: "http://169.254.169.254/latest/meta-data/")
-        _ = try await world.monitor(.port("127.0.0.1:1", timeoutMilliseconds: 1000))
-        await world.tick(after: 0)
-        await world.tick()
+        try await world.confirmedDown()
         let report = await world.deliverer().deliverDue(budget: .seconds(10))
         #expect(report.dead == 2 && report.delivered == 0)
         let dead = try await world.db.store.outbox(deadOnly: true, limit: 10)
@@ -190,9 +193,7 @@ struct DeliveryTests {
         defer { world.db.remove() }
         let hook = try await Receiver.start()
         _ = try await world.webhook("hook", url: hook.url())
-        _ = try await world.monitor(.port("127.0.0.1:1", timeoutMilliseconds: 1000))
-        await world.tick(after: 0)
-        await world.tick()
+        try await world.confirmedDown()
         hook.respond(with: 410)
         var report = await world.deliverer().deliverDue(budget: .seconds(10))
         #expect(report.dead == 1)
