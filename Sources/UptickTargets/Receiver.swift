@@ -26,6 +26,9 @@ public final class Receiver: Sendable {
 
     struct State {
         var status = 200
+        /// While holding, answers wait here (one closure per request) until ``release()``.
+        var holding = false
+        var held: [@Sendable () -> Void] = []
         var requests: [Request] = []
         var waiters: [(count: Int, continuation: CheckedContinuation<[Request], Never>)] = []
     }
@@ -57,6 +60,22 @@ public final class Receiver: Sendable {
         state.withLockedValue { $0.status = status }
     }
 
+    /// Holds every later answer until ``release()``: requests are recorded but stay open, as with a
+    /// slow receiver, so a client's requests in flight can be counted.
+    public func hold() {
+        state.withLockedValue { $0.holding = true }
+    }
+
+    /// Sends the held answers and stops holding.
+    public func release() {
+        let held = state.withLockedValue { state in
+            state.holding = false
+            defer { state.held = [] }
+            return state.held
+        }
+        for answer in held { answer() }
+    }
+
     /// Every request so far.
     public var requests: [Request] { state.withLockedValue { $0.requests } }
 
@@ -86,7 +105,9 @@ public final class Receiver: Sendable {
         override func received(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let (status, ready) = state.withLockedValue { state in
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            let (status, ready, held) = state.withLockedValue { state in
                 state.requests.append(Request(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
                                               receivedAt: Date(), status: state.status))
                 let all = state.requests
@@ -96,10 +117,23 @@ public final class Receiver: Sendable {
                     ready.append((waiter.continuation, all))
                     return true
                 }
-                return (state.status, ready)
+                let status = state.status
+                if state.holding {
+                    state.held.append {
+                        loop.execute {
+                            let (handler, context) = bound.value
+                            handler.answer(context, status: status)
+                        }
+                    }
+                }
+                return (status, ready, state.holding)
             }
-            reply(context, status: HTTPResponseStatus(statusCode: status), body: status < 300 ? "ok" : "not now", contentType: "text/plain", close: true)
+            if !held { answer(context, status: status) }
             for (continuation, requests) in ready { continuation.resume(returning: requests) }
+        }
+
+        func answer(_ context: ChannelHandlerContext, status: Int) {
+            reply(context, status: HTTPResponseStatus(statusCode: status), body: status < 300 ? "ok" : "not now", contentType: "text/plain", close: true)
         }
     }
 }

@@ -39,8 +39,10 @@ struct AlertWorld {
     }
 
     /// A port monitor on a closed port, ticked twice: its `down` is confirmed (default thresholds) and committed.
-    func confirmedDown() async throws {
+    /// With `tick: false` it is only added, due, for the caller to tick with others.
+    func confirmedDown(tick ticking: Bool = true) async throws {
         _ = try await monitor(.port("127.0.0.1:1", timeoutMilliseconds: 1000))
+        guard ticking else { return }
         await tick(after: 0)
         await tick()
     }
@@ -213,6 +215,34 @@ struct DeliveryTests {
         #expect(report.dead == 1)
         row = try #require(try await world.db.store.outbox(deadOnly: true, limit: 1).first)
         #expect(row.lastError?.hasPrefix("gave up after 3 attempts") == true, "\(row)")
+        try await hook.stop()
+    }
+
+    @Test("no more than the per-channel limit of requests is in flight to one channel")
+    func perChannelConcurrency() async throws {
+        let world = try await AlertWorld.make()
+        defer { world.db.remove() }
+        let hook = try await Receiver.start()
+        _ = try await world.webhook("hook", url: hook.url())
+        for _ in 0..<10 { try await world.confirmedDown(tick: false) }
+        await world.tick(after: 0)
+        await world.tick()
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox") == 10)
+        hook.hold()
+        var configuration = DeliveryConfiguration()
+        configuration.perChannelConcurrency = 3
+        let deliverer = world.deliverer(configuration: configuration)
+        async let delivering = deliverer.deliverDue(budget: .seconds(30))
+        // Three requests arrive and are held open; the deliverer must not start a fourth meanwhile.
+        _ = await hook.requests(count: 3)
+        let fourth = try await world.db.store.claimDeliveries(now: world.clock.now(), limit: 10, lease: .seconds(60))
+        #expect(fourth.rows.isEmpty)  // all ten are claimed by the running round, not abandoned
+        // Every connection the deliverer opened before this barrier has been accepted by now: only three.
+        #expect(try await hook.server.settledConnections() == 3)
+        #expect(hook.requests.count == 3)
+        hook.release()
+        let report = await delivering
+        #expect(report.delivered == 10 && hook.requests.count == 10)
         try await hook.stop()
     }
 
