@@ -85,12 +85,6 @@ public actor HTTPConnectionPool {
         }
     }
 
-    /// Closes the idle connections.
-    public func shutdown() {
-        for connection in idle { connection.close() }
-        idle.removeAll()
-    }
-
     private var authority: String {
         let defaultPort = origin.port == (origin.tls ? 443 : 80)
         let host = origin.host.contains(":") ? "[\(origin.host)]" : origin.host

@@ -10,7 +10,6 @@ public struct Invocation: Sendable {
     /// When Lambda freezes or stops the process, epoch milliseconds (`Lambda-Runtime-Deadline-Ms`).
     public var deadline: Int64
     public var traceID: String?
-    public var functionARN: String?
     public var event: Data
 }
 
@@ -38,7 +37,7 @@ public struct LambdaRuntimeClient: Sendable {
             throw RuntimeError("next invocation without a request id or deadline")
         }
         return Invocation(requestID: id, deadline: deadline, traceID: headers.first(name: "Lambda-Runtime-Trace-Id"),
-                          functionARN: headers.first(name: "Lambda-Runtime-Invoked-Function-Arn"), event: Data(buffer: response.body))
+                          event: Data(buffer: response.body))
     }
 
     /// Reports the invocation's result (a JSON document).

@@ -64,7 +64,7 @@ enum Hrana {
     }
 
     /// A typed value: integers travel as strings (JSON numbers lose precision past 2^53), blobs as base64.
-    struct Value: Codable, Equatable {
+    struct Value: Codable {
         var value: SQLValue
 
         init(_ value: SQLValue) {

@@ -52,12 +52,6 @@ struct HTTPResponseParser {
         self.headRequest = headRequest
     }
 
-    /// Whether the head has been read (the status is known).
-    var hasHead: Bool {
-        if case .head = state { return false }
-        return true
-    }
-
     /// Consumes received bytes.
     mutating func feed(_ bytes: some Collection<UInt8>) throws(Failure) {
         var input = ArraySlice(bytes)

@@ -1,7 +1,7 @@
 import UptickCore
 
 /// A notification channel as stored in `channels`. `config` holds the channel's JSON settings,
-/// secrets included: it is never printed (see ``redactedConfig``).
+/// secrets included: it is never printed (the CLI shows `ChannelConfiguration.redacted` instead).
 public struct ChannelRecord: Sendable, Hashable, Codable {
     public var id: Int64
     public var name: String

@@ -50,8 +50,6 @@ public struct AlertEffects: Sendable, Hashable, Codable {
         self.incident = incident
         self.events = events
     }
-
-    public var isEmpty: Bool { incident == nil && events.isEmpty }
 }
 
 /// One notification, as every channel receives it. The `payload` is the documented webhook body
