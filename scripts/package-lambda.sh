@@ -43,6 +43,13 @@ if objdump -p "$out/bootstrap" | grep NEEDED | grep -q "libswift\|libFoundation\
     objdump -p "$out/bootstrap" | grep NEEDED >&2
     status=1
 fi
+# The shims in Sources/CGlibcCompat forward to older versions of the same symbols: exported, they would
+# answer that very lookup and call themselves forever.
+exported=$(nm -D --defined-only "$out/bootstrap" | awk '{print $3}' | grep -xE 'hypotf?|_dl_find_object|_ZNSt18condition_variable4wait.*' || true)
+if [ -n "$exported" ]; then
+    echo "ERROR: bootstrap exports glibc compatibility shims (they must be hidden): $(echo $exported)" >&2
+    status=1
+fi
 echo "bootstrap needs: $(objdump -p "$out/bootstrap" | awk '/NEEDED/ {printf "%s ", $2}')"
 [ $status -eq 0 ] || exit $status
 

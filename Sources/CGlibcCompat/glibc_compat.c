@@ -7,6 +7,12 @@
 // 2. GCC 12's unwinder (libgcc_eh, linked statically) calls _dl_find_object, new in glibc 2.35. This is
 //    the same lookup done with dl_iterate_phdr, which every glibc has: the loaded object containing an
 //    address, its extent, and its PT_GNU_EH_FRAME segment.
+//
+// Every definition here is hidden: it serves the objects linked into the binary (the static Swift
+// runtime, Foundation, ICU, the unwinder) and is never exported. Exported, it would also answer the
+// dynamic linker's lookup of the very versioned symbol it forwards to (an unversioned definition in the
+// executable matches any version), and the forwarding call would call itself until the stack ran out:
+// that is how a test run crashed when two threads raced through ICU's initialisation.
 #define _GNU_SOURCE
 #include <features.h>
 
@@ -22,14 +28,16 @@
 #define UPTICK_GLIBC_BASE "GLIBC_2.17"
 #endif
 
+#define UPTICK_HIDDEN __attribute__((visibility("hidden")))
+
 #ifdef UPTICK_GLIBC_BASE
 double uptick_hypot_base(double x, double y);
 float uptick_hypotf_base(float x, float y);
 __asm__(".symver uptick_hypot_base, hypot@" UPTICK_GLIBC_BASE);
 __asm__(".symver uptick_hypotf_base, hypotf@" UPTICK_GLIBC_BASE);
 
-double hypot(double x, double y) { return uptick_hypot_base(x, y); }
-float hypotf(float x, float y) { return uptick_hypotf_base(x, y); }
+UPTICK_HIDDEN double hypot(double x, double y) { return uptick_hypot_base(x, y); }
+UPTICK_HIDDEN float hypotf(float x, float y) { return uptick_hypotf_base(x, y); }
 #endif
 
 #if defined(__x86_64__)
@@ -37,7 +45,7 @@ float hypotf(float x, float y) { return uptick_hypotf_base(x, y); }
 //    libstdc++ has the original one, which GCC 12's still provides. (The mangled name is a C identifier.)
 void uptick_condition_wait_base(void *condition, void *lock);
 __asm__(".symver uptick_condition_wait_base, _ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE@GLIBCXX_3.4.11");
-void _ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE(void *condition, void *lock) {
+UPTICK_HIDDEN void _ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE(void *condition, void *lock) {
     uptick_condition_wait_base(condition, lock);
 }
 #endif
@@ -77,7 +85,7 @@ static int uptick_find_callback(struct dl_phdr_info *info, size_t size, void *da
     return 1;
 }
 
-int _dl_find_object(void *address, struct dl_find_object *result) {
+UPTICK_HIDDEN int _dl_find_object(void *address, struct dl_find_object *result) {
     struct uptick_find_request request = { (uintptr_t)address, result, 0 };
     dl_iterate_phdr(uptick_find_callback, &request);
     return request.found ? 0 : -1;
