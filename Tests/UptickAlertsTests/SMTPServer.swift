@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import UptickTargets
 import UptickTestSupport
 
@@ -17,11 +16,11 @@ final class SMTPServer: Sendable {
     }
 
     private let helper: HelperProcess
-    private let messages: AsyncStream<Message>
+    private let lines: AsyncStream<String>
 
-    private init(helper: HelperProcess, messages: AsyncStream<Message>) {
+    private init(helper: HelperProcess, lines: AsyncStream<String>) {
         self.helper = helper
-        self.messages = messages
+        self.lines = lines
     }
 
     var port: Int { helper.port }
@@ -36,33 +35,7 @@ final class SMTPServer: Sendable {
         let helper = try HelperProcess.start("smtp_server.py", [mode, cert.path, key.path],
                                              environment: pythonPath.map { ["PYTHONPATH": $0] } ?? [:])
         // One JSON line per message received.
-        let (messages, continuation) = AsyncStream<Message>.makeStream()
-        let pending = Mutex<[UInt8]>([])
-        helper.output.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                continuation.finish()
-                handle.readabilityHandler = nil
-                return
-            }
-            let lines = pending.withLock { buffer -> [String] in
-                buffer += data
-                var lines: [String] = []
-                while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: buffer[..<end], as: UTF8.self))
-                    buffer.removeSubrange(...end)
-                }
-                return lines
-            }
-            for line in lines {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
-                continuation.yield(Message(
-                    mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
-                    tls: object["tls"] as? Bool ?? false, authenticated: object["authenticated"] as? Bool ?? false,
-                    data: object["data"] as? String ?? ""))
-            }
-        }
-        return SMTPServer(helper: helper, messages: messages)
+        return SMTPServer(helper: helper, lines: helper.lines())
     }
 
     /// Where aiosmtpd was installed for the tests, or `nil` when python3 already has it.
@@ -87,10 +60,17 @@ final class SMTPServer: Sendable {
         return process.terminationStatus == 0
     }
 
-    /// The next message received.
+    /// The next message received, or `nil` once the server has stopped.
     func nextMessage() async -> Message? {
-        var iterator = messages.makeAsyncIterator()
-        return await iterator.next()
+        var iterator = lines.makeAsyncIterator()
+        while let line = await iterator.next() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            return Message(
+                mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
+                tls: object["tls"] as? Bool ?? false, authenticated: object["authenticated"] as? Bool ?? false,
+                data: object["data"] as? String ?? "")
+        }
+        return nil
     }
 
     func stop() {

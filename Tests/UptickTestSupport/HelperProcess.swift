@@ -5,8 +5,7 @@ import Foundation
 /// standard input closes (so it never outlives the test process).
 public final class HelperProcess: Sendable {
     public let port: Int
-    /// The helper's output after the `PORT` line.
-    public let output: FileHandle
+    private let output: FileHandle
     private let process: Process
     private let input: Pipe
 
@@ -41,6 +40,30 @@ public final class HelperProcess: Sendable {
             throw HelperError(description: "\(script) did not start (python3 and its modules are needed): '\(text)'")
         }
         return HelperProcess(port: port, output: handle, process: process, input: input)
+    }
+
+    /// The helper's output lines after the `PORT` line, until it exits. Read by a thread of its own with
+    /// blocking reads: a `readabilityHandler` (a libdispatch source on the pipe) crashed the test process
+    /// now and then in libdispatch's event loop when the helper stopped. Call at most once.
+    public func lines() -> AsyncStream<String> {
+        let (lines, continuation) = AsyncStream<String>.makeStream()
+        let thread = Thread { [self] in
+            var buffer = [UInt8](), chunk = [UInt8](repeating: 0, count: 4096)
+            // read(2) returns what is there; FileHandle.read(upToCount:) would wait for a full chunk.
+            while true {
+                let count = read(output.fileDescriptor, &chunk, chunk.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                buffer += chunk[..<count]
+                while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    continuation.yield(String(decoding: buffer[..<end], as: UTF8.self))
+                    buffer.removeSubrange(...end)
+                }
+            }
+            continuation.finish()
+        }
+        thread.start()
+        return lines
     }
 
     /// Closes the helper's input and waits for it to exit.
