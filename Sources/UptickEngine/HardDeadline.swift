@@ -9,19 +9,27 @@ import Synchronization
 /// cancelled and left to unwind on its own. The timer is an event-loop timer (cheap to arm and cancel),
 /// not a second task sleeping on a Dispatch timer; a well-behaved probe ends at its own deadline first
 /// and cancels it.
+///
+/// Checks are spread over the event loops here: the task is started from the loop that holds its timer.
+/// With NIO's loops as Swift's global executor (as `uptick` runs), a task stays on the loop it was started
+/// from, and the probe opens its connection on the current loop (`EventLoopGroup.any()`), so a check's
+/// task, timer and channel share one thread and wake each other without a cross-thread hand-off.
 func withHardDeadline<T: Sendable>(
     _ limit: Duration, operation: @escaping @Sendable () async -> T, fallback: @escaping @Sendable () -> T
 ) async -> T {
     let race = Race<T>()
     return await withCheckedContinuation { continuation in
         race.install(continuation)
-        let timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .nanoseconds(Int64(limit.wholeNanoseconds))) {
-            if race.offer(fallback()) { race.cancelWork() }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        loop.execute {
+            let timer = loop.scheduleTask(in: .nanoseconds(Int64(limit.wholeNanoseconds))) {
+                if race.offer(fallback()) { race.cancelWork() }
+            }
+            race.setWork(Task {
+                let value = await operation()
+                if race.offer(value) { timer.cancel() }
+            })
         }
-        race.setWork(Task {
-            let value = await operation()
-            if race.offer(value) { timer.cancel() }
-        })
     }
 }
 

@@ -67,32 +67,28 @@ public struct HTTPExchange: Sendable {
         for address in addresses {
             let remaining = deadline - .now()
             guard remaining > .zero else { throw NetFailure(CheckFailure(.timeout, "deadline passed before connecting"), timings: dnsTimings) }
-            let loop = network.group.next()
+            let loop = network.group.any()  // the caller's own loop when it runs on one: no thread hand-off
             let promise = loop.makePromise(of: CollectedResponse.self)
             let verify = request.tlsVerify ?? false
             let body = request.body
             let connectStart = NIODeadline.now()
-            do {
-                _ = try await ClientBootstrap(group: loop)
-                    .connectTimeout(remaining)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let operations = channel.pipeline.syncOperations
-                            if let tls { try operations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                            try operations.addHandler(HTTPRequestEncoder())
-                            try operations.addHandler(NIOHTTPRequestHeadersValidator())
-                            try operations.addHandler(ResponseCollector(
-                                promise: promise, head: head, body: body, limit: bodyLimit, deadline: deadline,
-                                tls: tls == nil ? nil : verify
-                            ))
-                        }
+            ClientBootstrap(group: loop)
+                .connectTimeout(remaining)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let operations = channel.pipeline.syncOperations
+                        if let tls { try operations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                        try operations.addHandler(HTTPRequestEncoder())
+                        try operations.addHandler(NIOHTTPRequestHeadersValidator())
+                        try operations.addHandler(ResponseCollector(
+                            promise: promise, head: head, body: body, limit: bodyLimit, deadline: deadline,
+                            tls: tls == nil ? nil : verify
+                        ))
                     }
-                    .connect(to: address).get()
-            } catch {
-                promise.fail(error)  // nobody waits on it; completing it releases it
-                failure = NetFailure(Network.classify(error, address: address), timings: dnsTimings)
-                continue
-            }
+                }
+                .connect(to: address)
+                .whenFailure { promise.fail(ConnectFailure(error: $0)) }  // a no-op if the exchange already ended it
+            // One wait for connect and exchange: the task wakes once per check, not once per phase.
             var timings = dnsTimings
             do {
                 let collected = try await promise.futureResult.get()
@@ -101,6 +97,8 @@ public struct HTTPExchange: Sendable {
                 timings.firstByteMicroseconds = (collected.firstByteAt - collected.sentAt).microseconds
                 return Response(status: collected.status, location: collected.location, body: collected.body, timings: timings,
                                 tls: collected.tls?.session)
+            } catch let connect as ConnectFailure {
+                failure = NetFailure(Network.classify(connect.error, address: address), timings: dnsTimings)
             } catch let failure as ExchangeFailure {
                 timings.connectMicroseconds = failure.connectedAt.map { ($0 - connectStart).microseconds }
                 if let connected = failure.connectedAt, let handshake = failure.tlsFinishedAt {
@@ -127,6 +125,11 @@ public struct HTTPExchange: Sendable {
         if let body = request.body { head.headers.replaceOrAdd(name: "Content-Length", value: String(body.utf8.count)) }
         return head
     }
+}
+
+/// Connecting to one address failed: the next one is tried.
+private struct ConnectFailure: Error {
+    var error: any Error
 }
 
 extension TimeAmount {

@@ -111,7 +111,7 @@ public struct Network: Sendable {
     private func connect(to address: SocketAddress, deadline: NIODeadline) async throws(CheckFailure) -> any Channel {
         let remaining = deadline - .now()
         guard remaining > .zero else { throw CheckFailure(.timeout, "deadline passed before connecting") }
-        let bootstrap = ClientBootstrap(group: group)
+        let bootstrap = ClientBootstrap(group: group.any())  // the caller's own loop when it runs on one
             .connectTimeout(remaining)
             .channelOption(.autoRead, value: false)
         do {
