@@ -13,6 +13,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "Checks per scenario.") var monitors = 10_000
     @Option(help: "Checks in flight for the ceiling and uptick.") var concurrency = 500
     @Flag(help: "Also measure prometheus-blackbox-exporter with ab (both must be installed).") var blackbox = false
+    @Option(help: "ab concurrencies to drive blackbox_exporter with; uptick is compared with the best.") var blackboxConcurrency = "50,100,200"
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
@@ -28,8 +29,12 @@ struct CompareCommand: AsyncParsableCommand {
                                    "--monitors", String(monitors), "--concurrency", String(concurrency)])
             results.append(try JSONDecoder().decode(Measurement.self, from: child.output()))
         }
-        var blackboxRate: Double?
-        if blackbox { blackboxRate = try Blackbox.measure(target: target, requests: min(monitors, 5_000), concurrency: 50) }
+        var blackboxRates: [(concurrency: Int, rate: Double)] = []
+        if blackbox {
+            for concurrency in blackboxConcurrency.split(separator: ",").compactMap({ Int($0) }) {
+                blackboxRates.append((concurrency, try Blackbox.measure(target: target, requests: min(monitors, 5_000), concurrency: concurrency)))
+            }
+        }
         if json {
             print(String(decoding: try JSONEncoder().encode(results), as: UTF8.self))
             return
@@ -44,9 +49,10 @@ struct CompareCommand: AsyncParsableCommand {
             print(String(format: "%-9@  %8.0f   %8@   %12.0f   %5.0f MB   %20@   %9@   %8d", result.scenario, result.checksPerSecond, ratio,
                          result.cpuMicrosecondsPerCheck, Double(result.peakRSSKilobytes) / 1024, lateness, rows, result.failures))
         }
-        if let blackboxRate {
-            let ratio = results.first { $0.scenario == "uptick" }.map { String(format: "uptick is %.1f× its rate", $0.checksPerSecond / blackboxRate) } ?? ""
-            print(String(format: "blackbox_exporter via ab -c 50: %.0f probes/s (%@)", blackboxRate, ratio))
+        if let best = blackboxRates.max(by: { $0.rate < $1.rate }) {
+            let rates = blackboxRates.map { String(format: "-c %d: %.0f", $0.concurrency, $0.rate) }.joined(separator: ", ")
+            let ratio = results.first { $0.scenario == "uptick" }.map { String(format: "uptick is %.1f× the best", $0.checksPerSecond / best.rate) } ?? ""
+            print("blackbox_exporter via ab, probes/s: \(rates) (\(ratio))")
         }
     }
 }

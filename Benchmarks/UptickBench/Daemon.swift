@@ -28,9 +28,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let target = type == "http" ? "http://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try await scratch.store.migrate(now: SystemClock().now())
-        let drafts = (0..<monitors).map { MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: interval, timeoutMilliseconds: 5000) }
-        _ = try await scratch.store.upsert(drafts, now: SystemClock().now())
+        try await seedInSQL(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval)
 
         let engine = benchEngine(store: scratch.store, concurrency: concurrency)
         let stop = StopSignal()

@@ -178,13 +178,17 @@ func benchEngine(store: SQLStore, concurrency: Int) -> Engine {
 }
 
 /// Migrates and adds `count` port monitors due at `dueAt` with one INSERT … SELECT (fast for a million rows).
-func seedInSQL(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds) async throws {
-    try await scratch.store.migrate(now: dueAt)
+/// Migrates and adds `count` monitors in one SQL statement (no Swift value per monitor, so seeding adds
+/// nothing to the measured process's peak memory), due at `dueAt`, or unscheduled (`nil`: the runner
+/// spreads them over their interval).
+func seedInSQL(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: String = "port", target: String = "127.0.0.1:9",
+               intervalSeconds: Int64 = 30) async throws {
+    try await scratch.store.migrate(now: dueAt ?? SystemClock().now())
     _ = try await scratch.database.execute([SQLStatement("""
         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
         INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, next_check_at)
-        SELECT 'm' || x, 'm' || x, 'port', '127.0.0.1:9', 30, 5000, ? FROM n
-        """, [.integer(Int64(count)), .integer(dueAt)])], transaction: true)
+        SELECT 'm' || x, 'm' || x, ?, ?, ?, 5000, ? FROM n
+        """, [.integer(Int64(count)), .text(type), .text(target), .integer(intervalSeconds), SQLValue(dueAt)])], transaction: true)
 }
 
 /// Migrates and adds `count` monitors of `type`, all due at `dueAt`.

@@ -17,16 +17,23 @@ public struct CheckRunner: Sendable {
 
     /// The result of an already decoded monitor (see `SpecCache`).
     func check(_ decoded: Result<CheckSpec, CheckFailure>) async -> CheckResult {
+        await withCheckedContinuation { continuation in
+            start(decoded) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Starts the check of an already decoded monitor and calls `deliver` once with its result, on an
+    /// event loop thread (see ``startWithHardDeadline(_:operation:fallback:deliver:)``). The engine's
+    /// path: no task waits for the check.
+    func start(_ decoded: Result<CheckSpec, CheckFailure>, deliver: @escaping @Sendable (CheckResult) -> Void) {
         switch decoded {
         case .failure(let failure):
-            return .down(failure.errorClass, failure.message)
+            deliver(.down(failure.errorClass, failure.message))
         case .success(let spec):
             let limit = Duration.milliseconds(spec.timeoutMilliseconds)
-            return await withHardDeadline(limit) { [probe] in
-                await probe.check(spec)
-            } fallback: {
+            startWithHardDeadline(limit, operation: { [probe] in await probe.check(spec) }, fallback: {
                 .down(.timeout, "no result within \(spec.timeoutMilliseconds) ms", durationMicroseconds: limit.wholeMicroseconds)
-            }
+            }, deliver: deliver)
         }
     }
 }

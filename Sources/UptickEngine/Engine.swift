@@ -57,60 +57,72 @@ public struct Engine: Sendable {
     enum Event: Sendable {
         case checked(CheckOutcome)
         case committed([CheckOutcome], StoreError?, Duration)
-        case woke
+        /// The wake-up task with this number ended.
+        case woke(Int)
         case stopRequested
     }
 
+    /// Every event reaches the loop through one stream: checks, commits, wake-ups and the stop waiter
+    /// each post theirs when they end. No task waits for a check: a check is a task started on an event
+    /// loop (see ``CheckRunner/start(_:deliver:)``) that posts its outcome, or its hard-deadline
+    /// fallback, exactly once.
     private func drive(_ mode: Mode, carriedOver: [CheckOutcome]) async -> EngineReport {
         var pipeline = Pipeline(configuration: configuration, pending: carriedOver, now: clock.now())
-        return await withTaskGroup(of: Event.self) { group in
-            if case .daemon(let stop) = mode {
-                group.addTask {
-                    await stop.wait()
-                    return .stopRequested
-                }
+        let (events, post) = AsyncStream<Event>.makeStream()
+        var iterator = events.makeAsyncIterator()
+        // Wake-ups by number, and the stop waiter: cancelled when the run ends.
+        var helpers: [Int: Task<Void, Never>] = [:]
+        var nextHelper = 0
+        if case .daemon(let stop) = mode {
+            helpers[-1] = Task {
+                await stop.wait()
+                post.yield(.stopRequested)
             }
-            while true {
-                let now = clock.now()
-                pipeline.enforceClaimDeadline(now: now)
-                if pipeline.shouldClaim(now: now) {
-                    await claim(&pipeline, mode: mode, now: now, group: &group)
-                    continue
-                }
-                if let batch = pipeline.batchToCommit(now: now) {
-                    group.addTask {
-                        let started = ContinuousClock.now
-                        do throws(StoreError) {
-                            try await store.persist(batch)
-                            return .committed(batch, nil, ContinuousClock.now - started)
-                        } catch {
-                            return .committed(batch, error, ContinuousClock.now - started)
-                        }
-                    }
-                }
-                if pipeline.isFinished { break }
-                if let wake = pipeline.nextWake(now: now), pipeline.armWake(at: wake) {
-                    group.addTask { [clock] in
-                        try? await clock.sleep(until: wake)
-                        return .woke
-                    }
-                }
-                guard let event = await group.next() else { break }
-                await handle(event, &pipeline)
-            }
-            group.cancelAll()
-            return pipeline.report
         }
+        while true {
+            let now = clock.now()
+            pipeline.enforceClaimDeadline(now: now)
+            if pipeline.shouldClaim(now: now) {
+                await claim(&pipeline, mode: mode, now: now, post: post)
+                continue
+            }
+            if let batch = pipeline.batchToCommit(now: now) {
+                Task {
+                    let started = ContinuousClock.now
+                    do throws(StoreError) {
+                        try await store.persist(batch)
+                        post.yield(.committed(batch, nil, ContinuousClock.now - started))
+                    } catch {
+                        post.yield(.committed(batch, error, ContinuousClock.now - started))
+                    }
+                }
+            }
+            if pipeline.isFinished { break }
+            if let wake = pipeline.nextWake(now: now), pipeline.armWake(at: wake) {
+                let number = nextHelper
+                nextHelper += 1
+                helpers[number] = Task { [clock] in
+                    guard (try? await clock.sleep(until: wake)) != nil else { return }
+                    post.yield(.woke(number))
+                }
+            }
+            guard let event = await iterator.next() else { break }
+            if case .woke(let number) = event { helpers[number] = nil }
+            await handle(event, &pipeline)
+        }
+        for helper in helpers.values { helper.cancel() }
+        post.finish()
+        return pipeline.report
     }
 
-    private func claim(_ pipeline: inout Pipeline, mode: Mode, now: EpochMilliseconds, group: inout TaskGroup<Event>) async {
+    private func claim(_ pipeline: inout Pipeline, mode: Mode, now: EpochMilliseconds, post: AsyncStream<Event>.Continuation) async {
         let limit = pipeline.claimLimit
         let claimTime: EpochMilliseconds
         if case .tick(let start) = mode { claimTime = start } else { claimTime = now }
         do {
             let claim = try await store.claimDue(now: claimTime, limit: limit, leaseGrace: configuration.leaseGrace)
             for claimed in claim.monitors {
-                group.addTask { .checked(await execute(claimed)) }
+                start(claimed) { post.yield(.checked($0)) }
             }
             pipeline.claimed(claim, limit: limit, now: now, tickMode: mode.isTick)
         } catch {
@@ -139,18 +151,21 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Runs one claimed monitor (see ``CheckRunner``) and works out the monitor's next state.
-    func execute(_ claimed: ClaimedMonitor) async -> CheckOutcome {
+    /// Starts one claimed monitor's check (see ``CheckRunner``); `deliver` gets the outcome, with the
+    /// monitor's next state worked out, on the check's event loop thread.
+    func start(_ claimed: ClaimedMonitor, deliver: @escaping @Sendable (CheckOutcome) -> Void) {
         let startedAt = clock.now()
         let spec = specs.spec(for: claimed.monitor)
-        let result = await CheckRunner(probe: probe).check(spec)
         // A monitor whose settings cannot be decoded alerts under the default policy.
         let policy = (try? spec.get())?.alerts ?? AlertPolicy()
-        let decision = claimed.monitor.state.applying(result, at: startedAt, policy: policy)
-        return CheckOutcome(
-            monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt, result: result,
-            runner: configuration.runnerID, state: decision.state, transition: decision.transition,
-            alerts: decision.effects(monitor: claimed.monitor, slot: claimed.slot, startedAt: startedAt, result: result)
-        )
+        let runner = configuration.runnerID
+        CheckRunner(probe: probe).start(spec) { result in
+            let decision = claimed.monitor.state.applying(result, at: startedAt, policy: policy)
+            deliver(CheckOutcome(
+                monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt,
+                result: result, runner: runner, state: decision.state, transition: decision.transition,
+                alerts: decision.effects(monitor: claimed.monitor, slot: claimed.slot, startedAt: startedAt, result: result)
+            ))
+        }
     }
 }

@@ -2,34 +2,32 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Runs `operation` but returns `fallback()` once `limit` has passed, even if `operation` ignores
-/// cancellation. The engine's backstop for "every probe ends".
+/// Starts `operation` and calls `deliver` exactly once: with its value, or with `fallback()` once `limit`
+/// has passed, even if `operation` ignores cancellation. The engine's backstop for "every probe ends".
 ///
-/// The operation runs in an unstructured task so the caller is not held by it; on timeout that task is
-/// cancelled and left to unwind on its own. The timer is an event-loop timer (cheap to arm and cancel),
-/// not a second task sleeping on a Dispatch timer; a well-behaved probe ends at its own deadline first
-/// and cancels it.
+/// The operation runs in an unstructured task so nobody is held by it; on timeout that task is cancelled
+/// and left to unwind on its own, and its late value is dropped. The timer is an event-loop timer (cheap to
+/// arm and cancel); a well-behaved probe ends at its own deadline first and cancels it.
 ///
 /// Checks are spread over the event loops here: the task is started from the loop that holds its timer.
 /// With NIO's loops as Swift's global executor (as `uptick` runs), a task stays on the loop it was started
 /// from, and the probe opens its connection on the current loop (`EventLoopGroup.any()`), so a check's
 /// task, timer and channel share one thread and wake each other without a cross-thread hand-off.
-func withHardDeadline<T: Sendable>(
-    _ limit: Duration, operation: @escaping @Sendable () async -> T, fallback: @escaping @Sendable () -> T
-) async -> T {
-    let race = Race<T>()
-    return await withCheckedContinuation { continuation in
-        race.install(continuation)
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        loop.execute {
-            let timer = loop.scheduleTask(in: .nanoseconds(Int64(limit.wholeNanoseconds))) {
-                if race.offer(fallback()) { race.cancelWork() }
-            }
-            race.setWork(Task {
-                let value = await operation()
-                if race.offer(value) { timer.cancel() }
-            })
+/// `deliver` is called on that thread: it must be quick.
+func startWithHardDeadline<T: Sendable>(
+    _ limit: Duration, operation: @escaping @Sendable () async -> T, fallback: @escaping @Sendable () -> T,
+    deliver: @escaping @Sendable (T) -> Void
+) {
+    let race = Race<T>(deliver)
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
+    loop.execute {
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(limit.wholeNanoseconds))) {
+            if race.offer(fallback()) { race.cancelWork() }
         }
+        race.setWork(Task {
+            let value = await operation()
+            if race.offer(value) { timer.cancel() }
+        })
     }
 }
 
@@ -39,18 +37,18 @@ extension Duration {
     }
 }
 
-/// Resumes a continuation with the first value offered; later offers are dropped.
+/// Delivers the first value offered; later offers are dropped.
 private final class Race<T: Sendable>: Sendable {
     private struct State {
-        var continuation: CheckedContinuation<T, Never>?
         var done = false
         var work: Task<Void, Never>?
     }
 
+    private let deliver: @Sendable (T) -> Void
     private let state = Mutex(State())
 
-    func install(_ continuation: CheckedContinuation<T, Never>) {
-        state.withLock { $0.continuation = continuation }
+    init(_ deliver: @escaping @Sendable (T) -> Void) {
+        self.deliver = deliver
     }
 
     func setWork(_ work: Task<Void, Never>) {
@@ -65,15 +63,13 @@ private final class Race<T: Sendable>: Sendable {
         state.withLock { $0.work }?.cancel()
     }
 
-    /// Returns whether `value` was the first.
+    /// Returns whether `value` was the first (and so was delivered).
     func offer(_ value: T) -> Bool {
-        let continuation: CheckedContinuation<T, Never>? = state.withLock { state in
-            guard !state.done else { return nil }
-            state.done = true
-            defer { state.continuation = nil }
-            return state.continuation
+        let first = state.withLock { state in
+            defer { state.done = true }
+            return !state.done
         }
-        continuation?.resume(returning: value)
-        return continuation != nil
+        if first { deliver(value) }
+        return first
     }
 }
