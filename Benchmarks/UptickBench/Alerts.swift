@@ -29,7 +29,7 @@ struct AlertsBench: AsyncParsableCommand {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let now = SystemClock().now()
-        try await seedInSQL(scratch, count: events, dueAt: now + 3_600_000)
+        try await seed(scratch, count: events, dueAt: now + 3_600_000)
         _ = try await scratch.store.addChannel(name: "hook", type: "webhook", config: #"{"url":"\#(hook.url())","secret":"bench"}"#,
                                                isDefault: true, now: now)
         let payload = SQLStore.encodePayload(AlertPayload(

@@ -28,7 +28,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let target = type == "http" ? "http://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try await seedInSQL(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval)
+        try await seed(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval)
 
         let engine = benchEngine(store: scratch.store, concurrency: concurrency)
         let stop = StopSignal()

@@ -34,7 +34,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         let scratch = try Scratch()
         defer { scratch.remove() }
         if name != .ceiling {
-            try await seed(scratch.store, count: monitors, dueAt: SystemClock().now(), type: type, target: target)
+            try await seed(scratch, count: monitors, dueAt: SystemClock().now(), type: type, target: target)
         }
         // Only the checks are measured: setting up the database is not part of any design's cost.
         let before = Measurement.usage()

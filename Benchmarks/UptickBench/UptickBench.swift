@@ -54,7 +54,7 @@ struct StoreBench: AsyncParsableCommand {
             defer { scratch.remove() }
             let store = scratch.store
             let now: EpochMilliseconds = 1_764_460_800_000
-            try await seedInSQL(scratch, count: monitors, dueAt: now)
+            try await seed(scratch, count: monitors, dueAt: now)
 
             let claimStart = ContinuousClock.now
             var claimed: [ClaimedMonitor] = []
@@ -125,7 +125,7 @@ struct TickBench: AsyncParsableCommand {
             let scratch = try Scratch()
             defer { scratch.remove() }
             let clock = SystemClock()
-            try await seed(scratch.store, count: monitors, dueAt: clock.now(), type: type, target: target)
+            try await seed(scratch, count: monitors, dueAt: clock.now(), type: type, target: target)
             let engine = benchEngine(store: scratch.store, concurrency: concurrency)
             let start = ContinuousClock.now
             let report = await engine.tick()
@@ -177,30 +177,20 @@ func benchEngine(store: SQLStore, concurrency: Int) -> Engine {
                   configuration: configuration, logger: logger)
 }
 
-/// Migrates and adds `count` port monitors due at `dueAt` with one INSERT … SELECT (fast for a million rows).
-/// Migrates and adds `count` monitors in one SQL statement (no Swift value per monitor, so seeding adds
-/// nothing to the measured process's peak memory), due at `dueAt`, or unscheduled (`nil`: the runner
-/// spreads them over their interval).
-func seedInSQL(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: String = "port", target: String = "127.0.0.1:9",
-               intervalSeconds: Int64 = 30) async throws {
+/// Migrates and adds `count` monitors of `type` with one INSERT … SELECT (fast for a million rows, and no
+/// Swift value per monitor, so seeding adds nothing to the measured process's peak memory), due at
+/// `dueAt`, or unscheduled (`nil`: the runner spreads them over their interval).
+func seed(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: String = "port", target: String = "127.0.0.1:9",
+          intervalSeconds: Int64 = 30) async throws {
     try await scratch.store.migrate(now: dueAt ?? SystemClock().now())
-    _ = try await scratch.database.execute([SQLStatement("""
-        WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
-        INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, next_check_at)
-        SELECT 'm' || x, 'm' || x, ?, ?, ?, 5000, ? FROM n
-        """, [.integer(Int64(count)), .text(type), .text(target), .integer(intervalSeconds), SQLValue(dueAt)])], transaction: true)
-}
-
-/// Migrates and adds `count` monitors of `type`, all due at `dueAt`.
-func seed(_ store: SQLStore, count: Int, dueAt: EpochMilliseconds, type: String = "port", target: String = "127.0.0.1:9") async throws {
-    try await store.migrate(now: dueAt)
     // Ping checks send one echo request each, so they measure the check, not the spacing between requests.
     let settings = type == "ping" ? #"{"ping_count":1}"# : "{}"
-    let drafts = (0..<count).map {
-        MonitorDraft(key: "m\($0)", name: "m\($0)", type: type, target: target, intervalSeconds: 30, timeoutMilliseconds: 5000, settings: settings)
-    }
-    _ = try await store.upsert(drafts, now: dueAt)
-    _ = try await store.executor.execute([SQLStatement("UPDATE monitors SET next_check_at = ?", [.integer(dueAt)])], transaction: true)
+    _ = try await scratch.database.execute([SQLStatement("""
+        WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+        INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, settings, next_check_at)
+        SELECT 'm' || x, 'm' || x, ?, ?, ?, 5000, ?, ? FROM n
+        """, [.integer(Int64(count)), .text(type), .text(target), .integer(intervalSeconds), .text(settings), SQLValue(dueAt)])],
+        transaction: true)
 }
 
 func seconds(_ duration: Duration) -> Double {
