@@ -1,31 +1,80 @@
 import Foundation
+import NIOCore
 import UptickNet
 
-/// Builds the address policy from `--allow-cidr`/`--deny-cidr` values and the environment.
+/// Builds the guarded network from the operator's options and the environment: the address policy
+/// (`--allow-cidr`, `--deny-cidr`, `--nat64-prefix`) and the resolver (`--nameserver`, `--dns-lookups-per-zone`).
 public enum Policy {
     /// Public-only plus the operator's rules: `allow` and `deny` entries, each `CIDR` or `CIDR:PORT`, plus
-    /// comma-separated `UPTICK_ALLOW_CIDR` and `UPTICK_DENY_CIDR`.
-    public static func make(allow: [String], deny: [String]) throws(CLIFailure) -> AddressPolicy {
-        let environment = ProcessInfo.processInfo.environment
+    /// comma-separated `UPTICK_ALLOW_CIDR` and `UPTICK_DENY_CIDR`; NAT64 prefixes from `nat64` and `UPTICK_NAT64_PREFIX`.
+    public static func make(allow: [String], deny: [String], nat64: [String] = []) throws(CLIFailure) -> AddressPolicy {
         func rules(_ values: [String], _ variable: String, _ flag: String) throws(CLIFailure) -> [AddressPolicy.Rule] {
-            let fromEnvironment = (environment[variable] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            return try (values + fromEnvironment).filter { !$0.isEmpty }.map { text throws(CLIFailure) in
+            try withEnvironment(values, variable).map { text throws(CLIFailure) in
                 guard let rule = AddressPolicy.Rule(text) else {
                     throw CLIFailure("\(flag) '\(text)' is not an address range like 10.0.0.0/8 or 192.168.1.5/32:8080")
                 }
                 return rule
             }
         }
+        let prefixes = try withEnvironment(nat64, "UPTICK_NAT64_PREFIX").map { text throws(CLIFailure) in
+            guard let prefix = CIDR(text), case .v6 = prefix.address, AddressPolicy.nat64PrefixLengths.contains(prefix.prefixLength) else {
+                throw CLIFailure("--nat64-prefix '\(text)' is not an IPv6 prefix of length 32, 40, 48, 56, 64 or 96")
+            }
+            return prefix
+        }
         return AddressPolicy(allow: try rules(allow, "UPTICK_ALLOW_CIDR", "--allow-cidr"),
-                             deny: try rules(deny, "UPTICK_DENY_CIDR", "--deny-cidr"))
+                             deny: try rules(deny, "UPTICK_DENY_CIDR", "--deny-cidr"), nat64Prefixes: prefixes)
+    }
+
+    /// The resolver configuration: the system's (`/etc/resolv.conf`, `/etc/hosts`), with `nameservers`
+    /// (`IP`, `IP:PORT` or `[IPv6]:PORT`; also comma-separated `UPTICK_NAMESERVER`) in place of resolv.conf's.
+    public static func resolver(nameservers: [String], lookupsPerZone: Int?) throws(CLIFailure) -> ResolverConfiguration {
+        var configuration = ResolverConfiguration.system()
+        let servers = try withEnvironment(nameservers, "UPTICK_NAMESERVER").map { text throws(CLIFailure) in
+            guard let address = nameserver(text) else {
+                throw CLIFailure("--nameserver '\(text)' is not an address like 10.0.0.2, 127.0.0.1:5353 or [::1]:53")
+            }
+            return address
+        }
+        if !servers.isEmpty { configuration.nameservers = Array(servers.prefix(ResolverConfiguration.maxNameservers)) }
+        if let lookupsPerZone {
+            guard (1...10_000).contains(lookupsPerZone) else { throw CLIFailure("--dns-lookups-per-zone must be between 1 and 10000") }
+            configuration.lookupsPerZone = lookupsPerZone
+        }
+        return configuration
+    }
+
+    static func nameserver(_ text: String) -> SocketAddress? {
+        var host = Substring(text), port = 53
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":"), let value = Int(rest.dropFirst()) else { return nil }
+                port = value
+            }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            guard let value = Int(text[text.index(after: colon)...]) else { return nil }
+            host = text[..<colon]
+            port = value
+        }
+        guard (1...65535).contains(port), IPAddress(String(host)) != nil else { return nil }
+        return try? SocketAddress(ipAddress: String(host), port: port)
+    }
+
+    private static func withEnvironment(_ values: [String], _ variable: String) -> [String] {
+        let fromEnvironment = (ProcessInfo.processInfo.environment[variable] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        return (values + fromEnvironment).filter { !$0.isEmpty }
     }
 
     /// One line for the start-up log, so an allowed internal range is never a surprise.
     public static func describe(_ policy: AddressPolicy) -> String? {
-        guard !policy.allow.isEmpty || !policy.deny.isEmpty else { return nil }
+        guard !policy.allow.isEmpty || !policy.deny.isEmpty || !policy.nat64Prefixes.isEmpty else { return nil }
         var parts = ["address policy: public unicast only"]
         if !policy.allow.isEmpty { parts.append("ALSO ALLOWING \(policy.allow.map(\.description).joined(separator: ", "))") }
         if !policy.deny.isEmpty { parts.append("also denying \(policy.deny.map(\.description).joined(separator: ", "))") }
+        if !policy.nat64Prefixes.isEmpty { parts.append("NAT64 prefixes \(policy.nat64Prefixes.map(\.description).joined(separator: ", "))") }
         return parts.joined(separator: "; ")
     }
 }

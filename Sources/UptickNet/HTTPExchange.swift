@@ -46,7 +46,7 @@ public struct HTTPExchange: Sendable {
         self.network = network
     }
 
-    /// Connects to the allowed addresses of the host in turn (see ``Network/allowedAddresses(host:port:)``),
+    /// Connects to the allowed addresses of the host in turn (see ``Network/allowedAddresses(host:port:deadline:)``),
     /// makes the TLS handshake for HTTPS, sends `request`, and reads the response head and up to
     /// `bodyLimit` bytes of body, all before `deadline`.
     ///
@@ -54,14 +54,14 @@ public struct HTTPExchange: Sendable {
     /// channel's event loop, from `channelActive` to the close: the caller awaits the connection and the
     /// result, nothing in between.
     public func perform(_ request: Request, deadline: NIODeadline, bodyLimit: Int = Limits.maxBodyBytes) async throws(NetFailure) -> Response {
-        let (addresses, dnsTimings) = try await network.allowedAddresses(host: request.host, port: request.port)
+        let (addresses, dnsTimings) = try await network.allowedAddresses(host: request.host, port: request.port, deadline: deadline)
         let tls: NIOSSLContext?
         do {
             tls = try request.tlsVerify.map { verify throws(CheckFailure) in try network.tls.context(verify: verify) }
         } catch {
             throw NetFailure(error, timings: dnsTimings)
         }
-        let serverName = IPAddress(request.host) == nil ? request.host : nil
+        let serverName = IPAddress(numericHost: request.host) == nil ? request.host : nil
         let head = Self.head(for: request)
         var failure = NetFailure(CheckFailure(.other, "no address to connect to"), timings: dnsTimings)
         for address in addresses {

@@ -9,28 +9,43 @@ import UptickCore
 /// A name is resolved once; every address is judged by the ``AddressPolicy``; only an allowed address is
 /// connected to, and the connection is made to that very address, so a DNS answer that changes between
 /// check and use (rebinding) cannot get through. Connections are fresh per check so connect time is
-/// measured every time, and every operation is bounded by a deadline. No proxy is ever used.
+/// measured every time, and every operation, the name lookup included, is bounded by a deadline. No proxy
+/// is ever used.
 public struct Network: Sendable {
     let group: any EventLoopGroup
     /// What may be connected to.
     public let policy: AddressPolicy
     let resolver: any Resolver
     let tls: TLSContexts
+    /// The runner's own addresses, denied with the policy.
+    let local: LocalAddresses
+    /// Whether failure messages say why a name gave no usable address (no such name, no records, only
+    /// denied addresses). Off by default: customers see these messages, and the difference tells whether
+    /// an internal name exists. An operator may turn it on for a trusted fleet.
+    public let revealsDNSDetail: Bool
+    /// Whether a monitor may set its own `Host` header (to reach another virtual host on the same address).
+    public let allowsHostHeader: Bool
 
-    /// Uses NIO's shared event loops (one per core), `getaddrinfo` on a thread pool, and the system's
-    /// trust roots for TLS (tests pass their own CA).
-    public init(policy: AddressPolicy = .publicOnly, resolver: any Resolver = SystemResolver(),
-                tlsTrustRoots: NIOSSLTrustRoots = .default, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// Uses NIO's shared event loops (one per core), uptick's own resolver on the system's DNS
+    /// configuration, the system's interface addresses, and the system's trust roots for TLS (tests pass
+    /// their own CA).
+    public init(policy: AddressPolicy = .publicOnly, resolver: (any Resolver)? = nil, local: LocalAddresses = LocalAddresses(),
+                tlsTrustRoots: NIOSSLTrustRoots = .default, revealsDNSDetail: Bool = false, allowsHostHeader: Bool = false,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
         self.policy = policy
-        self.resolver = resolver
+        self.resolver = resolver ?? DNSResolver(configuration: .system(), group: group)
+        self.local = local
         self.tls = TLSContexts(trustRoots: tlsTrustRoots)
+        self.revealsDNSDetail = revealsDNSDetail
+        self.allowsHostHeader = allowsHostHeader
     }
 
-    /// The addresses of `host` (an IP literal is returned as is, without a lookup). Not yet judged.
-    public func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
-        if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
-        return try await resolver.resolve(host: host, port: port)
+    /// The addresses of `host` in `families`: an address spelled out (in any numeric form) as is, a name
+    /// through the resolver. Not yet judged; empty when the name has none.
+    public func lookup(_ host: String, families: AddressFamilies = .both, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
+        if let literal = IPAddress(numericHost: host) { return families.includes(literal) ? [literal] : [] }
+        return try await resolver.lookup(host, families: families, deadline: deadline)
     }
 
     /// A connection to a named host, and how long getting it took.
@@ -42,30 +57,32 @@ public struct Network: Sendable {
     }
 
     /// The addresses of `host` the policy allows, in the order to try them, and the DNS time. Fails with
-    /// `blocked` when it allows none, naming each address and the range that denied it.
-    public func allowedAddresses(host: String, port: Int) async throws(NetFailure) -> (addresses: [SocketAddress], timings: PhaseTimings) {
+    /// `blocked` when the host is an address the policy denies, and like an unknown name (`dns`) when it is
+    /// a name with no allowed address (see ``revealsDNSDetail``).
+    public func allowedAddresses(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> (addresses: [SocketAddress], timings: PhaseTimings) {
         var timings = PhaseTimings()
         let dnsStart = NIODeadline.now()
-        let addresses: [SocketAddress]
+        let addresses: [IPAddress]
         do {
-            addresses = try await resolve(host: host, port: port)
+            addresses = try await lookup(host, deadline: deadline)
         } catch {
+            timings.dnsMicroseconds = (NIODeadline.now() - dnsStart).nanoseconds / 1000
             throw NetFailure(error, timings: timings)
         }
         timings.dnsMicroseconds = (NIODeadline.now() - dnsStart).nanoseconds / 1000
         let (allowed, denied) = judge(addresses, port: port)
-        guard allowed.isEmpty else { return (allowed, timings) }
-        throw NetFailure(blockedFailure(host: host, denied: denied), timings: timings)
+        guard allowed.isEmpty else { return (allowed.map { $0.socketAddress(port: port) }, timings) }
+        throw NetFailure(unusable(host: host, denied: denied), timings: timings)
     }
 
     /// Splits addresses into those the policy allows and the reasons for those it denies.
-    public func judge(_ addresses: [SocketAddress], port: Int) -> (allowed: [SocketAddress], denied: [(address: IPAddress, reason: String)]) {
-        var allowed: [SocketAddress] = []
+    public func judge(_ addresses: [IPAddress], port: Int) -> (allowed: [IPAddress], denied: [(address: IPAddress, reason: String)]) {
+        var allowed: [IPAddress] = []
         var denied: [(IPAddress, String)] = []
+        let local = local.current
         for address in addresses {
-            guard let ip = IPAddress(address) else { continue }
-            if case .denied(let reason) = policy.verdict(ip, port: port) {
-                denied.append((ip, reason))
+            if case .denied(let reason) = policy.verdict(address, port: port, local: local) {
+                denied.append((address, reason))
             } else {
                 allowed.append(address)
             }
@@ -73,13 +90,17 @@ public struct Network: Sendable {
         return (allowed, denied)
     }
 
-    /// The `blocked` failure for `host`. For an address the user typed, it names the address and its
-    /// range. For a name it names only the kinds of range: the addresses an internal name resolves to
-    /// are our network's secrets, and messages are shown to the customer who chose the name.
-    public func blockedFailure(host: String, denied: [(address: IPAddress, reason: String)]) -> CheckFailure {
-        if IPAddress(host) != nil, let first = denied.first {
+    /// The failure for a host that gave no allowed address. For an address the user typed, `blocked`
+    /// with the address and its range. For a name, the same `dns` failure whether it does not exist, has
+    /// no addresses of the kind asked, or has only denied ones: what an internal name resolves to, and
+    /// whether it exists, are our network's secrets, and messages are shown to the customer who chose the
+    /// name. ``revealsDNSDetail`` restores the difference (the kinds of range, never the addresses).
+    public func unusable(host: String, denied: [(address: IPAddress, reason: String)]) -> CheckFailure {
+        if IPAddress(numericHost: host) != nil, let first = denied.first {
             return CheckFailure(.blocked, "\(first.address) is \(first.reason)")
         }
+        guard revealsDNSDetail else { return CheckFailure(.dns, "cannot resolve \(host)") }
+        guard !denied.isEmpty else { return CheckFailure(.dns, "cannot resolve \(host): no such name, or no addresses of the kind asked") }
         var kinds: [String] = []
         for (_, reason) in denied {
             let kind = reason.split(separator: "(").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? reason
@@ -93,7 +114,7 @@ public struct Network: Sendable {
     /// The channel comes back with reading paused: the caller installs its protocol handlers, then
     /// sets `autoRead`, so nothing a fast server sends is lost.
     public func connect(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> Connection {
-        var (addresses, timings) = try await allowedAddresses(host: host, port: port)
+        var (addresses, timings) = try await allowedAddresses(host: host, port: port, deadline: deadline)
         var failure = CheckFailure(.other, "no address to connect to")
         for address in addresses {
             let connectStart = NIODeadline.now()

@@ -14,7 +14,7 @@ struct PingProbe {
         let address: SocketAddress
         let timings: PhaseTimings
         do {
-            let allowed = try await network.allowedAddresses(host: host, port: 0)
+            let allowed = try await network.allowedAddresses(host: host, port: 0, deadline: deadline)
             address = allowed.addresses[0]
             timings = allowed.timings
         } catch {

@@ -27,7 +27,7 @@ public struct StandardProbe: Probe {
         case .ping(let host, let count):
             result = await PingProbe(network: network, icmp: icmp).check(host: host, count: count, deadline: deadline)
         case .dns(let check):
-            result = await DNSProbe(network: network).check(check)
+            result = await DNSProbe(network: network).check(check, deadline: deadline)
         }
         result.durationMicroseconds = (NIODeadline.now() - start).nanoseconds / 1000
         // A ping is as slow as its round trips, not as the spacing between its requests.

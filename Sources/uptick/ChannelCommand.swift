@@ -127,7 +127,7 @@ struct ChannelCommand: AsyncParsableCommand {
             let channel = try await storeCall { () throws(StoreError) in try await store.channel(name) }
             let now = SystemClock().now()
             let payload = AlertPayload(id: "evt_test_\(now)", kind: .test, timestamp: now, note: "sent by `uptick channel test \(name)`")
-            let notifier = Notifier(network: Network(policy: try policyOptions.policy()))
+            let notifier = Notifier(network: try policyOptions.network())
             switch await notifier.send(SQLStore.encodePayload(payload), to: channel) {
             case .delivered(let note):
                 emit(options.json ? Output.json(["delivered": payload.id]) : "delivered \(payload.id) to \(name)" + (note.map { " (\($0))" } ?? ""))

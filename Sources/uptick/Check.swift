@@ -22,7 +22,7 @@ struct Check: AsyncParsableCommand {
         let draft = try check.definition(type: type, target: target).draft()
         let monitor = Monitor(id: 0, name: target, type: draft.type, target: draft.target, intervalSeconds: draft.intervalSeconds,
                               timeoutMilliseconds: draft.timeoutMilliseconds, settings: draft.settings)
-        let probe = StandardProbe(network: Network(policy: try policyOptions.policy()))
+        let probe = StandardProbe(network: try policyOptions.network())
         let result = await CheckRunner(probe: probe).check(monitor)
         emit(json ? Output.json(result) : Output.breakdown(result, target: target))
         switch result.status {

@@ -10,18 +10,34 @@ import UptickNet
 import UptickProbes
 import UptickStore
 
-/// The address policy options of every command that connects to targets.
+/// The network options of every command that connects to targets: the address policy and the resolver.
 struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("allow-cidr"), help: "Also allow this range (CIDR or CIDR:PORT), e.g. a LAN you watch (repeatable; env UPTICK_ALLOW_CIDR).")
     var allow: [String] = []
     @Option(name: .customLong("deny-cidr"), help: "Also deny this range (CIDR or CIDR:PORT); wins over --allow-cidr (repeatable; env UPTICK_DENY_CIDR).")
     var deny: [String] = []
+    @Option(name: .customLong("nat64-prefix"), help: "A NAT64 prefix of this network besides 64:ff9b::/96: its embedded IPv4 is judged too (repeatable; env UPTICK_NAT64_PREFIX).")
+    var nat64: [String] = []
+    @Option(name: .customLong("nameserver"), help: "Ask this DNS server (IP, IP:PORT or [IPv6]:PORT) instead of /etc/resolv.conf's (repeatable, up to 3; env UPTICK_NAMESERVER).")
+    var nameservers: [String] = []
+    @Option(name: .customLong("dns-lookups-per-zone"), help: "Name lookups under one zone on the network at once (default 32).")
+    var lookupsPerZone: Int?
+    @Flag(name: .customLong("dns-detail"), help: "Say in check messages why a name gave no usable address (off: it tells customers whether internal names exist).")
+    var dnsDetail = false
+    @Flag(name: .customLong("allow-host-header"), help: "Let monitors set their own Host header.")
+    var allowHostHeader = false
 
     /// The policy, announced on stderr when it differs from the default.
     func policy() throws(CLIFailure) -> AddressPolicy {
-        let policy = try Policy.make(allow: allow, deny: deny)
+        let policy = try Policy.make(allow: allow, deny: deny, nat64: nat64)
         if let line = Policy.describe(policy) { FileHandle.standardError.write(Data("uptick: \(line)\n".utf8)) }
         return policy
+    }
+
+    /// The guarded network, with its one resolver (and cache), for everything the command connects to.
+    func network() throws(CLIFailure) -> Network {
+        let resolver = DNSResolver(configuration: try Policy.resolver(nameservers: nameservers, lookupsPerZone: lookupsPerZone))
+        return Network(policy: try policy(), resolver: resolver, revealsDNSDetail: dnsDetail, allowsHostHeader: allowHostHeader)
     }
 }
 
@@ -55,13 +71,13 @@ struct EngineOptions: ParsableArguments {
 /// The engine wired to the real store, probes and clock.
 /// `doorbell` is rung after each commit that recorded alerts.
 func makeEngine(
-    store: SQLStore, configuration: EngineConfiguration, policy: AddressPolicy, doorbell: Doorbell? = nil,
+    store: SQLStore, configuration: EngineConfiguration, network: Network, doorbell: Doorbell? = nil,
     onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
 ) -> Engine {
     let logger = makeLogger()
     let logging = LoggingTransitionSink(logger: logger)
     return Engine(
-        store: store, probe: StandardProbe(network: Network(policy: policy)),
+        store: store, probe: StandardProbe(network: network),
         sink: doorbell.map { DeliveryTrigger(next: logging, doorbell: $0) } ?? logging,
         configuration: configuration, logger: logger, onCommit: onCommit
     )
@@ -85,8 +101,8 @@ struct DeliveryOptions: ParsableArguments {
 }
 
 /// The alert deliverer, sending through the same guarded network as the probes.
-func makeDeliverer(store: SQLStore, policy: AddressPolicy, configuration: DeliveryConfiguration) -> Deliverer {
-    Deliverer(store: store, notifier: Notifier(network: Network(policy: policy)), configuration: configuration, logger: makeLogger())
+func makeDeliverer(store: SQLStore, network: Network, configuration: DeliveryConfiguration) -> Deliverer {
+    Deliverer(store: store, notifier: Notifier(network: network), configuration: configuration, logger: makeLogger())
 }
 
 func makeLogger() -> Logger {

@@ -55,7 +55,7 @@ struct InvocationFailure: Error {
 struct LambdaFunction {
     let location: String
     let store: SQLStore
-    let policy: AddressPolicy
+    let network: Network
     let engine: EngineConfiguration
     let defaultTicks: Int
     /// Kept free at the end of an invocation: the longest check, then a commit.
@@ -67,7 +67,8 @@ struct LambdaFunction {
         }
         self.location = location
         store = try await Database.open(location, token: Database.token(nil))
-        policy = try Policy.make(allow: [], deny: [])
+        network = Network(policy: try Policy.make(allow: [], deny: []),
+                          resolver: DNSResolver(configuration: try Policy.resolver(nameservers: [], lookupsPerZone: nil)))
         var configuration = EngineConfiguration(runnerID: Runner.identity)
         configuration.concurrency = try Self.number(environment, "UPTICK_CONCURRENCY", default: 500, in: 1...10_000)
         configuration.claimBatch = try Self.number(environment, "UPTICK_BATCH", default: 500, in: 1...10_000)
@@ -113,11 +114,11 @@ struct LambdaFunction {
             configuration.claimUntil = invocation.deadline - Self.reserve
             let spool = Database.spool(for: location, directory: NSTemporaryDirectory())
             let began = clock.now()
-            let report = await makeEngine(store: store, configuration: configuration, policy: policy).tick(carriedOver: (try? spool.load()) ?? [])
+            let report = await makeEngine(store: store, configuration: configuration, network: network).tick(carriedOver: (try? spool.load()) ?? [])
             try? spool.save(report.unpersisted)
             let budget = min(10_000, invocation.deadline - clock.now() - 1_000)
             let delivery = budget > 0
-                ? await makeDeliverer(store: store, policy: policy, configuration: DeliveryConfiguration()).deliverDue(budget: .milliseconds(budget))
+                ? await makeDeliverer(store: store, network: network, configuration: DeliveryConfiguration()).deliverDue(budget: .milliseconds(budget))
                 : DeliveryReport()
             summaries.append(TickSummary(report: report, delivery: delivery, elapsedMilliseconds: clock.now() - began))
             errors += report.errors

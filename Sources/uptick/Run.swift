@@ -43,10 +43,10 @@ struct Run: AsyncParsableCommand {
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)
         let json = options.json
-        let policy = try policyOptions.policy()
+        let network = try policyOptions.network()
         let doorbell = Doorbell()
-        let deliverer = makeDeliverer(store: store, policy: policy, configuration: try deliveryOptions.configuration())
-        let engine = makeEngine(store: store, configuration: configuration, policy: policy, doorbell: doorbell) { batch in
+        let deliverer = makeDeliverer(store: store, network: network, configuration: try deliveryOptions.configuration())
+        let engine = makeEngine(store: store, configuration: configuration, network: network, doorbell: doorbell) { batch in
             guard !quiet else { return }
             let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
             FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))

@@ -19,14 +19,14 @@ struct Tick: AsyncParsableCommand {
     func run() async throws {
         let configuration = try engineOptions.configuration(remote: LibSQLDatabase.handles(options.location), tick: true)
         guard let budget = DurationParser.milliseconds(deliverFor) else { throw CLIFailure("--deliver-for '\(deliverFor)' is not a duration") }
-        let policy = try policyOptions.policy()
+        let network = try policyOptions.network()
         let deliveryConfiguration = try deliveryOptions.configuration()
         let store = try await Database.open(options.location, token: options.token)
         let spool = Database.spool(for: options.location)
         let clock = SystemClock()
         let started = clock.now()
-        let report = await makeEngine(store: store, configuration: configuration, policy: policy).tick(carriedOver: try spool.load())
-        let delivery = budget > 0 ? await makeDeliverer(store: store, policy: policy, configuration: deliveryConfiguration).deliverDue(budget: .milliseconds(budget)) : DeliveryReport()
+        let report = await makeEngine(store: store, configuration: configuration, network: network).tick(carriedOver: try spool.load())
+        let delivery = budget > 0 ? await makeDeliverer(store: store, network: network, configuration: deliveryConfiguration).deliverDue(budget: .milliseconds(budget)) : DeliveryReport()
         let elapsed = clock.now() - started
         if options.json {
             emit(Output.json(TickSummary(report: report, delivery: delivery, elapsedMilliseconds: elapsed)))

@@ -33,10 +33,15 @@ struct DNSCheckTests {
         #expect(mismatch.errorClass == .dnsMismatch && mismatch.message?.contains("without 93.184.216.35") == true)
     }
 
-    @Test("internal answers are never shown: all-internal is blocked, mixed shows only the public ones")
+    @Test("internal answers are never shown: all-internal fails like an unknown name, mixed shows only the public ones")
     func internalAnswers() async throws {
         let hidden = try await check("internal.test")
-        #expect(hidden.errorClass == .blocked)
+        let unknown = try await check("nowhere.test")
+        #expect(hidden.errorClass == .dns && hidden.errorClass == unknown.errorClass)
+        #expect(hidden.message == "cannot resolve internal.test" && unknown.message == "cannot resolve nowhere.test")
+        // A name without addresses of the asked kind says the same.
+        #expect(try await check("example.test", settings: #"{"dns_record":"A"}"#).status == .up)
+        #expect(try await check("internal.test", settings: #"{"dns_record":"A"}"#).message == "cannot resolve internal.test")
         #expect(hidden.message?.contains("10.0.0.5") == false && hidden.message?.contains("fd00") == false)
         let mixed = try await check("mixed.test")
         #expect(mixed.status == .up && mixed.details?.answers == ["8.8.8.8"] && mixed.message?.contains("10.0.0.5") == false)

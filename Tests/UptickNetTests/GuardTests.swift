@@ -19,13 +19,13 @@ final class TableResolver: Resolver {
 
     var callCount: Int { calls.withLock { $0 } }
 
-    func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
+    func lookup(_ name: String, families: AddressFamilies, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
         let call = calls.withLock { count in
             defer { count += 1 }
             return count
         }
-        guard let lists = answers[host] else { throw CheckFailure(.dns, "no such host \(host)") }
-        return lists[min(call, lists.count - 1)].map { try! SocketAddress(ipAddress: $0, port: port) }
+        guard let lists = answers[name] else { return [] }
+        return lists[min(call, lists.count - 1)].compactMap { IPAddress($0) }
     }
 }
 
@@ -84,7 +84,7 @@ struct GuardTests {
         ("http://127.000.000.002:PORT/", .blocked), ("http://[::ffff:127.0.0.2]:PORT/", .blocked),
         ("http://[::ffff:7f00:2]:PORT/", .blocked), ("http://[::127.0.0.2]:PORT/", .blocked), ("HTTP://127.0.0.2:PORT/", .blocked),
         ("http://127.0.0.1:OTHER/", .blocked), ("http://[::1]:PORT/", .blocked), ("http://0.0.0.0:PORT/", .blocked),
-        ("http://localhost:OTHER/", .blocked), ("http://ⓛocalhost:OTHER/", .blocked), ("http://[fe80::1%25lo]:PORT/", .blocked),
+        ("http://localhost:OTHER/", .dns), ("http://ⓛocalhost:OTHER/", .dns), ("http://[fe80::1%25lo]:PORT/", .blocked),
         // glibc does not resolve these trailing-dot forms; a resolver that did would still be judged.
         ("http://127.0.0.2.:PORT/", .dns), ("http://127.0.0.1%2e:OTHER/", .dns),
         ("http://127.0.0.1@127.0.0.2:PORT/", .invalidTarget),
@@ -99,11 +99,25 @@ struct GuardTests {
         try await fixture.stop()
     }
 
-    @Test("a name whose only answers are denied is blocked; the message names the kinds of range, never the addresses")
+    @Test("a name whose only answers are denied fails exactly like a name that does not exist")
     func deniedAnswers() async throws {
         let fixture = try await GuardFixture.make()
         let resolver = TableResolver(["evil.test": [["127.0.0.2", "::1", "169.254.169.254"]]])
         let result = await fixture.check("http://evil.test:\(fixture.allowed.port)/", resolver: resolver)
+        let unknown = await fixture.check("http://unknown.test:\(fixture.allowed.port)/", resolver: resolver)
+        #expect(result.errorClass == .dns && unknown.errorClass == .dns)
+        #expect(result.message == "cannot resolve evil.test" && unknown.message == "cannot resolve unknown.test")
+        #expect(try await fixture.untouched())
+        try await fixture.stop()
+    }
+
+    @Test("with the operator's detail flag, the message names the kinds of range, never the addresses")
+    func deniedAnswersInDetail() async throws {
+        let fixture = try await GuardFixture.make()
+        let resolver = TableResolver(["evil.test": [["127.0.0.2", "::1", "169.254.169.254"]]])
+        let network = Network(policy: fixture.policy, resolver: resolver, revealsDNSDetail: true)
+        let monitor = Monitor(id: 1, name: "t", type: "http", target: "http://evil.test:\(fixture.allowed.port)/", intervalSeconds: 30, timeoutMilliseconds: 5000)
+        let result = await StandardProbe(network: network).check(try CheckSpec(monitor: monitor))
         #expect(result.errorClass == .blocked)
         let message = try #require(result.message)
         #expect(message.contains("loopback") && message.contains("link-local"), "\(message)")
@@ -227,6 +241,28 @@ struct RedirectTests {
         let fixture = try await GuardFixture.make()
         let result = await check(fixture.allowed.url("/redirect/2"), settings: #"{"expected_status":"302"}"#, policy: fixture.policy)
         #expect(result.status == .up && result.httpStatus == 302 && result.details == nil)
+        try await fixture.stop()
+    }
+}
+
+@Suite("The connect-time guard and the runner's own addresses, on loopback only")
+struct OwnAddressGuardTests {
+    @Test("an address of the runner is refused even inside an allowed range, and never connected to")
+    func ownAddress() async throws {
+        let fixture = try await GuardFixture.make()
+        // 127.0.0.0/8 allowed, with 127.0.0.2 standing for the runner's public interface address.
+        let policy = AddressPolicy(allow: [AddressPolicy.Rule("127.0.0.0/8")!])
+        let network = Network(policy: policy, resolver: HermeticResolver(["own.test": ["127.0.0.2"]]),
+                              local: LocalAddresses(fixed: [IPAddress("127.0.0.2")!]))
+        func check(_ url: String) async throws -> CheckResult {
+            let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 5000)
+            return await StandardProbe(network: network).check(try CheckSpec(monitor: monitor))
+        }
+        let literal = try await check("http://127.0.0.2:\(fixture.allowed.port)/")
+        #expect(literal.errorClass == .blocked && literal.message == "127.0.0.2 is an address of the runner itself")
+        #expect(try await check("http://own.test:\(fixture.allowed.port)/").errorClass == .dns)
+        #expect(try await check("http://127.0.0.1:\(fixture.allowed.port)/").status == .up)
+        #expect(try await fixture.forbidden.settledConnections() == 0)
         try await fixture.stop()
     }
 }

@@ -72,7 +72,11 @@ public final class HelperProcess: Sendable {
         process.waitUntilExit()
     }
 
-    struct HelperError: Error, CustomStringConvertible {
-        var description: String
+    public struct HelperError: Error, CustomStringConvertible {
+        public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 }

@@ -8,22 +8,23 @@ extension AddressPolicy {
     public static let testLoopback = AddressPolicy(allow: [Rule(CIDR("127.0.0.1/32")!)])
 }
 
-/// The tests' resolver: names from a table (`localhost` is 127.0.0.1 and ::1), numbers through the real
-/// `getaddrinfo` with `AI_NUMERICHOST` (so every legacy numeric spelling parses as it would in production),
-/// and never a DNS query: a test cannot send a packet off loopback through name resolution.
+/// The tests' resolver: names from a table (`localhost` is 127.0.0.1 and ::1), every other name unknown, and
+/// never a DNS query: a test cannot send a packet off loopback through name resolution. (Numeric hosts never
+/// reach a resolver: ``Network`` parses them itself.)
 public struct HermeticResolver: Resolver {
-    let names: [String: [String]]
-    let numeric = SystemResolver(numericHostsOnly: true)
+    let names: [String: [IPAddress]]
 
     public init(_ names: [String: [String]] = [:]) {
-        self.names = names.merging(["localhost": ["127.0.0.1", "::1"]]) { mine, _ in mine }
+        self.names = names.merging(["localhost": ["127.0.0.1", "::1"]]) { mine, _ in mine }.mapValues { $0.compactMap { IPAddress($0) } }
     }
 
-    public func resolve(host: String, port: Int) async throws(CheckFailure) -> [SocketAddress] {
-        if let answers = names[host.lowercased()] {
-            return answers.compactMap { try? SocketAddress(ipAddress: $0, port: port) }
+    public func lookup(_ name: String, families: AddressFamilies, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
+        (names[name.lowercased()] ?? []).filter { address in
+            switch (families, address) {
+            case (.both, _), (.ipv4, .v4), (.ipv6, .v6): true
+            default: false
+            }
         }
-        return try await numeric.resolve(host: host, port: port)
     }
 }
 

@@ -1,9 +1,11 @@
 /// Which addresses uptick may connect to. The default, ``publicOnly``, allows global unicast only.
 ///
 /// A verdict is taken on the address actually connected to, after resolution, so no spelling of a URL
-/// changes it. Order: an IPv6 address that carries an IPv4 address is judged by that IPv4 address too;
-/// the operator's deny rules win; then the operator's allow rules (exceptions, optionally for one
-/// port); then the special-purpose ranges (docs/security.md cites the IANA registries).
+/// changes it. Order: the operator's deny rules win; then every special-purpose range is denied unless an
+/// allow rule covers it; then the runner's own interface addresses are denied (a public address on eth0
+/// reaches services listening on 0.0.0.0) unless an allow rule names that very address. An IPv6 address that
+/// carries an IPv4 address (mapped, compatible, NAT64 with the well-known or a configured prefix, 6to4) is
+/// judged as both: each must pass, so an allow rule on the outer form cannot let in an internal IPv4.
 public struct AddressPolicy: Sendable, Hashable {
     /// An operator rule: a range, optionally restricted to one port.
     public struct Rule: Sendable, Hashable, CustomStringConvertible {
@@ -32,13 +34,19 @@ public struct AddressPolicy: Sendable, Hashable {
             range.contains(address) && (self.port == nil || self.port == port)
         }
 
+        /// A rule for one address (a /32 or /128), the only kind that opens the runner's own addresses.
+        var isSingleAddress: Bool {
+            if case .v4 = range.address { range.prefixLength == 32 } else { range.prefixLength == 128 }
+        }
+
         public var description: String { port.map { "\(range):\($0)" } ?? range.description }
     }
 
     /// The result of judging one address.
     public enum Verdict: Sendable, Hashable {
         case allowed
-        /// Denied, with the range or rule that denied it (`loopback (127.0.0.0/8)`).
+        /// Denied, with the kind of range that denied it (`loopback (127.0.0.0/8)`). Operator rules are not
+        /// named: the text reaches the customer.
         case denied(String)
     }
 
@@ -46,35 +54,73 @@ public struct AddressPolicy: Sendable, Hashable {
     public var allow: [Rule]
     /// Extra ranges to deny; they win over `allow`.
     public var deny: [Rule]
+    /// NAT64 prefixes of the network uptick runs in (RFC 6052: /32, /40, /48, /56, /64 or /96), besides the
+    /// well-known 64:ff9b::/96: an address under one is judged by the IPv4 address it embeds too.
+    public var nat64Prefixes: [CIDR]
 
-    public init(allow: [Rule] = [], deny: [Rule] = []) {
+    public init(allow: [Rule] = [], deny: [Rule] = [], nat64Prefixes: [CIDR] = []) {
         self.allow = allow
         self.deny = deny
+        self.nat64Prefixes = nat64Prefixes
     }
 
     /// Public unicast only.
     public static let publicOnly = AddressPolicy()
 
-    /// The verdict on connecting to `address` at `port`.
-    public func verdict(_ address: IPAddress, port: Int) -> Verdict {
+    /// The prefix lengths RFC 6052 §2.2 defines.
+    public static let nat64PrefixLengths: Set<Int> = [32, 40, 48, 56, 64, 96]
+
+    /// The verdict on connecting to `address` at `port`; `local` holds the runner's own interface addresses.
+    public func verdict(_ address: IPAddress, port: Int, local: Set<IPAddress> = []) -> Verdict {
         // The address itself and, for IPv6 forms that carry one, its IPv4 address (no array: this runs per check).
-        let embedded = address.embeddedIPv4.map(IPAddress.v4)
-        func denyRule(_ candidate: IPAddress) -> Rule? { deny.first { $0.matches(candidate, port: port) } }
+        let embedded = embeddedIPv4(address).map(IPAddress.v4)
+        func denied(_ candidate: IPAddress) -> Bool { deny.contains { $0.matches(candidate, port: port) } }
         func allowed(_ candidate: IPAddress) -> Bool { allow.contains { $0.matches(candidate, port: port) } }
-        if let rule = denyRule(address) ?? embedded.flatMap(denyRule) { return .denied("operator rule \(rule)") }
-        if allowed(address) || embedded.map(allowed) == true { return .allowed }
-        if let reason = Self.specialPurpose(address) ?? embedded.flatMap(Self.specialPurpose) { return .denied(reason) }
+        func own(_ candidate: IPAddress) -> Bool {
+            local.contains(candidate) && !allow.contains { $0.isSingleAddress && $0.matches(candidate, port: port) }
+        }
+        func special(_ candidate: IPAddress) -> String? {
+            guard let reason = specialPurpose(candidate), !allowed(candidate) else { return nil }
+            return reason
+        }
+        if denied(address) || embedded.map(denied) == true { return .denied("denied by an operator rule") }
+        if let reason = special(address) ?? embedded.flatMap(special) { return .denied(reason) }
+        if own(address) || embedded.map(own) == true { return .denied("an address of the runner itself") }
         return .allowed
     }
 
+    /// The IPv4 address an IPv6 address carries and that a packet to it would effectively reach: IPv4-mapped
+    /// `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 under 64:ff9b::/96 or a configured prefix, and
+    /// 6to4 `2002:aabb:ccdd::`. `nil` for IPv4 addresses and other IPv6 addresses.
+    public func embeddedIPv4(_ address: IPAddress) -> UInt32? {
+        if let embedded = address.embeddedIPv4 { return embedded }
+        guard case .v6(let high, let low) = address else { return nil }
+        for prefix in nat64Prefixes where prefix.contains(address) {
+            // RFC 6052 §2.2: the IPv4 address follows the prefix, skipping bits 64-71 (the "u" octet).
+            let bits = (high, low)
+            switch prefix.prefixLength {
+            case 32: return UInt32(truncatingIfNeeded: bits.0)
+            case 40: return UInt32(truncatingIfNeeded: bits.0 & 0xFF_FFFF) << 8 | UInt32(truncatingIfNeeded: bits.1 >> 48 & 0xFF)
+            case 48: return UInt32(truncatingIfNeeded: bits.0 & 0xFFFF) << 16 | UInt32(truncatingIfNeeded: bits.1 >> 40 & 0xFFFF)
+            case 56: return UInt32(truncatingIfNeeded: bits.0 & 0xFF) << 24 | UInt32(truncatingIfNeeded: bits.1 >> 32 & 0xFF_FFFF)
+            case 64: return UInt32(truncatingIfNeeded: bits.1 >> 24)
+            case 96: return UInt32(truncatingIfNeeded: bits.1)
+            default: continue
+            }
+        }
+        return nil
+    }
+
     /// The name of the special-purpose or non-global range holding `address`, or `nil` if it is public unicast.
-    static func specialPurpose(_ address: IPAddress) -> String? {
+    func specialPurpose(_ address: IPAddress) -> String? {
         switch address {
         case .v4:
-            return specialIPv4.first { $0.range.contains(address) }.map { "\($0.name) (\($0.range))" }
-        case .v6(let high, _):
-            if address.embeddedIPv4 != nil, high >> 48 != 0x2002 { return nil }  // judged by its IPv4 address
-            if let named = specialIPv6.first(where: { $0.range.contains(address) }) { return "\(named.name) (\(named.range))" }
+            return Self.specialIPv4.first { $0.range.contains(address) }.map { "\($0.name) (\($0.range))" }
+        case .v6(let high, let low):
+            // IPv4-compatible addresses are deprecated (RFC 4291 §2.5.5.1): no host should be reached by one.
+            if high == 0, low >> 32 == 0, address.embeddedIPv4 != nil { return "IPv4-compatible (::/96, deprecated)" }
+            if embeddedIPv4(address) != nil, high >> 48 != 0x2002 { return nil }  // judged by its IPv4 address
+            if let named = Self.specialIPv6.first(where: { $0.range.contains(address) }) { return "\(named.name) (\(named.range))" }
             return high >> 61 == 0b001 ? nil : "not global unicast (outside 2000::/3)"
         }
     }

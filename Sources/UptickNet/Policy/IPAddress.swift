@@ -17,7 +17,21 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        self = Self.fromBytes(withUnsafeBytes(of: &v6) { Array($0) })
+        self.init(v6Bytes: withUnsafeBytes(of: &v6) { Array($0) })
+    }
+
+    /// Parses a host that is an address in any form the C library's numeric parser takes, as a URL's host
+    /// may be: the legacy IPv4 spellings of `inet_aton` (`127.1`, `0x7f.1`, `2130706433`, octal parts) and
+    /// IPv6 with a zone (`fe80::1%eth0`, judged without the zone). `nil` for a name.
+    public init?(numericHost text: String) {
+        if text.contains(":") {
+            self.init(String(text.prefix { $0 != "%" }))
+            return
+        }
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x" || $0 == "X") }) else { return nil }
+        var v4 = in_addr()
+        guard inet_aton(text, &v4) == 1 else { return nil }
+        self = .v4(UInt32(bigEndian: v4.s_addr))
     }
 
     /// The address a socket address points at; `nil` for Unix sockets.
@@ -26,15 +40,34 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         case .v4(let v4): self = .v4(UInt32(bigEndian: v4.address.sin_addr.s_addr))
         case .v6(let v6):
             var raw = v6.address.sin6_addr
-            self = Self.fromBytes(withUnsafeBytes(of: &raw) { Array($0) })
+            self.init(v6Bytes: withUnsafeBytes(of: &raw) { Array($0) })
         default: return nil
         }
     }
 
-    private static func fromBytes(_ bytes: [UInt8]) -> IPAddress {
+    /// An IPv6 address from its 16 bytes in network order.
+    init(v6Bytes bytes: [UInt8]) {
         let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return .v6(high, low)
+        self = .v6(high, low)
+    }
+
+    /// The socket address of this address at `port`.
+    public func socketAddress(port: Int) -> SocketAddress {
+        switch self {
+        case .v4(let value):
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
+            address.sin_addr.s_addr = value.bigEndian
+            return SocketAddress(address, host: "")
+        case .v6(let high, let low):
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
+            address.sin6_addr = Self.in6(high, low)
+            return SocketAddress(address, host: "")
+        }
     }
 
     /// The IPv4 address an IPv6 address carries and that a packet to it would effectively reach:
@@ -55,16 +88,21 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         case .v4(let value):
             return [24, 16, 8, 0].map { String(value >> UInt32($0) & 0xFF) }.joined(separator: ".")
         case .v6(let high, let low):
-            var raw = in6_addr()
-            withUnsafeMutableBytes(of: &raw) { bytes in
-                for index in 0..<8 {
-                    bytes[index] = UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * index))
-                    bytes[index + 8] = UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * index))
-                }
-            }
+            var raw = Self.in6(high, low)
             var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
             inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
             return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
+    }
+
+    private static func in6(_ high: UInt64, _ low: UInt64) -> in6_addr {
+        var raw = in6_addr()
+        withUnsafeMutableBytes(of: &raw) { bytes in
+            for index in 0..<8 {
+                bytes[index] = UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * index))
+                bytes[index + 8] = UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * index))
+            }
+        }
+        return raw
     }
 }
