@@ -88,6 +88,8 @@ public enum ChannelConfiguration: Sendable, Hashable {
                     guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !value.contains(where: \.isNewline) else {
                         throw ConfigurationError("header '\(name)' is not a valid header")
                     }
+                    if let refusal = HeaderRules.refusal(name) { throw ConfigurationError(refusal) }
+                    if HeaderRules.isHost(name) { throw ConfigurationError("a webhook cannot set its Host header") }
                     return MonitorSettings.Header(name: name, value: value)
                 }
             ))

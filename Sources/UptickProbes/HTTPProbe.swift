@@ -14,6 +14,9 @@ struct HTTPProbe {
     let network: Network
 
     func check(_ check: HTTPCheck, deadline: NIODeadline) async -> CheckResult {
+        if !network.allowsHostHeader, check.headers.contains(where: { HeaderRules.isHost($0.name) }) {
+            return .down(.invalidMonitor, "this runner does not let monitors set the Host header")
+        }
         var hop = check
         var followed: [String] = []
         while true {
@@ -90,7 +93,8 @@ extension HTTPCheck {
         return "\(scheme)://\(authority)\(defaultPort ? "" : ":\(port)")\(path)"
     }
 
-    /// The next hop after a `status` redirect to `location` (absolute or relative to this URL).
+    /// The next hop after a `status` redirect to `location` (absolute or relative to this URL). Credentials
+    /// (`Authorization`, `Cookie`) and a chosen `Host` go only to the monitor's own origin, as browsers and curl do.
     func following(_ location: String, status: Int) throws(CheckFailure) -> HTTPCheck {
         guard let base = URL(string: url), let next = URL(string: location, relativeTo: base)?.absoluteString else {
             throw CheckFailure(.redirects, "'\(location)' is not a URL")
@@ -102,7 +106,11 @@ extension HTTPCheck {
             settings.method = "GET"
             settings.body = nil
         }
-        return try HTTPCheck(url: next, settings: settings)
+        var hop = try HTTPCheck(url: next, settings: settings)
+        if (hop.scheme, hop.host.lowercased(), hop.port) != (scheme, host.lowercased(), port) {
+            hop.headers.removeAll { HeaderRules.originBound.contains($0.name.lowercased()) }
+        }
+        return hop
     }
 }
 

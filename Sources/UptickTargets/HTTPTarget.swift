@@ -16,6 +16,7 @@ extension LoopbackServer {
     /// - `/redirect/N`: `302` to `/redirect/N-1`; `/redirect/0` is `200`
     /// - `/loop`: `302` to itself
     /// - `/redirect-to?URL`: `302` to URL (any scheme, any host)
+    /// - `/echo-headers`: the request's headers, one `name: value` a line (names lower-cased)
     /// - `/see-other/303` (or 307, 308): that status to `/echo-method`, which answers with the method used
     /// - `/head-only`: a head announcing 1 000 bytes, no body, connection left open (right for a HEAD request;
     ///   a client that does not know it sent HEAD waits for the body)
@@ -56,6 +57,7 @@ private final class Responder: ChannelInboundHandler {
 
     private var uri = "/"
     private var method = HTTPMethod.GET
+    private var requestHeaders = HTTPHeaders()
     private var bodyBytes = 0
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -63,6 +65,7 @@ private final class Responder: ChannelInboundHandler {
         case .head(let head):
             uri = head.uri
             method = head.method
+            requestHeaders = head.headers
         case .body(let buffer): bodyBytes += buffer.readableBytes
         case .end: respond(context)
         }
@@ -90,6 +93,8 @@ private final class Responder: ChannelInboundHandler {
             let headers = HTTPHeaders([("Content-Length", "1000")])
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        case ("echo-headers", _):
+            send(context, status: .ok, body: requestHeaders.map { "\($0.name.lowercased()): \($0.value)" }.joined(separator: "\n"))
         case ("echo-method", _):
             send(context, status: .ok, body: "method \(method.rawValue) body \(bodyBytes)")
         case ("hang", _):

@@ -97,6 +97,8 @@ struct MessagesTests {
         ("email", #"{"host":"smtp.example.com","from":"a@example.com","to":["b@example.com"],"security":"none","username":"u","password":"p"}"#, "without TLS"),
         ("email", #"{"host":"smtp.example.com","from":"a@example.com","to":["b@example.com\r\nRCPT TO:<c@d.e>"]}"#, "to:"),
         ("sms", #"{}"#, "unknown channel type"),
+        ("webhook", #"{"url":"https://hooks.example.com/","headers":{"Transfer-Encoding":"chunked"}}"#, "set by uptick itself"),
+        ("webhook", #"{"url":"https://hooks.example.com/","headers":{"Host":"internal"}}"#, "Host"),
     ])
     func configuration(type: String, json: String, message: String) {
         #expect(throws: ConfigurationError.self) { try ChannelConfiguration(type: type, json: json) }

@@ -44,6 +44,10 @@ public struct HTTPCheck: Sendable, Hashable {
             if badName || header.value.contains(where: { $0 == "\r" || $0 == "\n" }) {
                 throw CheckFailure(.invalidMonitor, "header '\(header.name)' is not a valid HTTP header")
             }
+            if let refusal = HeaderRules.refusal(header.name) { throw CheckFailure(.invalidMonitor, refusal) }
+        }
+        if settings.body != nil, HeaderRules.bodiless.contains(method) {
+            throw CheckFailure(.invalidMonitor, "a \(method) request cannot have a body")
         }
         var path = components.percentEncodedPath
         if path.isEmpty { path = "/" }
