@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import UptickCore
 import UptickNet
 
@@ -9,8 +10,9 @@ import UptickNet
 struct SMTPClient {
     let network: Network
 
-    /// The longest reply accepted (a hostile server cannot make us buffer more).
+    /// The longest reply accepted, in bytes and in lines (a hostile server cannot make us buffer or parse more).
     static let maxReplyBytes = 16 * 1024
+    static let maxReplyLines = 100
 
     struct Reply {
         var code: Int
@@ -37,7 +39,10 @@ struct SMTPClient {
                 try await network.startTLS(on: channel, serverName: email.host, verify: email.tlsVerify)
             }
             // The network hands the channel over with reading paused; the async channel reads with back-pressure.
+            // The counter, nearest the socket, sees every byte that arrives before TLS is started.
+            let received = PlaintextCounter()
             let wrapped = try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(received, position: .first)
                 let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 try channel.syncOptions?.setOption(.autoRead, value: true)
                 return wrapped
@@ -51,7 +56,12 @@ struct SMTPClient {
                         throw DeliveryFailure("the SMTP server does not offer STARTTLS", permanent: true)
                     }
                     try await session.command("STARTTLS", expect: 220)
-                    try await network.startTLS(on: channel, serverName: email.host, verify: email.tlsVerify)
+                    try await network.startTLS(on: channel, serverName: email.host, verify: email.tlsVerify) { received.freeze() }
+                    // Bytes after the 220, sent before TLS, would be read as if TLS had carried them (response
+                    // injection, as in CVE-2011-0411): the session ends instead.
+                    guard received.frozenCount == session.consumed else {
+                        throw DeliveryFailure("the SMTP server sent data after its STARTTLS answer, before TLS; refusing to go on", permanent: false)
+                    }
                     extensions = try await session.command("EHLO localhost", expect: 250).lines
                 }
                 if let username = email.username, let password = email.password {
@@ -95,6 +105,10 @@ struct SMTPClient {
         var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
         var buffer: [UInt8] = []
+        /// Where the unread part of `buffer` starts: lines are taken by moving it, not by shifting the buffer.
+        var readIndex = 0
+        /// Bytes taken from the connection and read, in all.
+        private(set) var consumed = 0
 
         mutating func write(_ text: String) async throws {
             try await outbound.write(ByteBuffer(string: text))
@@ -118,10 +132,12 @@ struct SMTPClient {
             return reply
         }
 
+        /// One reply, of at most ``SMTPClient/maxReplyLines`` lines and ``SMTPClient/maxReplyBytes`` bytes in all.
         mutating func readReply() async throws -> Reply {
             var lines: [String] = []
+            let start = consumed
             while true {
-                let line = try await readLine()
+                let line = try await readLine(limit: SMTPClient.maxReplyBytes - (consumed - start))
                 guard line.count >= 3, let code = Int(line.prefix(3)) else {
                     throw DeliveryFailure("SMTP server sent a malformed reply", permanent: false)
                 }
@@ -129,25 +145,58 @@ struct SMTPClient {
                 if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " {
                     return Reply(code: code, lines: lines)
                 }
+                guard lines.count < SMTPClient.maxReplyLines else {
+                    throw DeliveryFailure("SMTP reply of more than \(SMTPClient.maxReplyLines) lines", permanent: false)
+                }
             }
         }
 
-        mutating func readLine() async throws -> String {
+        /// The next line, without its CRLF; fails past `limit` bytes.
+        mutating func readLine(limit: Int) async throws -> String {
+            var searched = readIndex
             while true {
-                if let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    var line = buffer[..<end]
+                if let end = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
+                    var line = buffer[readIndex..<end]
                     if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                    buffer.removeSubrange(...end)
+                    consumed += end + 1 - readIndex
+                    readIndex = end + 1
                     return String(decoding: line, as: UTF8.self)
                 }
-                guard buffer.count < SMTPClient.maxReplyBytes else {
+                guard buffer.count - readIndex < limit else {
                     throw DeliveryFailure("SMTP reply longer than \(SMTPClient.maxReplyBytes) bytes", permanent: false)
                 }
                 guard let chunk = try await inbound.next() else {
                     throw DeliveryFailure("SMTP server closed the connection", permanent: false)
                 }
+                searched = buffer.count
+                if readIndex > 0 {
+                    // Drop what has been read before growing: the buffer never holds more than one reply.
+                    buffer.removeFirst(readIndex)
+                    searched -= readIndex
+                    readIndex = 0
+                }
                 buffer += chunk.readableBytesView
             }
         }
+    }
+}
+
+/// Counts the bytes that reach the channel until it is frozen (when TLS goes in, on the event loop).
+private final class PlaintextCounter: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let count = Atomic<Int>(0)
+    private let frozen = Atomic<Int>(-1)
+
+    var frozenCount: Int { frozen.load(ordering: .acquiring) }
+
+    func freeze() {
+        frozen.store(count.load(ordering: .relaxed), ordering: .releasing)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        count.add(unwrapInboundIn(data).readableBytes, ordering: .relaxed)
+        context.fireChannelRead(data)
     }
 }

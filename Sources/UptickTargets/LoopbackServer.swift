@@ -60,7 +60,8 @@ public final class LoopbackServer: Sendable {
         try await channel.close()
     }
 
-    static func start(
+    /// A TCP server on loopback whose connections get the handlers `child` installs.
+    public static func start(
         host: String, port: Int, group: any EventLoopGroup, child: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> LoopbackServer {
         let state = NIOLockedValueBox(Accepted())

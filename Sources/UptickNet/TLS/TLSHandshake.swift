@@ -102,7 +102,10 @@ extension Network {
     /// Puts TLS in front of everything already on `channel`'s pipeline (an upgrade such as SMTP's
     /// STARTTLS, or TLS from the first byte). The handshake starts at once; bytes written meanwhile
     /// wait for it, and a failed handshake surfaces as an error on the next read.
-    public func startTLS(on channel: any Channel, serverName: String, verify: Bool) async throws(NetFailure) {
+    /// `installing` runs on the channel's event loop right as the TLS handler goes in, before any further
+    /// byte is read: what it observes is exactly what arrived in plaintext.
+    public func startTLS(on channel: any Channel, serverName: String, verify: Bool,
+                         installing: @escaping @Sendable () -> Void = {}) async throws(NetFailure) {
         let context: NIOSSLContext
         do {
             context = try tls.context(verify: verify)
@@ -113,6 +116,7 @@ extension Network {
         do {
             try await channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+                installing()
             }.get()
         } catch {
             throw NetFailure(Network.classify(error, address: channel.remoteAddress))
