@@ -5,11 +5,15 @@ import UptickStore
 
 /// The deliverer's limits. Every one has a default; docs/alerting.md lists them.
 public struct DeliveryConfiguration: Sendable {
-    /// Outbox rows claimed per round.
+    /// Outbox rows claimed at once, at most.
     public var batchSize = 200
     /// Requests in flight at once to one channel.
     public var perChannelConcurrency = 4
-    /// How long a claimed row is left to its deliverer before another may take it (longer than a send's timeout).
+    /// Requests in flight at once in all.
+    public var maxInFlight = 256
+    /// How long a claimed row is left to its deliverer before another may take it. Every claimed row is sent
+    /// at once (a channel is never claimed beyond its free slots), so this must only outlast one send and the
+    /// write of its outcome; it is raised to the notifier's timeout plus 30 s if set lower.
     public var lease: Duration = .seconds(60)
     /// An event still undelivered this long after it was recorded (or retried by hand) goes dead.
     public var giveUpAfter: Duration = .seconds(24 * 3600)
@@ -29,26 +33,32 @@ public struct DeliveryReport: Sendable, Hashable {
     public var skipped = 0
     public var retrying = 0
     public var dead = 0
+    /// Still in flight when the run had to end: released, due again at once.
+    public var released = 0
     public var storeErrors = 0
 
     public init() {}
 
     public var attempts: Int { delivered + skipped + retrying + dead }
 
-    static func + (left: DeliveryReport, right: DeliveryReport) -> DeliveryReport {
-        var sum = left
-        sum.delivered += right.delivered
-        sum.skipped += right.skipped
-        sum.retrying += right.retrying
-        sum.dead += right.dead
-        sum.storeErrors += right.storeErrors
-        return sum
+    mutating func count(_ outcome: DeliveryOutcome) {
+        switch outcome.verdict {
+        case .delivered: if outcome.error == nil { delivered += 1 } else { skipped += 1 }
+        case .retry: retrying += 1
+        case .dead: dead += 1
+        case .released: released += 1
+        }
     }
 }
 
 /// Reads due outbox rows, sends them, records what happened: at least once, in order per monitor
 /// and channel, with exponential backoff and jitter between attempts, and `dead` after
 /// ``DeliveryConfiguration/giveUpAfter`` or at the first permanent failure.
+///
+/// Each channel is a lane of its own: a channel is claimed only up to its free slots, every claimed row is
+/// sent at once, and each outcome is written as soon as it is known (outcomes that finish together share a
+/// transaction). A receiver that answers after 9.9 s holds only its own lane; the others' events are claimed,
+/// sent and recorded meanwhile.
 public struct Deliverer: Sendable {
     let store: any OutboxStore
     let notifier: Notifier
@@ -57,112 +67,193 @@ public struct Deliverer: Sendable {
     let logger: Logger
     /// A factor in 0.5…1 applied to each retry delay; injectable for tests.
     let jitter: @Sendable () -> Double
+    /// Called with every batch of outcomes once it is written.
+    let onRecorded: @Sendable ([DeliveryOutcome]) -> Void
 
     public init(store: any OutboxStore, notifier: Notifier, clock: any WallClock = SystemClock(), configuration: DeliveryConfiguration = DeliveryConfiguration(),
-                logger: Logger, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1) }) {
+                logger: Logger, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1) },
+                onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) {
         self.store = store
         self.notifier = notifier
         self.clock = clock
+        var configuration = configuration
+        configuration.lease = max(configuration.lease, notifier.timeout + .seconds(30))
         self.configuration = configuration
         self.logger = logger
         self.jitter = jitter
+        self.onRecorded = onRecorded
     }
 
-    /// Delivers what is due until nothing is, or until `budget` has passed (a round already started
-    /// finishes; each send is bounded by the notifier's timeout). For `uptick tick`.
+    /// Delivers what is due until nothing is, or until `budget` has passed: sends still in flight then are
+    /// cancelled and their rows released, due again at once (for `uptick tick` and the Lambda's deadline).
     public func deliverDue(budget: Duration) async -> DeliveryReport {
-        let end = ContinuousClock.now + budget
-        var report = DeliveryReport()
-        while ContinuousClock.now < end {
-            let (round, claimed) = await self.round()
-            report = report + round
-            if claimed == 0 || round.storeErrors > 0 { break }
-        }
-        return report
+        await drive(until: .budget(ContinuousClock.now + budget))
     }
 
-    /// Delivers until `stop`: a round whenever the doorbell rings or ``DeliveryConfiguration/idlePoll``
-    /// passes, and again at once while rounds come back full. For `uptick run`.
+    /// Delivers until `stop`: claims whenever the doorbell rings, a send or a write ends, or
+    /// ``DeliveryConfiguration/idlePoll`` passes. At the stop, sends in flight finish (each is bounded by the
+    /// notifier's timeout) and are recorded. For `uptick run`.
     public func run(until stop: StopSignal, doorbell: Doorbell) async -> DeliveryReport {
+        await drive(until: .stop(stop, doorbell))
+    }
+
+    enum Mode {
+        case budget(ContinuousClock.Instant)
+        case stop(StopSignal, Doorbell)
+    }
+
+    enum Event: Sendable {
+        case sent(channel: Int64, DeliveryOutcome)
+        case recorded([DeliveryOutcome], StoreError?)
+        case wake
+        case stop
+    }
+
+    /// The lanes' bookkeeping: the loop below is its only user.
+    struct Lanes {
+        var inFlight: [Int64: Int] = [:]
+        var sends: [Int64: Task<Void, Never>] = [:]
+        var unrecorded: [DeliveryOutcome] = []
+        var recording = false
+        var total: Int { inFlight.values.reduce(0, +) }
+    }
+
+    private func drive(until mode: Mode) async -> DeliveryReport {
         var report = DeliveryReport()
-        while !stop.isStopped {
-            let (round, claimed) = await self.round()
-            report = report + round
-            if claimed >= configuration.batchSize && round.storeErrors == 0 { continue }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await stop.wait() }
-                group.addTask { await doorbell.wait() }
-                group.addTask { [clock, poll = configuration.idlePoll] in
-                    try? await clock.sleep(until: clock.now() + poll.wholeMilliseconds)
+        var lanes = Lanes()
+        let (events, post) = AsyncStream<Event>.makeStream()
+        var iterator = events.makeAsyncIterator()
+        var helpers: [Task<Void, Never>] = []
+        switch mode {
+        case .budget(let end):
+            helpers.append(Task {
+                try? await Task.sleep(until: end, clock: .continuous)
+                post.yield(.stop)
+            })
+        case .stop(let stop, let doorbell):
+            helpers.append(Task {
+                await stop.wait()
+                post.yield(.stop)
+            })
+            helpers.append(Task { [clock, poll = configuration.idlePoll] in
+                while !Task.isCancelled {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { await doorbell.wait() }
+                        group.addTask { try? await clock.sleep(until: clock.now() + poll.wholeMilliseconds) }
+                        await group.next()
+                        group.cancelAll()
+                    }
+                    post.yield(.wake)
                 }
-                await group.next()
-                group.cancelAll()
+            })
+        }
+        var stopping = false
+        var claimAgain = true
+        loop: while true {
+            if claimAgain, !stopping, lanes.total < configuration.maxInFlight {
+                if let full = await claim(&lanes, &report, post: post) {
+                    claimAgain = full
+                } else {
+                    claimAgain = false  // the database failed: a daemon tries at its next wake-up, a budgeted run ends
+                    if mode.endsWhenIdle { stopping = true }
+                }
+            }
+            if !lanes.recording, !lanes.unrecorded.isEmpty {
+                let batch = lanes.unrecorded
+                lanes.unrecorded = []
+                lanes.recording = true
+                Task {
+                    do throws(StoreError) {
+                        try await store.record(batch)
+                        post.yield(.recorded(batch, nil))
+                    } catch {
+                        post.yield(.recorded(batch, error))
+                    }
+                }
+            }
+            let idle = lanes.sends.isEmpty && !lanes.recording && lanes.unrecorded.isEmpty
+            if idle, stopping || (!claimAgain && mode.endsWhenIdle) { break loop }
+            guard let event = await iterator.next() else { break loop }
+            switch event {
+            case .sent(let channel, let outcome):
+                // A send released at the end of a budget may still report: what it says is true, and recorded
+                // (a release never undoes a delivery), but its slot was already given back.
+                if lanes.sends.removeValue(forKey: outcome.outboxID) != nil {
+                    lanes.inFlight[channel, default: 1] -= 1
+                    if lanes.inFlight[channel] == 0 { lanes.inFlight[channel] = nil }
+                    report.count(outcome)
+                }
+                lanes.unrecorded.append(outcome)
+                // The slot is claimed again once this outcome is written (below): a monitor's next event only
+                // becomes claimable then, and one claim per write, not per send, keeps claims few.
+            case .recorded(let batch, nil):
+                lanes.recording = false
+                claimAgain = true
+                onRecorded(batch)
+            case .recorded(let batch, let error?):
+                // Kept for the next write; if none succeeds the rows come back after the lease, and delivered
+                // ones are sent again, which at-least-once allows and the event id lets receivers notice.
+                logger.error("recording \(batch.count) delivery outcomes failed: \(error)")
+                report.storeErrors += 1
+                lanes.recording = false
+                lanes.unrecorded = batch + lanes.unrecorded
+                if stopping, mode.endsWhenIdle { break loop }
+                try? await Task.sleep(for: .milliseconds(250))
+            case .wake:
+                claimAgain = true
+            case .stop:
+                stopping = true
+                if case .budget = mode { release(&lanes, &report) }
             }
         }
+        for helper in helpers { helper.cancel() }
+        post.finish()
         return report
     }
 
-    /// One claim, its sends, one write of the outcomes. Returns the report and how many rows were claimed.
-    func round() async -> (DeliveryReport, Int) {
-        var report = DeliveryReport()
+    /// Claims what the free slots allow and starts every claimed send. Returns whether claiming again at
+    /// once could find more (the claim came back full), or `nil` when the database failed.
+    private func claim(_ lanes: inout Lanes, _ report: inout DeliveryReport, post: AsyncStream<Event>.Continuation) async -> Bool? {
+        let limit = min(configuration.batchSize, configuration.maxInFlight - lanes.total)
+        let free = lanes.inFlight.mapValues { configuration.perChannelConcurrency - $0 }
         let claim: DeliveryClaim
         do {
-            claim = try await store.claimDeliveries(now: clock.now(), limit: configuration.batchSize, lease: configuration.lease)
+            claim = try await store.claimDeliveries(now: clock.now(), limit: limit, perChannel: configuration.perChannelConcurrency,
+                                                    freeSlots: free, lease: configuration.lease)
         } catch {
             logger.error("claiming outbox rows failed: \(error)")
             report.storeErrors += 1
-            return (report, 0)
+            return nil
         }
-        guard !claim.rows.isEmpty else { return (report, 0) }
-        let byChannel = Dictionary(grouping: claim.rows, by: \.channelID)
-        let outcomes = await withTaskGroup(of: [DeliveryOutcome].self) { group in
-            for (channelID, rows) in byChannel {
-                let channel = claim.channels[channelID]
-                group.addTask { await deliver(rows, to: channel) }
-            }
-            var all: [DeliveryOutcome] = []
-            for await outcomes in group { all += outcomes }
-            return all
-        }
-        for outcome in outcomes {
-            switch outcome.verdict {
-            case .delivered: if outcome.error == nil { report.delivered += 1 } else { report.skipped += 1 }
-            case .retry: report.retrying += 1
-            case .dead: report.dead += 1
+        for row in claim.rows {
+            lanes.inFlight[row.channelID, default: 0] += 1
+            let channel = claim.channels[row.channelID]
+            lanes.sends[row.id] = Task {
+                let outcome = await attempt(row, channel)
+                post.yield(.sent(channel: row.channelID, outcome))
             }
         }
-        do {
-            try await store.record(outcomes)
-        } catch {
-            // The rows stay leased and come back after the lease: delivered ones are sent again,
-            // which at-least-once allows and the event id lets receivers notice.
-            logger.error("recording \(outcomes.count) delivery outcomes failed: \(error)")
-            report.storeErrors += 1
-        }
-        return (report, claim.rows.count)
+        return claim.rows.count == limit
     }
 
-    /// Sends one channel's rows, at most ``DeliveryConfiguration/perChannelConcurrency`` at once.
-    private func deliver(_ rows: [OutboxRecord], to channel: ChannelRecord?) async -> [DeliveryOutcome] {
+    /// At the end of a budget: cancels the sends in flight and releases their rows, due again at once.
+    /// A send that got through just before would be sent again: at least once.
+    private func release(_ lanes: inout Lanes, _ report: inout DeliveryReport) {
+        let now = clock.now()
+        for (id, send) in lanes.sends {
+            send.cancel()
+            let outcome = DeliveryOutcome(outboxID: id, verdict: .released, at: now, error: nil)
+            lanes.unrecorded.append(outcome)
+            report.count(outcome)
+        }
+        lanes.sends = [:]
+        lanes.inFlight = [:]
+    }
+
+    private func attempt(_ row: OutboxRecord, _ channel: ChannelRecord?) async -> DeliveryOutcome {
         guard let channel else {
-            return rows.map { DeliveryOutcome(outboxID: $0.id, verdict: .dead, at: clock.now(), error: "channel no longer exists") }
+            return DeliveryOutcome(outboxID: row.id, verdict: .dead, at: clock.now(), error: "channel no longer exists")
         }
-        return await withTaskGroup(of: DeliveryOutcome.self) { group in
-            var pending = rows[...]
-            var outcomes: [DeliveryOutcome] = []
-            for _ in 0..<configuration.perChannelConcurrency {
-                guard let row = pending.popFirst() else { break }
-                group.addTask { await attempt(row, channel) }
-            }
-            for await outcome in group {
-                outcomes.append(outcome)
-                if let row = pending.popFirst() { group.addTask { await attempt(row, channel) } }
-            }
-            return outcomes
-        }
-    }
-
-    private func attempt(_ row: OutboxRecord, _ channel: ChannelRecord) async -> DeliveryOutcome {
         let result = await notifier.send(row.payload, to: channel)
         let now = clock.now()
         switch result {
@@ -191,5 +282,12 @@ public struct Deliverer: Sendable {
 
     private func pow2(_ exponent: Int64) -> Double {
         exponent >= 62 ? .infinity : Double(Int64(1) << exponent)
+    }
+}
+
+extension Deliverer.Mode {
+    /// A budgeted run ends once nothing more is due; a daemon waits for more.
+    var endsWhenIdle: Bool {
+        if case .budget = self { true } else { false }
     }
 }

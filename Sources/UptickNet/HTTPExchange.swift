@@ -72,7 +72,7 @@ public struct HTTPExchange: Sendable {
             let verify = request.tlsVerify ?? false
             let body = request.body
             let connectStart = NIODeadline.now()
-            ClientBootstrap(group: loop)
+            let connected = ClientBootstrap(group: loop)
                 .connectTimeout(remaining)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -87,11 +87,17 @@ public struct HTTPExchange: Sendable {
                     }
                 }
                 .connect(to: address)
-                .whenFailure { promise.fail(ConnectFailure(error: $0)) }  // a no-op if the exchange already ended it
-            // One wait for connect and exchange: the task wakes once per check, not once per phase.
+            connected.whenFailure { promise.fail(ConnectFailure(error: $0)) }  // a no-op if the exchange already ended it
+            // One wait for connect and exchange: the task wakes once per check, not once per phase. A cancelled
+            // task (a hard deadline, a delivery run at its end) closes the connection and stops waiting.
             var timings = dnsTimings
             do {
-                let collected = try await promise.futureResult.get()
+                let collected = try await withTaskCancellationHandler {
+                    try await promise.futureResult.get()
+                } onCancel: {
+                    promise.fail(CheckFailure(.timeout, "cancelled"))
+                    connected.whenSuccess { $0.close(promise: nil) }
+                }
                 timings.connectMicroseconds = (collected.connectedAt - connectStart).microseconds
                 timings.tlsMicroseconds = collected.tls.map { ($0.finishedAt - collected.connectedAt).microseconds }
                 timings.firstByteMicroseconds = (collected.firstByteAt - collected.sentAt).microseconds

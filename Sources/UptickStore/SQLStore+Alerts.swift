@@ -60,6 +60,8 @@ public struct DeliveryOutcome: Sendable, Hashable {
         case retry(at: EpochMilliseconds)
         /// Give up: the error is permanent or the event is too old.
         case dead
+        /// Not sent after all (the run ended while it was in flight): due again now, the attempt not counted.
+        case released
     }
 
     public var outboxID: Int64
@@ -79,16 +81,18 @@ public struct DeliveryOutcome: Sendable, Hashable {
 /// What the deliverer needs from a database.
 public protocol OutboxStore: Sendable {
     /// Claims up to `limit` due outbox rows of enabled channels, only the oldest undelivered row of each
-    /// (channel, monitor) pair so events arrive in order per monitor, and leases them for `lease`
-    /// (another deliverer skips them meanwhile; a crashed one's rows come back when it ends). Counts
+    /// (channel, monitor) pair so events arrive in order per monitor, and at most `perChannel` rows of a
+    /// channel, or its entry in `freeSlots` (channels with sends in flight), oldest first; leases them for
+    /// `lease` (another deliverer skips them meanwhile; a crashed one's rows come back when it ends). Counts
     /// the attempt. Also returns the channels they go to.
-    func claimDeliveries(now: EpochMilliseconds, limit: Int, lease: Duration) async throws(StoreError) -> DeliveryClaim
+    func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, freeSlots: [Int64: Int],
+                         lease: Duration) async throws(StoreError) -> DeliveryClaim
 
     /// Records attempts' outcomes in one transaction.
     func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError)
 }
 
-/// The answer to ``OutboxStore/claimDeliveries(now:limit:lease:)``.
+/// The answer to ``OutboxStore/claimDeliveries(now:limit:perChannel:freeSlots:lease:)``.
 public struct DeliveryClaim: Sendable {
     public var rows: [OutboxRecord]
     public var channels: [Int64: ChannelRecord]
@@ -100,22 +104,27 @@ extension SQLStore: OutboxStore {
         """
     static let channelColumns = "id, name, type, config, is_default, enabled"
 
-    public func claimDeliveries(now: EpochMilliseconds, limit: Int, lease: Duration) async throws(StoreError) -> DeliveryClaim {
+    public func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, freeSlots: [Int64: Int],
+                                lease: Duration) async throws(StoreError) -> DeliveryClaim {
         let leaseUntil = now + lease.wholeMilliseconds
+        let slots = "{" + freeSlots.map { "\"\($0.key)\":\(max(0, $0.value))" }.joined(separator: ",") + "}"
         let results = try await executor.execute([
             SQLStatement("""
                 UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2
                 WHERE id IN (
-                    SELECT o.id FROM outbox o
-                    WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?1
-                      AND o.channel_id IN (SELECT id FROM channels WHERE enabled = 1)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM outbox p
-                          WHERE p.channel_id = o.channel_id AND p.monitor_id IS o.monitor_id AND p.id < o.id
-                            AND p.delivered_at IS NULL AND p.dead_at IS NULL)
-                    ORDER BY o.id LIMIT ?3)
+                    SELECT id FROM (
+                        SELECT o.id, o.channel_id, ROW_NUMBER() OVER (PARTITION BY o.channel_id ORDER BY o.id) AS position
+                        FROM outbox o
+                        WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?1
+                          AND o.channel_id IN (SELECT id FROM channels WHERE enabled = 1)
+                          AND NOT EXISTS (
+                              SELECT 1 FROM outbox p
+                              WHERE p.channel_id = o.channel_id AND p.monitor_id IS o.monitor_id AND p.id < o.id
+                                AND p.delivered_at IS NULL AND p.dead_at IS NULL))
+                    WHERE position <= COALESCE(json_extract(?5, '$."' || channel_id || '"'), ?4)
+                    ORDER BY id LIMIT ?3)
                 RETURNING \(Self.outboxColumns)
-                """, [.integer(now), .integer(leaseUntil), .integer(Int64(limit))]),
+                """, [.integer(now), .integer(leaseUntil), .integer(Int64(limit)), .integer(Int64(perChannel)), .text(slots)]),
             SQLStatement("SELECT \(Self.channelColumns) FROM channels WHERE enabled = 1"),
         ], transaction: true)
         var channels: [Int64: ChannelRecord] = [:]
@@ -137,6 +146,11 @@ extension SQLStore: OutboxStore {
                 SQLStatement("UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1", [id, .integer(next), error])
             case .dead:
                 SQLStatement("UPDATE outbox SET dead_at = ?2, last_error = ?3 WHERE id = ?1", [id, at, error])
+            case .released:
+                SQLStatement("""
+                    UPDATE outbox SET next_attempt_at = ?2, attempts = max(0, attempts - 1)
+                    WHERE id = ?1 AND delivered_at IS NULL AND dead_at IS NULL
+                    """, [id, at])
             }
         }
         _ = try await executor.execute(statements, transaction: true)

@@ -26,9 +26,10 @@ struct AlertWorld {
                configuration: EngineConfiguration(runnerID: "test"), logger: Logger(label: "test"))
     }
 
-    func deliverer(store: (any OutboxStore)? = nil, configuration: DeliveryConfiguration = DeliveryConfiguration()) -> Deliverer {
+    func deliverer(store: (any OutboxStore)? = nil, configuration: DeliveryConfiguration = DeliveryConfiguration(),
+                   onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) -> Deliverer {
         Deliverer(store: store ?? db.store, notifier: Notifier(network: network, clock: clock, timeout: .seconds(5)), clock: clock,
-                  configuration: configuration, logger: Logger(label: "test"), jitter: { 1 })
+                  configuration: configuration, logger: Logger(label: "test"), jitter: { 1 }, onRecorded: onRecorded)
     }
 
     /// Adds a monitor due now.
@@ -235,8 +236,8 @@ struct DeliveryTests {
         async let delivering = deliverer.deliverDue(budget: .seconds(30))
         // Three requests arrive and are held open; the deliverer must not start a fourth meanwhile.
         _ = await hook.requests(count: 3)
-        let fourth = try await world.db.store.claimDeliveries(now: world.clock.now(), limit: 10, lease: .seconds(60))
-        #expect(fourth.rows.isEmpty)  // all ten are claimed by the running round, not abandoned
+        // Only the channel's free slots are claimed: the other seven wait unclaimed, not leased and held.
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox WHERE attempts > 0") == 3)
         // Every connection the deliverer opened before this barrier has been accepted by now: only three.
         #expect(try await hook.server.settledConnections() == 3)
         #expect(hook.requests.count == 3)
@@ -296,6 +297,61 @@ struct DeliveryTests {
         #expect(byPath["/pagerduty"]?.json?["event_action"] as? String == "trigger")
         #expect(byPath["/pagerduty"]?.json?["routing_key"] as? String == "R0UT1NG")
         try await target.stop()
+        try await hook.stop()
+    }
+
+    @Test("a channel whose receiver holds its answers delays only its own events: the others are sent and recorded meanwhile")
+    func lanes() async throws {
+        let world = try await AlertWorld.make()
+        defer { world.db.remove() }
+        let slow = try await Receiver.start(), healthy = try await Receiver.start()
+        let slowChannel = try await world.webhook("slow", url: slow.url())
+        _ = try await world.webhook("healthy", url: healthy.url())
+        for _ in 0..<6 { try await world.confirmedDown(tick: false) }
+        await world.tick(after: 0)
+        await world.tick()
+        slow.hold()
+        let (recorded, record) = AsyncStream<[DeliveryOutcome]>.makeStream()
+        let deliverer = world.deliverer(onRecorded: { record.yield($0) })
+        async let delivering = deliverer.deliverDue(budget: .seconds(30))
+        // All six healthy events are written as delivered while the slow receiver still holds its four.
+        var delivered = 0
+        for await batch in recorded {
+            delivered += batch.filter { $0.verdict == .delivered }.count
+            if delivered == 6 { break }
+        }
+        #expect(slow.requests.count <= 4)
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND channel_id <> ?",
+                                                   [.integer(slowChannel.id)]) == 6)
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND channel_id = ?",
+                                                   [.integer(slowChannel.id)]) == 0)
+        slow.release()
+        let report = await delivering
+        #expect(report.delivered == 12 && slow.requests.count == 6 && healthy.requests.count == 6)
+        try await slow.stop()
+        try await healthy.stop()
+    }
+
+    @Test("at the end of a budget, sends in flight are cancelled and their rows left due, their attempt uncounted")
+    func budgetReleases() async throws {
+        let world = try await AlertWorld.make()
+        defer { world.db.remove() }
+        let hook = try await Receiver.start()
+        _ = try await world.webhook("hook", url: hook.url())
+        for _ in 0..<2 { try await world.confirmedDown(tick: false) }
+        await world.tick(after: 0)
+        await world.tick()
+        hook.hold()
+        let start = ContinuousClock.now
+        let report = await world.deliverer().deliverDue(budget: .milliseconds(500))
+        // Within the budget and a write, not after the notifier's 5 s timeout.
+        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(report.released == 2 && report.delivered == 0)
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox WHERE attempts = 0 AND next_attempt_at <= ? AND delivered_at IS NULL",
+                                                   [.integer(world.clock.now())]) == 2)
+        hook.release()
+        let next = await world.deliverer().deliverDue(budget: .seconds(10))
+        #expect(next.delivered == 2)
         try await hook.stop()
     }
 }

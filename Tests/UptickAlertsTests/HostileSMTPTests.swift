@@ -68,13 +68,11 @@ struct HostileSMTPTests {
         }
     }
 
-    @Test("a reply of endless continuation lines is cut at 100 lines, quickly")
+    @Test("a reply of endless continuation lines is cut at 100 lines")
     func endlessReply() async throws {
         let target = try await server(.endlessGreeting)
-        let start = ContinuousClock.now
         let result = await send(to: target.port)
         #expect(result == .failed(DeliveryFailure("SMTP reply of more than 100 lines", permanent: false)), "\(result)")
-        #expect(ContinuousClock.now - start < .seconds(2))
         try await target.stop()
     }
 
