@@ -176,14 +176,16 @@ public struct Deliverer: Sendable {
             guard let event = await iterator.next() else { break loop }
             switch event {
             case .sent(let channel, let outcome):
-                // A send released at the end of a budget may still report: what it says is true, and recorded
-                // (a release never undoes a delivery), but its slot was already given back.
                 if lanes.sends.removeValue(forKey: outcome.outboxID) != nil {
                     lanes.inFlight[channel, default: 1] -= 1
                     if lanes.inFlight[channel] == 0 { lanes.inFlight[channel] = nil }
                     report.count(outcome)
+                    lanes.unrecorded.append(outcome)
+                } else if outcome.verdict == .delivered {
+                    // Released at the end of the budget, yet it got through: worth recording (a release never
+                    // undoes a delivery). Its failure would only be our own cancellation: the row stays due.
+                    lanes.unrecorded.append(outcome)
                 }
-                lanes.unrecorded.append(outcome)
                 // The slot is claimed again once this outcome is written (below): a monitor's next event only
                 // becomes claimable then, and one claim per write, not per send, keeps claims few.
             case .recorded(let batch, nil):

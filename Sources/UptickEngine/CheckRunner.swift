@@ -23,17 +23,20 @@ public struct CheckRunner: Sendable {
     }
 
     /// Starts the check of an already decoded monitor and calls `deliver` once with its result, on an
-    /// event loop thread (see ``startWithHardDeadline(_:operation:fallback:deliver:)``). The engine's
+    /// event loop thread (see ``startWithHardDeadline(_:operation:fallback:ended:deliver:)``). The engine's
     /// path: no task waits for the check.
-    func start(_ decoded: Result<CheckSpec, CheckFailure>, deliver: @escaping @Sendable (CheckResult) -> Void) {
+    /// `ended` is called once the probe has really returned (after `deliver` when it overran its deadline).
+    func start(_ decoded: Result<CheckSpec, CheckFailure>, ended: @escaping @Sendable () -> Void = {},
+               deliver: @escaping @Sendable (CheckResult) -> Void) {
         switch decoded {
         case .failure(let failure):
             deliver(.down(failure.errorClass, failure.message))
+            ended()
         case .success(let spec):
             let limit = Duration.milliseconds(spec.timeoutMilliseconds)
             startWithHardDeadline(limit, operation: { [probe] in await probe.check(spec) }, fallback: {
                 .down(.timeout, "no result within \(spec.timeoutMilliseconds) ms", durationMicroseconds: limit.wholeMicroseconds)
-            }, deliver: deliver)
+            }, ended: ended, deliver: deliver)
         }
     }
 }

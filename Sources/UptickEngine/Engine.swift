@@ -18,6 +18,8 @@ public struct Engine: Sendable {
     /// Called with every batch of committed outcomes, in commit order.
     let onCommit: @Sendable ([CheckOutcome]) -> Void
     let specs = SpecCache()
+    /// Monitors whose probe has not returned yet, deadline or not.
+    let running = RunningChecks()
 
     public init(
         store: any Store, probe: any Probe, clock: any WallClock = SystemClock(), sink: any TransitionSink,
@@ -153,13 +155,20 @@ public struct Engine: Sendable {
 
     /// Starts one claimed monitor's check (see ``CheckRunner``); `deliver` gets the outcome, with the
     /// monitor's next state worked out, on the check's event loop thread.
+    ///
+    /// A monitor whose previous probe overran its deadline and is still running (a target or name server
+    /// that holds a probe past cancellation) is not probed again: its slot gets a `timeout` at once, so a
+    /// stuck target costs its owner one probe at a time, never a growing pile of them.
     func start(_ claimed: ClaimedMonitor, deliver: @escaping @Sendable (CheckOutcome) -> Void) {
         let startedAt = clock.now()
-        let spec = specs.spec(for: claimed.monitor)
+        let id = claimed.monitor.id
+        let decoded = specs.spec(for: claimed.monitor)
+        let began = running.begin(id)
+        let spec = began ? decoded : .failure(CheckFailure(.timeout, "the previous check of this monitor is still running"))
         // A monitor whose settings cannot be decoded alerts under the default policy.
-        let policy = (try? spec.get())?.alerts ?? AlertPolicy()
+        let policy = (try? decoded.get())?.alerts ?? AlertPolicy()
         let runner = configuration.runnerID
-        CheckRunner(probe: probe).start(spec) { result in
+        CheckRunner(probe: probe).start(spec, ended: { [running] in if began { running.end(id) } }) { result in
             let decision = claimed.monitor.state.applying(result, at: startedAt, policy: policy)
             deliver(CheckOutcome(
                 monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt,

@@ -14,9 +14,12 @@ import Synchronization
 /// from, and the probe opens its connection on the current loop (`EventLoopGroup.any()`), so a check's
 /// task, timer and channel share one thread and wake each other without a cross-thread hand-off.
 /// `deliver` is called on that thread: it must be quick.
+///
+/// `ended` is called once the operation itself has returned, which for an operation that overran its
+/// deadline is after `deliver`.
 func startWithHardDeadline<T: Sendable>(
     _ limit: Duration, operation: @escaping @Sendable () async -> T, fallback: @escaping @Sendable () -> T,
-    deliver: @escaping @Sendable (T) -> Void
+    ended: @escaping @Sendable () -> Void = {}, deliver: @escaping @Sendable (T) -> Void
 ) {
     let race = Race<T>(deliver)
     let loop = MultiThreadedEventLoopGroup.singleton.next()
@@ -27,6 +30,7 @@ func startWithHardDeadline<T: Sendable>(
         race.setWork(Task {
             let value = await operation()
             if race.offer(value) { timer.cancel() }
+            ended()
         })
     }
 }

@@ -109,6 +109,25 @@ struct TickTests {
         #expect(try await harness.db.store.history(monitorID: 1, limit: 1).first?.result.errorClass == .timeout)
     }
 
+    @Test("a monitor whose previous probe is still running is not probed again: its slot is a timeout at once")
+    func onePendingProbePerMonitor() async throws {
+        let harness = try await Harness.make()
+        defer { harness.db.remove() }
+        let now = SystemClock().now()
+        _ = try await harness.db.store.addMonitor(.port("127.0.0.1:9", timeoutMilliseconds: 200), now: now)
+        let probe = InstrumentedProbe(StuckProbe())
+        let engine = harness.engine(probe: probe)
+        for _ in 0..<3 {
+            try await harness.db.database.run("UPDATE monitors SET next_check_at = ?, lease_until = NULL", [.integer(SystemClock().now())])
+            #expect(await engine.tick().down == 1)
+        }
+        var starts = probe.starts.makeAsyncIterator()
+        #expect(await starts.next() == 1)
+        #expect(probe.peak == 1)  // the stuck probe was started once, not three times
+        let history = try await harness.db.store.history(monitorID: 1, limit: 3)
+        #expect(history.filter { $0.result.message == "the previous check of this monitor is still running" }.count == 2)
+    }
+
     @Test("a server that never answers ends in the probe's own timeout just before the monitor's deadline")
     func hangingServer() async throws {
         let harness = try await Harness.make()
