@@ -31,17 +31,9 @@ struct DaemonCommand: AsyncParsableCommand {
         try await seed(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval)
 
         let engine = benchEngine(store: scratch.store, concurrency: concurrency)
-        let stop = StopSignal()
         let seededRSS = Self.currentRSSMegabytes()
-        let before = Measurement.usage()
-        let start = ContinuousClock.now
-        async let report = engine.run(until: stop)
-        try await Task.sleep(for: .seconds(duration))
-        stop.stop()
-        let finished = await report
-        let wall = seconds(ContinuousClock.now - start)
+        let (finished, wall, cpuShare) = try await runDaemon(engine, seconds: duration)
         let after = Measurement.usage()
-        let cpuShare = Double(after.cpuMicroseconds - before.cpuMicroseconds) / 1e6 / wall / Double(ProcessInfo.processInfo.activeProcessorCount)
         let result: [String: Double] = [
             "monitors": Double(monitors), "interval_s": Double(interval), "duration_s": wall,
             "checks": Double(finished.persisted), "checks_per_s": Double(finished.persisted) / wall,
@@ -69,4 +61,20 @@ struct DaemonCommand: AsyncParsableCommand {
               let kilobytes = line.split(separator: " ").compactMap({ Double($0) }).first else { return 0 }
         return kilobytes / 1024
     }
+}
+
+/// Runs `engine` as a daemon for `seconds`, then stops it: its report, the wall time and this process's
+/// share of the machine's CPU meanwhile.
+func runDaemon(_ engine: Engine, seconds duration: Int) async throws -> (report: EngineReport, wall: Double, cpuShare: Double) {
+    let stop = StopSignal()
+    let before = Measurement.usage()
+    let start = ContinuousClock.now
+    async let report = engine.run(until: stop)
+    try await Task.sleep(for: .seconds(duration))
+    stop.stop()
+    let finished = await report
+    let wall = seconds(ContinuousClock.now - start)
+    let after = Measurement.usage()
+    let cpuShare = Double(after.cpuMicroseconds - before.cpuMicroseconds) / 1e6 / wall / Double(ProcessInfo.processInfo.activeProcessorCount)
+    return (finished, wall, cpuShare)
 }

@@ -7,12 +7,29 @@ import UptickTargets
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve a loopback target until stdin closes; prints its port.")
 
-    @Option(help: "http or tcp.") var kind = "http"
+    @Option(help: "http, tcp or dns.") var kind = "http"
+    @Option(help: "dns: the port (53 for getaddrinfo, which cannot ask another).") var port = 0
+    @Option(help: "dns: milliseconds before each answer.") var delayMs: Int64 = 0
+    @Option(help: "dns: the TTL of each answer.") var ttl: UInt32 = 0
 
     func run() async throws {
         ResourceLimits.raiseOpenFiles()
+        if kind == "dns" {
+            let server = try await DNSTarget.start(port: port, delay: .milliseconds(delayMs), ttl: ttl)
+            FileHandle.standardOutput.write(Data("\(server.port)\n".utf8))
+            await Self.untilStdinCloses()
+            // The queries it answered, for the parent.
+            FileHandle.standardOutput.write(Data("\(server.queries)\n".utf8))
+            try await server.stop()
+            return
+        }
         let server = kind == "tcp" ? try await LoopbackServer.tcp() : try await LoopbackServer.http()
         FileHandle.standardOutput.write(Data("\(server.port)\n".utf8))
+        await Self.untilStdinCloses()
+        try await server.stop()
+    }
+
+    static func untilStdinCloses() async {
         // Serve until the parent closes our stdin (or dies).
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
@@ -20,7 +37,6 @@ struct ServeCommand: AsyncParsableCommand {
                 continuation.resume()
             }
         }
-        try await server.stop()
     }
 }
 
@@ -60,5 +76,13 @@ struct Child {
     func stop() {
         try? stdin.fileHandleForWriting.close()
         process.waitUntilExit()
+    }
+
+    /// Closes the child's input and returns the line it prints before it exits.
+    func stopReadingLastLine() -> String {
+        try? stdin.fileHandleForWriting.close()
+        let line = firstLine()
+        process.waitUntilExit()
+        return line
     }
 }

@@ -17,7 +17,8 @@ struct UptickBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uptick-bench",
         abstract: "Benchmarks of the store and the engine (see BENCHMARKS.md).",
-        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self, AlertsBench.self]
+        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self, AlertsBench.self,
+                      DNSBench.self, NoisyNeighbourBench.self, NoisyAlertsBench.self]
     )
 
     static func main() async {
@@ -166,30 +167,37 @@ struct Scratch {
     }
 }
 
+/// The network the benchmarks use: 127.0.0.1 allowed, the system's resolver configuration unless told.
+func benchNetwork(resolver: (any NameResolver)? = nil) -> Network {
+    Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]), resolver: resolver)
+}
+
 /// The engine as the benchmarks run it: real probes allowed onto 127.0.0.1 only, quiet logging.
-func benchEngine(store: SQLStore, concurrency: Int) -> Engine {
+func benchEngine(store: SQLStore, concurrency: Int, network: Network = benchNetwork()) -> Engine {
     var configuration = EngineConfiguration(runnerID: "bench")
     configuration.concurrency = concurrency
     var logger = Logger(label: "bench")
     logger.logLevel = .critical
-    let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]))
     return Engine(store: store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
                   configuration: configuration, logger: logger)
 }
 
 /// Migrates and adds `count` monitors of `type` with one INSERT … SELECT (fast for a million rows, and no
 /// Swift value per monitor, so seeding adds nothing to the measured process's peak memory), due at
-/// `dueAt`, or unscheduled (`nil`: the runner spreads them over their interval).
+/// `dueAt`, or unscheduled (`nil`: the runner spreads them over their interval). In `target`, `{n}` stands
+/// for the monitor's number (1…count) and `{zone}` for it modulo `zones`; keys are `keyPrefix` and the number.
 func seed(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: String = "port", target: String = "127.0.0.1:9",
-          intervalSeconds: Int64 = 30) async throws {
+          intervalSeconds: Int64 = 30, zones: Int = 1, keyPrefix: String = "m") async throws {
     try await scratch.store.migrate(now: dueAt ?? SystemClock().now())
+    let quoted = "'" + target.replacingOccurrences(of: "'", with: "''") + "'"
+    let targetSQL = quoted.replacingOccurrences(of: "{n}", with: "' || x || '").replacingOccurrences(of: "{zone}", with: "' || (x % \(max(zones, 1))) || '")
     // Ping checks send one echo request each, so they measure the check, not the spacing between requests.
     let settings = type == "ping" ? #"{"ping_count":1}"# : "{}"
     _ = try await scratch.database.execute([SQLStatement("""
-        WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+        WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?1)
         INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, settings, next_check_at)
-        SELECT 'm' || x, 'm' || x, ?, ?, ?, 5000, ?, ? FROM n
-        """, [.integer(Int64(count)), .text(type), .text(target), .integer(intervalSeconds), .text(settings), SQLValue(dueAt)])],
+        SELECT ?6 || x, ?6 || x, ?2, \(targetSQL), ?3, 5000, ?4, ?5 FROM n
+        """, [.integer(Int64(count)), .text(type), .integer(intervalSeconds), .text(settings), SQLValue(dueAt), .text(keyPrefix)])],
         transaction: true)
 }
 

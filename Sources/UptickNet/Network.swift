@@ -15,7 +15,7 @@ public struct Network: Sendable {
     let group: any EventLoopGroup
     /// What may be connected to.
     public let policy: AddressPolicy
-    let resolver: any Resolver
+    let resolver: any NameResolver
     let tls: TLSContexts
     /// The runner's own addresses, denied with the policy.
     let local: LocalAddresses
@@ -29,7 +29,7 @@ public struct Network: Sendable {
     /// Uses NIO's shared event loops (one per core), uptick's own resolver on the system's DNS
     /// configuration, the system's interface addresses, and the system's trust roots for TLS (tests pass
     /// their own CA).
-    public init(policy: AddressPolicy = .publicOnly, resolver: (any Resolver)? = nil, local: LocalAddresses = LocalAddresses(),
+    public init(policy: AddressPolicy = .publicOnly, resolver: (any NameResolver)? = nil, local: LocalAddresses = LocalAddresses(),
                 tlsTrustRoots: NIOSSLTrustRoots = .default, revealsDNSDetail: Bool = false, allowsHostHeader: Bool = false,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group

@@ -26,6 +26,8 @@ public final class Receiver: Sendable {
 
     struct State {
         var status = 200
+        /// Every answer waits this long first.
+        var delay: TimeAmount = .zero
         /// While holding, answers wait here (one closure per request) until ``release()``.
         var holding = false
         var held: [@Sendable () -> Void] = []
@@ -58,6 +60,11 @@ public final class Receiver: Sendable {
     /// The status later requests get (200 by default).
     public func respond(with status: Int) {
         state.withLockedValue { $0.status = status }
+    }
+
+    /// Answers later requests only after `delay`, as a slow receiver does.
+    public func delay(_ delay: TimeAmount) {
+        state.withLockedValue { $0.delay = delay }
     }
 
     /// Holds every later answer until ``release()``: requests are recorded but stay open, as with a
@@ -107,7 +114,7 @@ public final class Receiver: Sendable {
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop
-            let (status, ready, held) = state.withLockedValue { state in
+            let (status, ready, held, delay) = state.withLockedValue { state in
                 state.requests.append(Request(method: head.method.rawValue, uri: head.uri, headers: headers, body: body,
                                               receivedAt: Date(), status: state.status))
                 let all = state.requests
@@ -126,9 +133,18 @@ public final class Receiver: Sendable {
                         }
                     }
                 }
-                return (status, ready, state.holding)
+                return (status, ready, state.holding, state.delay)
             }
-            if !held { answer(context, status: status) }
+            if !held {
+                if delay == .zero {
+                    answer(context, status: status)
+                } else {
+                    loop.scheduleTask(in: delay) {
+                        let (handler, context) = bound.value
+                        handler.answer(context, status: status)
+                    }
+                }
+            }
             for (continuation, requests) in ready { continuation.resume(returning: requests) }
         }
 

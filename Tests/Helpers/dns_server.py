@@ -12,6 +12,7 @@ Names (all under .test) and how they answer:
   chain.test       CNAME c1.chain.test -> CNAME c2.chain.test -> A 127.0.0.1, all in one answer
   ttl0.test        A 127.0.0.1 with TTL 0
   big.test         120 A records: too large for UDP, so TC=1 over UDP and the whole answer over TCP
+  huge.test        300 A records (about 5 KB) even over UDP, ignoring the size the query advertised
   garbled.test     a datagram with the right id that is not a DNS message, then the answer over TCP
   servfail.test    SERVFAIL
   refused.test     REFUSED
@@ -91,6 +92,9 @@ def answer(request, proto):
         if proto == "udp":
             reply.header.tc = 1
             reply.rr = reply.rr[:10]
+    elif qname == "huge.test":
+        for index in range(300):
+            add("A", "93.185.%d.%d" % (index // 250, index % 250 + 1))
     elif qname == "servfail.test":
         reply.header.rcode = RCODE.SERVFAIL
     elif qname == "refused.test":

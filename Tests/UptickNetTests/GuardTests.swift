@@ -9,7 +9,7 @@ import UptickTargets
 import UptickTestSupport
 
 /// Answers host names from a table, one answer list per call in turn (the last one repeats); counts calls.
-final class TableResolver: Resolver {
+final class TableResolver: NameResolver {
     private let answers: [String: [[String]]]
     private let calls = Mutex(0)
 
@@ -46,7 +46,7 @@ struct GuardFixture {
         return GuardFixture(allowed: allowed, forbidden: forbidden, otherPort: otherPort, policy: policy)
     }
 
-    func check(_ url: String, resolver: any Resolver = HermeticResolver()) async -> CheckResult {
+    func check(_ url: String, resolver: any NameResolver = HermeticResolver()) async -> CheckResult {
         let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 5000)
         guard let spec = try? CheckSpec(monitor: monitor) else { return .down(.invalidTarget, "rejected") }
         return await StandardProbe(network: Network(policy: policy, resolver: resolver)).check(spec)

@@ -11,7 +11,7 @@ extension AddressPolicy {
 /// The tests' resolver: names from a table (`localhost` is 127.0.0.1 and ::1), every other name unknown, and
 /// never a DNS query: a test cannot send a packet off loopback through name resolution. (Numeric hosts never
 /// reach a resolver: ``Network`` parses them itself.)
-public struct HermeticResolver: Resolver {
+public struct HermeticResolver: NameResolver {
     let names: [String: [IPAddress]]
 
     public init(_ names: [String: [String]] = [:]) {

@@ -14,7 +14,7 @@ import UptickCore
 ///   one name already under way are joined, not repeated.
 /// - At most ``ResolverConfiguration/lookupsPerZone`` lookups per zone are on the network at once, so one
 ///   customer's thousands of names under a slow zone cannot flood the nameserver everyone shares.
-public final class DNSResolver: Resolver, Sendable {
+public final class DNSResolver: NameResolver, Sendable {
     /// What the cache and the network have done so far.
     public struct Statistics: Sendable, Hashable {
         /// Name/type pairs answered from the cache (or the hosts file) without a query.

@@ -90,6 +90,9 @@ struct ResolverTests {
         #expect(addresses.count == DNSResolver.maxAddresses)
         #expect(addresses.first?.description == "93.184.0.1")
         #expect(await server.queries("big.test").map(\.transport) == ["udp", "tcp"])
+        // A server that ignores the advertised size: the datagram is cut at 4 KB, fails to parse, and TCP has it whole.
+        #expect(try await resolver.lookup("huge.test", families: .ipv4, deadline: soon()).count == DNSResolver.maxAddresses)
+        #expect(await server.queries("huge.test").map(\.transport) == ["udp", "tcp"])
         // A datagram with the right id that does not parse is also worth a TCP query.
         #expect(strings(try await resolver.lookup("garbled.test", families: .ipv4, deadline: soon())) == ["127.0.0.1"])
         #expect(await server.queries("garbled.test").map(\.transport) == ["udp", "tcp"])

@@ -7,7 +7,7 @@ public enum AddressFamilies: Sendable, Hashable {
 }
 
 /// Turns a host name into addresses. ``DNSResolver`` in production; tests also answer from a table.
-public protocol Resolver: Sendable {
+public protocol NameResolver: Sendable {
     /// The addresses of `name` in `families`, IPv4 first; empty when the name does not exist or has no such
     /// addresses. Throws when the lookup fails (no answer, a server failure) or `deadline` passes first.
     func lookup(_ name: String, families: AddressFamilies, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress]
