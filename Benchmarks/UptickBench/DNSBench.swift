@@ -199,6 +199,7 @@ struct NoisyNeighbourBench: AsyncParsableCommand {
 
     @Option(help: "Normal monitors.") var monitors = 5_000
     @Option(help: "Monitors whose zone never answers.") var silent = 50
+    @Option(help: "Runs of each kind, alternating (alone, beside, alone, …), to see the noise between runs.") var pairs = 1
     @OptionGroup var options: DNSRunOptions
 
     func run() async throws {
@@ -209,18 +210,29 @@ struct NoisyNeighbourBench: AsyncParsableCommand {
             try await runDNSScenario(monitors: monitors, silent: silent, zones: 1_000, interval: interval, duration: duration,
                                      concurrency: options.concurrency, choice: resolver, dnsPort: options.dnsPort, delayMilliseconds: 0, ttl: 0)
         }
-        let alone = try await scenario(0)
-        let beside = try await scenario(silent)
-        if options.json {
-            let object: [String: Any] = ["alone": alone.dictionary, "beside_silent": beside.dictionary,
-                                         "duration_p99_ratio": beside.durationP99 / max(alone.durationP99, 0.001),
-                                         "lateness_p99_ratio": beside.latenessP99 / max(alone.latenessP99, 1)]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
-        } else {
+        var runs: [(alone: DNSRun, beside: DNSRun)] = []
+        if !options.json {
             print("noisy-dns: \(monitors) HTTP monitors every \(interval) s for \(duration) s, resolver \(resolver.rawValue); "
                   + "names answer at once with TTL 0")
-            print("  alone:                  " + alone.summary)
-            print("  beside \(silent) silent:       " + beside.summary)
+        }
+        for _ in 0..<pairs {
+            let alone = try await scenario(0)
+            let beside = try await scenario(silent)
+            runs.append((alone, beside))
+            if !options.json {
+                print("  alone:            " + alone.summary)
+                print("  beside \(silent) silent: " + beside.summary)
+                print(String(format: "  beside / alone: duration p99 × %.2f, lateness p99 × %.2f", beside.durationP99 / max(alone.durationP99, 0.001),
+                             beside.latenessP99 / max(alone.latenessP99, 1)))
+            }
+        }
+        if options.json {
+            let object = runs.map { run -> [String: Any] in
+                ["alone": run.alone.dictionary, "beside_silent": run.beside.dictionary,
+                 "duration_p99_ratio": run.beside.durationP99 / max(run.alone.durationP99, 0.001),
+                 "lateness_p99_ratio": run.beside.latenessP99 / max(run.alone.latenessP99, 1)]
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
     }
 }

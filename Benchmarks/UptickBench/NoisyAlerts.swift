@@ -39,14 +39,17 @@ struct NoisyAlertsBench: AsyncParsableCommand {
             healthyIDs.append(try await scratch.store.addChannel(name: "h\(index)", type: "webhook", config: #"{"url":"\#(receiver.url())"}"#,
                                                                  isDefault: false, now: now).id)
         }
+        // Each row's payload gets its own event id (the webhook's Uptick-Event-Id), in the INSERT below.
         let payload = SQLStore.encodePayload(AlertPayload(
             id: "evt", kind: .down, timestamp: now, monitor: .init(id: 1, key: nil, name: "bench", type: "http", target: "https://example.com/"),
             status: .init(previous: .up, current: .down, since: now), check: .init(scheduledAt: now, startedAt: now, result: .down(.timeout, "bench"))
         ))
+        precondition(payload.contains(#""id":"evt""#), "the payload's id is not where the INSERT replaces it")
         func commit(channel: Int64, monitors: ClosedRange<Int>, tag: String) async throws {
             _ = try await scratch.database.execute([SQLStatement("""
                 INSERT INTO outbox (event_id, monitor_id, kind, payload, channel_id, created_at, next_attempt_at)
-                SELECT 'evt_' || ?4 || '_' || id, id, 'down', ?1, ?2, ?3, ?3 FROM monitors WHERE id BETWEEN ?5 AND ?6
+                SELECT 'evt_' || ?4 || '_' || id, id, 'down', replace(?1, '"id":"evt"', '"id":"evt_' || ?4 || '_' || id || '"'), ?2, ?3, ?3
+                FROM monitors WHERE id BETWEEN ?5 AND ?6
                 """, [.text(payload), .integer(channel), .integer(SystemClock().now()), .text(tag),
                       .integer(Int64(monitors.lowerBound)), .integer(Int64(monitors.upperBound))])], transaction: true)
         }

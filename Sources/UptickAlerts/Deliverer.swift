@@ -11,9 +11,10 @@ public struct DeliveryConfiguration: Sendable {
     public var perChannelConcurrency = 4
     /// Requests in flight at once in all.
     public var maxInFlight = 256
-    /// How long a claimed row is left to its deliverer before another may take it. Every claimed row is sent
-    /// at once (a channel is never claimed beyond its free slots), so this must only outlast one send and the
-    /// write of its outcome; it is raised to the notifier's timeout plus 30 s if set lower.
+    /// How long a claimed row is left to its deliverer before another may take it. A claimed row is sent at
+    /// once or waits in its channel's lane behind at most ``perChannelConcurrency`` sends (a full lane is not
+    /// claimed), so this must outlast two sends and the write of an outcome; it is raised to twice the
+    /// notifier's timeout plus 30 s if set lower.
     public var lease: Duration = .seconds(60)
     /// An event still undelivered this long after it was recorded (or retried by hand) goes dead.
     public var giveUpAfter: Duration = .seconds(24 * 3600)
@@ -55,8 +56,9 @@ public struct DeliveryReport: Sendable, Hashable {
 /// and channel, with exponential backoff and jitter between attempts, and `dead` after
 /// ``DeliveryConfiguration/giveUpAfter`` or at the first permanent failure.
 ///
-/// Each channel is a lane of its own: a channel is claimed only up to its free slots, every claimed row is
-/// sent at once, and each outcome is written as soon as it is known (outcomes that finish together share a
+/// Each channel is a lane of its own: a claim takes at most ``DeliveryConfiguration/perChannelConcurrency``
+/// rows of each channel whose lane is not full, a lane sends that many at once and queues the rest (at most as
+/// many again), and each outcome is written as soon as it is known (outcomes that finish together share a
 /// transaction). A receiver that answers after 9.9 s holds only its own lane; the others' events are claimed,
 /// sent and recorded meanwhile.
 public struct Deliverer: Sendable {
@@ -77,7 +79,7 @@ public struct Deliverer: Sendable {
         self.notifier = notifier
         self.clock = clock
         var configuration = configuration
-        configuration.lease = max(configuration.lease, notifier.timeout + .seconds(30))
+        configuration.lease = max(configuration.lease, notifier.timeout * 2 + .seconds(30))
         self.configuration = configuration
         self.logger = logger
         self.jitter = jitter
@@ -104,18 +106,24 @@ public struct Deliverer: Sendable {
 
     enum Event: Sendable {
         case sent(channel: Int64, DeliveryOutcome)
-        case recorded([DeliveryOutcome], StoreError?)
+        /// A write of outcomes ended; with a claim when it also claimed (in the same transaction), and whether
+        /// that claim came back full (more may be due).
+        case recorded([DeliveryOutcome], DeliveryClaim?, full: Bool, StoreError?)
         case wake
         case stop
     }
 
     /// The lanes' bookkeeping: the loop below is its only user.
     struct Lanes {
+        /// Sends in flight, by channel.
         var inFlight: [Int64: Int] = [:]
+        /// Claimed rows waiting for a free slot of their channel, oldest first.
+        var queued: [Int64: [(OutboxRecord, ChannelRecord?)]] = [:]
         var sends: [Int64: Task<Void, Never>] = [:]
         var unrecorded: [DeliveryOutcome] = []
         var recording = false
-        var total: Int { inFlight.values.reduce(0, +) }
+        /// Rows claimed and not yet finished.
+        var held = 0
     }
 
     private func drive(until mode: Mode) async -> DeliveryReport {
@@ -150,7 +158,7 @@ public struct Deliverer: Sendable {
         var stopping = false
         var claimAgain = true
         loop: while true {
-            if claimAgain, !stopping, lanes.total < configuration.maxInFlight {
+            if claimAgain, !stopping, lanes.held < configuration.maxInFlight {
                 if let full = await claim(&lanes, &report, post: post) {
                     claimAgain = full
                 } else {
@@ -162,12 +170,19 @@ public struct Deliverer: Sendable {
                 let batch = lanes.unrecorded
                 lanes.unrecorded = []
                 lanes.recording = true
+                // The write also claims what the lanes can take next, in one transaction and round trip.
+                let request = stopping || lanes.held >= configuration.maxInFlight ? nil : request(lanes)
                 Task {
                     do throws(StoreError) {
-                        try await store.record(batch)
-                        post.yield(.recorded(batch, nil))
+                        if let request {
+                            let claim = try await store.record(batch, thenClaiming: request)
+                            post.yield(.recorded(batch, claim, full: claim.rows.count == request.limit, nil))
+                        } else {
+                            try await store.record(batch)
+                            post.yield(.recorded(batch, nil, full: false, nil))
+                        }
                     } catch {
-                        post.yield(.recorded(batch, error))
+                        post.yield(.recorded(batch, nil, full: false, error))
                     }
                 }
             }
@@ -178,9 +193,10 @@ public struct Deliverer: Sendable {
             case .sent(let channel, let outcome):
                 if lanes.sends.removeValue(forKey: outcome.outboxID) != nil {
                     lanes.inFlight[channel, default: 1] -= 1
-                    if lanes.inFlight[channel] == 0 { lanes.inFlight[channel] = nil }
+                    lanes.held -= 1
                     report.count(outcome)
                     lanes.unrecorded.append(outcome)
+                    startQueued(channel, &lanes, post: post)
                 } else if outcome.verdict == .delivered {
                     // Released at the end of the budget, yet it got through: worth recording (a release never
                     // undoes a delivery). Its failure would only be our own cancellation: the row stays due.
@@ -188,11 +204,19 @@ public struct Deliverer: Sendable {
                 }
                 // The slot is claimed again once this outcome is written (below): a monitor's next event only
                 // becomes claimable then, and one claim per write, not per send, keeps claims few.
-            case .recorded(let batch, nil):
+            case .recorded(let batch, let claim, let full, nil):
                 lanes.recording = false
-                claimAgain = true
                 onRecorded(batch)
-            case .recorded(let batch, let error?):
+                if let claim, stopping, mode.endsWhenIdle {
+                    // Claimed as the budget ended: given back at once, unsent.
+                    lanes.unrecorded += claim.rows.map { DeliveryOutcome(outboxID: $0.id, verdict: .released, at: clock.now(), error: nil) }
+                } else if let claim {
+                    take(claim, &lanes, post: post)  // a daemon that is stopping sends them: they are leased to it
+                    claimAgain = full
+                } else {
+                    claimAgain = true
+                }
+            case .recorded(let batch, _, _, let error?):
                 // Kept for the next write; if none succeeds the rows come back after the lease, and delivered
                 // ones are sent again, which at-least-once allows and the event id lets receivers notice.
                 logger.error("recording \(batch.count) delivery outcomes failed: \(error)")
@@ -213,43 +237,65 @@ public struct Deliverer: Sendable {
         return report
     }
 
-    /// Claims what the free slots allow and starts every claimed send. Returns whether claiming again at
-    /// once could find more (the claim came back full), or `nil` when the database failed.
+    /// What the lanes can take now: at most ``DeliveryConfiguration/perChannelConcurrency`` rows of each
+    /// channel whose queue is empty (a lane holds at most that many sending and that many queued).
+    private func request(_ lanes: Lanes) -> DeliveryRequest {
+        let queued = Set(lanes.queued.filter { !$0.value.isEmpty }.keys)
+        return DeliveryRequest(now: clock.now(), limit: min(configuration.batchSize, configuration.maxInFlight - lanes.held),
+                               perChannel: configuration.perChannelConcurrency, excluding: queued, lease: configuration.lease)
+    }
+
+    /// Claims what the lanes can take and puts it in them. Returns whether claiming again at once could find
+    /// more (the claim came back full), or `nil` when the database failed.
     private func claim(_ lanes: inout Lanes, _ report: inout DeliveryReport, post: AsyncStream<Event>.Continuation) async -> Bool? {
-        let limit = min(configuration.batchSize, configuration.maxInFlight - lanes.total)
-        let free = lanes.inFlight.mapValues { configuration.perChannelConcurrency - $0 }
+        let request = request(lanes)
         let claim: DeliveryClaim
         do {
-            claim = try await store.claimDeliveries(now: clock.now(), limit: limit, perChannel: configuration.perChannelConcurrency,
-                                                    freeSlots: free, lease: configuration.lease)
+            claim = try await store.claimDeliveries(now: request.now, limit: request.limit, perChannel: request.perChannel,
+                                                    excluding: request.excluding, lease: request.lease)
         } catch {
             logger.error("claiming outbox rows failed: \(error)")
             report.storeErrors += 1
             return nil
         }
-        for row in claim.rows {
-            lanes.inFlight[row.channelID, default: 0] += 1
-            let channel = claim.channels[row.channelID]
-            lanes.sends[row.id] = Task {
-                let outcome = await attempt(row, channel)
-                post.yield(.sent(channel: row.channelID, outcome))
-            }
-        }
-        return claim.rows.count == limit
+        take(claim, &lanes, post: post)
+        return claim.rows.count == request.limit
     }
 
-    /// At the end of a budget: cancels the sends in flight and releases their rows, due again at once.
-    /// A send that got through just before would be sent again: at least once.
+    /// Puts claimed rows in their lanes and starts what the lanes' free slots allow.
+    private func take(_ claim: DeliveryClaim, _ lanes: inout Lanes, post: AsyncStream<Event>.Continuation) {
+        for row in claim.rows {
+            lanes.queued[row.channelID, default: []].append((row, claim.channels[row.channelID]))
+            lanes.held += 1
+        }
+        for channel in Set(claim.rows.map(\.channelID)) { startQueued(channel, &lanes, post: post) }
+    }
+
+    /// Starts the queued sends of `channel` while it has free slots.
+    private func startQueued(_ channel: Int64, _ lanes: inout Lanes, post: AsyncStream<Event>.Continuation) {
+        while lanes.inFlight[channel, default: 0] < configuration.perChannelConcurrency, var queue = lanes.queued[channel], !queue.isEmpty {
+            let (row, record) = queue.removeFirst()
+            lanes.queued[channel] = queue.isEmpty ? nil : queue
+            lanes.inFlight[channel, default: 0] += 1
+            lanes.sends[row.id] = Task {
+                let outcome = await attempt(row, record)
+                post.yield(.sent(channel: channel, outcome))
+            }
+        }
+        if lanes.inFlight[channel] == 0 { lanes.inFlight[channel] = nil }
+    }
+
+    /// At the end of a budget: cancels the sends in flight and releases their rows and the queued ones, due
+    /// again at once. A send that got through just before would be sent again: at least once.
     private func release(_ lanes: inout Lanes, _ report: inout DeliveryReport) {
         let now = clock.now()
-        for (id, send) in lanes.sends {
-            send.cancel()
+        for send in lanes.sends.values { send.cancel() }
+        for id in Array(lanes.sends.keys) + lanes.queued.values.flatMap({ $0.map(\.0.id) }) {
             let outcome = DeliveryOutcome(outboxID: id, verdict: .released, at: now, error: nil)
             lanes.unrecorded.append(outcome)
             report.count(outcome)
         }
-        lanes.sends = [:]
-        lanes.inFlight = [:]
+        lanes = Lanes(unrecorded: lanes.unrecorded, recording: lanes.recording)
     }
 
     private func attempt(_ row: OutboxRecord, _ channel: ChannelRecord?) async -> DeliveryOutcome {

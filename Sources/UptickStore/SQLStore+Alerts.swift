@@ -81,18 +81,38 @@ public struct DeliveryOutcome: Sendable, Hashable {
 /// What the deliverer needs from a database.
 public protocol OutboxStore: Sendable {
     /// Claims up to `limit` due outbox rows of enabled channels, only the oldest undelivered row of each
-    /// (channel, monitor) pair so events arrive in order per monitor, and at most `perChannel` rows of a
-    /// channel, or its entry in `freeSlots` (channels with sends in flight), oldest first; leases them for
+    /// (channel, monitor) pair so events arrive in order per monitor, at most `perChannel` rows of each
+    /// channel (its oldest), none of the channels in `excluding` (their lanes are full); leases them for
     /// `lease` (another deliverer skips them meanwhile; a crashed one's rows come back when it ends). Counts
     /// the attempt. Also returns the channels they go to.
-    func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, freeSlots: [Int64: Int],
+    func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>,
                          lease: Duration) async throws(StoreError) -> DeliveryClaim
 
     /// Records attempts' outcomes in one transaction.
     func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError)
+
+    /// Records outcomes and, in the same transaction (one round trip), claims as ``claimDeliveries(now:limit:perChannel:excluding:lease:)``.
+    func record(_ outcomes: [DeliveryOutcome], thenClaiming request: DeliveryRequest) async throws(StoreError) -> DeliveryClaim
 }
 
-/// The answer to ``OutboxStore/claimDeliveries(now:limit:perChannel:freeSlots:lease:)``.
+/// The arguments of a delivery claim (see ``OutboxStore/claimDeliveries(now:limit:perChannel:excluding:lease:)``).
+public struct DeliveryRequest: Sendable, Hashable {
+    public var now: EpochMilliseconds
+    public var limit: Int
+    public var perChannel: Int
+    public var excluding: Set<Int64>
+    public var lease: Duration
+
+    public init(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>, lease: Duration) {
+        self.now = now
+        self.limit = limit
+        self.perChannel = perChannel
+        self.excluding = excluding
+        self.lease = lease
+    }
+}
+
+/// The answer to ``OutboxStore/claimDeliveries(now:limit:perChannel:excluding:lease:)``.
 public struct DeliveryClaim: Sendable {
     public var rows: [OutboxRecord]
     public var channels: [Int64: ChannelRecord]
@@ -104,56 +124,76 @@ extension SQLStore: OutboxStore {
         """
     static let channelColumns = "id, name, type, config, is_default, enabled"
 
-    public func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, freeSlots: [Int64: Int],
-                                lease: Duration) async throws(StoreError) -> DeliveryClaim {
-        let leaseUntil = now + lease.wholeMilliseconds
-        let slots = "{" + freeSlots.map { "\"\($0.key)\":\(max(0, $0.value))" }.joined(separator: ",") + "}"
-        let results = try await executor.execute([
-            SQLStatement("""
-                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2
-                WHERE id IN (
-                    SELECT id FROM (
-                        SELECT o.id, o.channel_id, ROW_NUMBER() OVER (PARTITION BY o.channel_id ORDER BY o.id) AS position
-                        FROM outbox o
-                        WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?1
-                          AND o.channel_id IN (SELECT id FROM channels WHERE enabled = 1)
+    /// ?1 now, ?2 lease end, ?3 limit, ?4 rows per channel, ?5 a JSON array of the channels to leave out.
+    static let claimDeliveriesSQL = """
+        WITH lanes AS (
+            -- Each channel's lane: its oldest due rows (idx_outbox_lane), at most ?4, as a JSON array. Driven
+            -- from channels, so a claim costs a few index probes per channel, not a scan of the outbox.
+            SELECT (SELECT json_group_array(id) FROM (
+                        SELECT p.id FROM outbox p
+                        WHERE p.channel_id = c.id AND p.delivered_at IS NULL AND p.dead_at IS NULL AND p.next_attempt_at <= ?1
                           AND NOT EXISTS (
-                              SELECT 1 FROM outbox p
-                              WHERE p.channel_id = o.channel_id AND p.monitor_id IS o.monitor_id AND p.id < o.id
-                                AND p.delivered_at IS NULL AND p.dead_at IS NULL))
-                    WHERE position <= COALESCE(json_extract(?5, '$."' || channel_id || '"'), ?4)
-                    ORDER BY id LIMIT ?3)
-                RETURNING \(Self.outboxColumns)
-                """, [.integer(now), .integer(leaseUntil), .integer(Int64(limit)), .integer(Int64(perChannel)), .text(slots)]),
-            SQLStatement("SELECT \(Self.channelColumns) FROM channels WHERE enabled = 1"),
-        ], transaction: true)
-        var channels: [Int64: ChannelRecord] = [:]
-        for row in results[1].rows {
-            let channel = Self.channel(row)
-            channels[channel.id] = channel
-        }
-        return DeliveryClaim(rows: results[0].rows.map(Self.outbox).sorted { $0.id < $1.id }, channels: channels)
+                              SELECT 1 FROM outbox q
+                              WHERE q.channel_id = p.channel_id AND q.monitor_id IS p.monitor_id AND q.id < p.id
+                                AND q.delivered_at IS NULL AND q.dead_at IS NULL)
+                        ORDER BY p.id LIMIT ?4)) AS ids
+            FROM channels c
+            WHERE c.enabled = 1 AND c.id NOT IN (SELECT value FROM json_each(?5)))
+        UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2
+        WHERE id IN (SELECT lane.value FROM lanes, json_each(lanes.ids) lane ORDER BY lane.value LIMIT ?3)
+        RETURNING \(Self.outboxColumns)
+        """
+
+    public func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>,
+                                lease: Duration) async throws(StoreError) -> DeliveryClaim {
+        let request = DeliveryRequest(now: now, limit: limit, perChannel: perChannel, excluding: excluding, lease: lease)
+        return Self.claim(from: try await executor.execute(Self.claimStatements(request), transaction: true)[...])
     }
 
     public func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
-        let statements = outcomes.map { outcome in
-            let id = SQLValue.integer(outcome.outboxID), at = SQLValue.integer(outcome.at), error = SQLValue(outcome.error)
-            return switch outcome.verdict {
-            case .delivered:
-                SQLStatement("UPDATE outbox SET delivered_at = ?2, last_error = ?3 WHERE id = ?1", [id, at, error])
-            case .retry(let next):
-                SQLStatement("UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1", [id, .integer(next), error])
-            case .dead:
-                SQLStatement("UPDATE outbox SET dead_at = ?2, last_error = ?3 WHERE id = ?1", [id, at, error])
-            case .released:
-                SQLStatement("""
-                    UPDATE outbox SET next_attempt_at = ?2, attempts = max(0, attempts - 1)
-                    WHERE id = ?1 AND delivered_at IS NULL AND dead_at IS NULL
-                    """, [id, at])
-            }
+        _ = try await executor.execute(outcomes.map(Self.statement), transaction: true)
+    }
+
+    public func record(_ outcomes: [DeliveryOutcome], thenClaiming request: DeliveryRequest) async throws(StoreError) -> DeliveryClaim {
+        let results = try await executor.execute(outcomes.map(Self.statement) + Self.claimStatements(request), transaction: true)
+        return Self.claim(from: results.suffix(2))
+    }
+
+    static func claimStatements(_ request: DeliveryRequest) -> [SQLStatement] {
+        let full = "[" + request.excluding.map(String.init).joined(separator: ",") + "]"
+        return [
+            SQLStatement(claimDeliveriesSQL, [.integer(request.now), .integer(request.now + request.lease.wholeMilliseconds),
+                                              .integer(Int64(request.limit)), .integer(Int64(request.perChannel)), .text(full)]),
+            SQLStatement("SELECT \(channelColumns) FROM channels WHERE enabled = 1"),
+        ]
+    }
+
+    /// The claim from the results of ``claimStatements(_:)``.
+    static func claim(from results: ArraySlice<SQLRows>) -> DeliveryClaim {
+        var channels: [Int64: ChannelRecord] = [:]
+        for row in results[results.startIndex + 1].rows {
+            let channel = channel(row)
+            channels[channel.id] = channel
         }
-        _ = try await executor.execute(statements, transaction: true)
+        return DeliveryClaim(rows: results[results.startIndex].rows.map(outbox).sorted { $0.id < $1.id }, channels: channels)
+    }
+
+    static func statement(_ outcome: DeliveryOutcome) -> SQLStatement {
+        let id = SQLValue.integer(outcome.outboxID), at = SQLValue.integer(outcome.at), error = SQLValue(outcome.error)
+        return switch outcome.verdict {
+        case .delivered:
+            SQLStatement("UPDATE outbox SET delivered_at = ?2, last_error = ?3 WHERE id = ?1", [id, at, error])
+        case .retry(let next):
+            SQLStatement("UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1", [id, .integer(next), error])
+        case .dead:
+            SQLStatement("UPDATE outbox SET dead_at = ?2, last_error = ?3 WHERE id = ?1", [id, at, error])
+        case .released:
+            SQLStatement("""
+                UPDATE outbox SET next_attempt_at = ?2, attempts = max(0, attempts - 1)
+                WHERE id = ?1 AND delivered_at IS NULL AND dead_at IS NULL
+                """, [id, at])
+        }
     }
 
     // MARK: Channels

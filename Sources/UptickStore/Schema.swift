@@ -137,6 +137,10 @@ public enum Schema {
             .sql("CREATE INDEX IF NOT EXISTS idx_outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL"),
             .sql("CREATE INDEX IF NOT EXISTS idx_outbox_chain ON outbox(channel_id, monitor_id, id) WHERE delivered_at IS NULL AND dead_at IS NULL"),
         ]),
+        // A channel's pending rows in order: the deliverer claims each channel's lane up to its free slots.
+        Migration(version: 4, name: "outbox lanes", steps: [
+            .sql("CREATE INDEX IF NOT EXISTS idx_outbox_lane ON outbox(channel_id, id) WHERE delivered_at IS NULL AND dead_at IS NULL"),
+        ]),
     ]
 
     /// The version this build of uptick needs.

@@ -98,14 +98,14 @@ struct AlertPersistTests {
             state.state = outcome.state
         }
         let later = now + 10 * 60_000
-        let first = try await db.store.claimDeliveries(now: later, limit: 10, perChannel: 10, freeSlots: [:], lease: .seconds(60))
+        let first = try await db.store.claimDeliveries(now: later, limit: 10, perChannel: 10, excluding: [], lease: .seconds(60))
         #expect(first.rows.map(\.kind) == ["down"] && first.rows.first?.attempts == 1)
         // Leased: a second deliverer gets nothing until the first records an outcome.
-        #expect(try await db.store.claimDeliveries(now: later, limit: 10, perChannel: 10, freeSlots: [:], lease: .seconds(60)).rows.isEmpty)
+        #expect(try await db.store.claimDeliveries(now: later, limit: 10, perChannel: 10, excluding: [], lease: .seconds(60)).rows.isEmpty)
         try await db.store.record([DeliveryOutcome(outboxID: first.rows[0].id, verdict: .delivered, at: later, error: nil)])
-        #expect(try await db.store.claimDeliveries(now: later, limit: 10, perChannel: 10, freeSlots: [:], lease: .seconds(60)).rows.map(\.kind) == ["up"])
+        #expect(try await db.store.claimDeliveries(now: later, limit: 10, perChannel: 10, excluding: [], lease: .seconds(60)).rows.map(\.kind) == ["up"])
         // The lease ends: the row comes back, its attempts counted.
-        let afterLease = try await db.store.claimDeliveries(now: later + 61_000, limit: 10, perChannel: 10, freeSlots: [:], lease: .seconds(60))
+        let afterLease = try await db.store.claimDeliveries(now: later + 61_000, limit: 10, perChannel: 10, excluding: [], lease: .seconds(60))
         #expect(afterLease.rows.map(\.kind) == ["up"] && afterLease.rows.first?.attempts == 2)
     }
 
@@ -114,14 +114,14 @@ struct AlertPersistTests {
         let (db, monitor) = try await world(backend, channels: [("a", true), ("b", true)])
         defer { db.remove() }
         try await db.store.persist([down(monitor, slot: now)])
-        let rows = try await db.store.claimDeliveries(now: now + 10, limit: 10, perChannel: 10, freeSlots: [:], lease: .seconds(60)).rows
+        let rows = try await db.store.claimDeliveries(now: now + 10, limit: 10, perChannel: 10, excluding: [], lease: .seconds(60)).rows
         try await db.store.record([DeliveryOutcome(outboxID: rows[0].id, verdict: .delivered, at: now + 20, error: nil)])
         #expect(try await db.store.pruneOutbox(createdBefore: now, limit: 10) == 0)
         #expect(try await db.store.pruneOutbox(createdBefore: now + 1_000, limit: 10) == 1)
         #expect(try await db.database.scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == 1)
     }
 
-    @Test("a claim takes at most a channel's free slots, oldest first; a released row is due again, its attempt uncounted",
+    @Test("a claim takes at most perChannel rows of each channel, oldest first, none of a full lane; a released row is due again, its attempt uncounted",
           arguments: Backend.allCases)
     func lanes(backend: Backend) async throws {
         let (db, _) = try await world(backend, channels: [("a", true), ("b", true)])
@@ -133,14 +133,16 @@ struct AlertPersistTests {
             try await db.store.persist([down(monitor, slot: now)])
         }
         let a = try await db.store.channel("a").id, b = try await db.store.channel("b").id
-        let claim = try await db.store.claimDeliveries(now: now + 10, limit: 100, perChannel: 2, freeSlots: [b: 1], lease: .seconds(60))
-        #expect(claim.rows.filter { $0.channelID == a }.count == 2 && claim.rows.filter { $0.channelID == b }.count == 1)
-        #expect(claim.rows.filter { $0.channelID == a }.map(\.id) == claim.rows.filter { $0.channelID == a }.map(\.id).sorted())
-        let none = try await db.store.claimDeliveries(now: now + 10, limit: 100, perChannel: 2, freeSlots: [a: 0, b: 0], lease: .seconds(60))
-        #expect(none.rows.isEmpty)
+        let claim = try await db.store.claimDeliveries(now: now + 10, limit: 100, perChannel: 2, excluding: [b], lease: .seconds(60))
+        let ofA = claim.rows.filter { $0.channelID == a }
+        #expect(ofA.count == 2 && claim.rows.count == 2)
+        let allOfA = try await db.database.scalar("SELECT min(id) FROM outbox WHERE channel_id = ?", [.integer(a)])
+        #expect(ofA.map(\.id).min() == allOfA)  // the lane's oldest
+        let ofB = try await db.store.claimDeliveries(now: now + 10, limit: 100, perChannel: 3, excluding: [a], lease: .seconds(60)).rows
+        #expect(ofB.count == 3 && ofB.allSatisfy { $0.channelID == b })
         let released = claim.rows[0]
         try await db.store.record([DeliveryOutcome(outboxID: released.id, verdict: .released, at: now + 20, error: nil)])
-        let again = try await db.store.claimDeliveries(now: now + 20, limit: 100, perChannel: 1, freeSlots: [b: 0], lease: .seconds(60))
-        #expect(again.rows.map(\.id).contains(released.id) && again.rows.first { $0.id == released.id }?.attempts == 1)
+        let again = try await db.store.claimDeliveries(now: now + 20, limit: 100, perChannel: 1, excluding: [b], lease: .seconds(60)).rows
+        #expect(again.map(\.id) == [released.id] && again.first?.attempts == 1)
     }
 }

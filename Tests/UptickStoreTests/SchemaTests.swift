@@ -23,7 +23,7 @@ struct SchemaTests {
         defer { db.remove() }
         try await db.store.migrate(now: 1)
         try await db.database.run("DELETE FROM schema_migrations WHERE version >= 2")
-        #expect(try await db.store.migrate(now: 2) == [2, 3])
+        #expect(try await db.store.migrate(now: 2) == [2, 3, 4])
         #expect(try await db.database.scalar("SELECT count(*) FROM pragma_table_info('monitors') WHERE name = 'recent_verdicts'") == 1)
         #expect(try await db.database.scalar("SELECT count(*) FROM pragma_table_info('checks') WHERE name = 'details'") == 1)
     }
@@ -64,6 +64,20 @@ struct SchemaTests {
         let details = plan.rows.compactMap { $0.last?.text }
         #expect(details.contains { $0.contains("USING INDEX idx_monitors_due (next_check_at<?)") }, "plan: \(details)")
         #expect(!details.contains { $0.hasPrefix("SCAN monitors") }, "plan: \(details)")
+    }
+
+    @Test("the delivery claim reads each channel's lane through its partial index, never a scan of the outbox", arguments: Backend.allCases)
+    func deliveryClaimUsesIndex(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
+        defer { db.remove() }
+        let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLStore.claimDeliveriesSQL,
+                                                               [.integer(0), .integer(0), .integer(200), .integer(4), .text("[]")])],
+                                                 transaction: false)[0]
+        let details = plan.rows.compactMap { $0.last?.text }
+        #expect(details.contains { $0.contains("USING INDEX idx_outbox_lane (channel_id=?)") }, "plan: \(details)")
+        // The only scans: the channels, and the JSON arrays of ids.
+        #expect(details.filter { $0.hasPrefix("SCAN") }.allSatisfy { $0.hasPrefix("SCAN c") || $0.contains("VIRTUAL TABLE") || $0.contains("subquery") },
+                "plan: \(details)")
     }
 
     @Test("history reads a monitor's checks through the (monitor, slot) index", arguments: Backend.allCases)
