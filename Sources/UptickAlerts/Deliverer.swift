@@ -11,10 +11,10 @@ public struct DeliveryConfiguration: Sendable {
     public var perChannelConcurrency = 4
     /// Requests in flight at once in all.
     public var maxInFlight = 256
-    /// How long a claimed row is left to its deliverer before another may take it. A claimed row is sent at
-    /// once or waits in its channel's lane behind at most ``perChannelConcurrency`` sends (a full lane is not
-    /// claimed), so this must outlast two sends and the write of an outcome; it is raised to twice the
-    /// notifier's timeout plus 30 s if set lower.
+    /// How long a claimed row is left to its deliverer before another may take it: it must outlast the row's
+    /// wait in its lane, its send and the write of its outcome. A lane therefore holds only as many rows as it
+    /// can surely send within the lease (see ``Deliverer``); a lease under twice the notifier's timeout plus
+    /// 30 s is raised to that.
     public var lease: Duration = .seconds(60)
     /// An event still undelivered this long after it was recorded (or retried by hand) goes dead.
     public var giveUpAfter: Duration = .seconds(24 * 3600)
@@ -56,11 +56,13 @@ public struct DeliveryReport: Sendable, Hashable {
 /// and channel, with exponential backoff and jitter between attempts, and `dead` after
 /// ``DeliveryConfiguration/giveUpAfter`` or at the first permanent failure.
 ///
-/// Each channel is a lane of its own: a claim takes at most ``DeliveryConfiguration/perChannelConcurrency``
-/// rows of each channel whose lane is not full, a lane sends that many at once and queues the rest (at most as
-/// many again), and each outcome is written as soon as it is known (outcomes that finish together share a
-/// transaction). A receiver that answers after 9.9 s holds only its own lane; the others' events are claimed,
-/// sent and recorded meanwhile.
+/// Each channel is a lane of its own. A lane sends ``DeliveryConfiguration/perChannelConcurrency`` rows at once
+/// and queues the rest; a claim fills only lanes whose queue is empty, with at most ``laneDepth`` rows each: as
+/// many as the lane can send within its lease even if every send takes the whole timeout (with the defaults,
+/// 60 s and 10 s: 8 rows, two rounds of 4, then 30 s to spare). Each outcome is written as soon as it is known
+/// (outcomes that finish together share a transaction, which also claims the next rows). A receiver that
+/// answers after 9.9 s holds only its own lane; the others' events are claimed, sent and recorded meanwhile,
+/// and no row outlives its lease, so none is sent twice while its deliverer lives.
 public struct Deliverer: Sendable {
     let store: any OutboxStore
     let notifier: Notifier
@@ -71,6 +73,9 @@ public struct Deliverer: Sendable {
     let jitter: @Sendable () -> Double
     /// Called with every batch of outcomes once it is written.
     let onRecorded: @Sendable ([DeliveryOutcome]) -> Void
+    /// Rows one claim gives a lane: its concurrency times the rounds of sends that fit in the lease, after one
+    /// send of its own and 30 s for writing outcomes.
+    let laneDepth: Int
 
     public init(store: any OutboxStore, notifier: Notifier, clock: any WallClock = SystemClock(), configuration: DeliveryConfiguration = DeliveryConfiguration(),
                 logger: Logger, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1) },
@@ -81,6 +86,8 @@ public struct Deliverer: Sendable {
         var configuration = configuration
         configuration.lease = max(configuration.lease, notifier.timeout * 2 + .seconds(30))
         self.configuration = configuration
+        let rounds = (configuration.lease - .seconds(30)) / notifier.timeout - 1
+        self.laneDepth = configuration.perChannelConcurrency * max(1, Int(rounds))
         self.logger = logger
         self.jitter = jitter
         self.onRecorded = onRecorded
@@ -237,12 +244,11 @@ public struct Deliverer: Sendable {
         return report
     }
 
-    /// What the lanes can take now: at most ``DeliveryConfiguration/perChannelConcurrency`` rows of each
-    /// channel whose queue is empty (a lane holds at most that many sending and that many queued).
+    /// What the lanes can take now: at most ``laneDepth`` rows of each channel whose queue is empty.
     private func request(_ lanes: Lanes) -> DeliveryRequest {
         let queued = Set(lanes.queued.filter { !$0.value.isEmpty }.keys)
         return DeliveryRequest(now: clock.now(), limit: min(configuration.batchSize, configuration.maxInFlight - lanes.held),
-                               perChannel: configuration.perChannelConcurrency, excluding: queued, lease: configuration.lease)
+                               perChannel: laneDepth, excluding: queued, lease: configuration.lease)
     }
 
     /// Claims what the lanes can take and puts it in them. Returns whether claiming again at once could find

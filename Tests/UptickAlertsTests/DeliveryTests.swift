@@ -236,8 +236,9 @@ struct DeliveryTests {
         async let delivering = deliverer.deliverDue(budget: .seconds(30))
         // Three requests arrive and are held open; the deliverer must not start a fourth meanwhile.
         _ = await hook.requests(count: 3)
-        // Only the channel's free slots are claimed: the other seven wait unclaimed, not leased and held.
-        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox WHERE attempts > 0") == 3)
+        // The lane holds at most laneDepth rows (what it can send within the lease), and sends only three.
+        #expect(deliverer.laneDepth == 3 * 5)  // 60 s lease, 5 s timeout: five rounds of three
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM outbox WHERE attempts > 0") == 10)
         // Every connection the deliverer opened before this barrier has been accepted by now: only three.
         #expect(try await hook.server.settledConnections() == 3)
         #expect(hook.requests.count == 3)
@@ -298,6 +299,19 @@ struct DeliveryTests {
         #expect(byPath["/pagerduty"]?.json?["routing_key"] as? String == "R0UT1NG")
         try await target.stop()
         try await hook.stop()
+    }
+
+    @Test("a lane holds only what it can send within the lease: with a 10 s timeout, two rounds of four")
+    func laneDepth() async throws {
+        let world = try await AlertWorld.make()
+        defer { world.db.remove() }
+        let deliverer = Deliverer(store: world.db.store, notifier: Notifier(network: .testLoopback, timeout: .seconds(10)), logger: Logger(label: "test"))
+        #expect(deliverer.laneDepth == 8 && deliverer.configuration.lease == .seconds(60))
+        var short = DeliveryConfiguration()
+        short.lease = .seconds(10)
+        let raised = Deliverer(store: world.db.store, notifier: Notifier(network: .testLoopback, timeout: .seconds(10)),
+                               configuration: short, logger: Logger(label: "test"))
+        #expect(raised.configuration.lease == .seconds(50) && raised.laneDepth == 4)
     }
 
     @Test("a channel whose receiver holds its answers delays only its own events: the others are sent and recorded meanwhile")

@@ -24,11 +24,20 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// may be: the legacy IPv4 spellings of `inet_aton` (`127.1`, `0x7f.1`, `2130706433`, octal parts) and
     /// IPv6 with a zone (`fe80::1%eth0`, judged without the zone). `nil` for a name.
     public init?(numericHost text: String) {
-        if text.contains(":") {
+        // Bytes, not Characters: this runs for every check, and grapheme breaking costs more than the parse.
+        let utf8 = text.utf8
+        if utf8.contains(UInt8(ascii: ":")) {
             self.init(String(text.prefix { $0 != "%" }))
             return
         }
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == "x" || $0 == "X") }) else { return nil }
+        let allowed = { (byte: UInt8) in
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"),
+                 UInt8(ascii: "."), UInt8(ascii: "x"), UInt8(ascii: "X"): true
+            default: false
+            }
+        }
+        guard !utf8.isEmpty, utf8.allSatisfy(allowed) else { return nil }
         var v4 = in_addr()
         guard inet_aton(text, &v4) == 1 else { return nil }
         self = .v4(UInt32(bigEndian: v4.s_addr))
