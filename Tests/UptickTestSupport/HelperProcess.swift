@@ -37,7 +37,8 @@ public final class HelperProcess: Sendable {
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
             process.terminate()
-            throw HelperError(description: "\(script) did not start (python3 and its modules are needed): '\(text)'")
+            throw HelperError(description: "\(script) did not start (python3 and the modules it imports are needed: "
+                                           + "`python3 -m pip install aiosmtpd dnslib`): '\(text)'")
         }
         return HelperProcess(port: port, output: handle, process: process, input: input)
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -49,19 +50,22 @@ final class DNSTestServer: Sendable {
         }
     }
 
-    /// Starts the server; fails with a message saying what to install when python3 lacks dnslib.
-    static func start() throws -> DNSTestServer {
-        do {
-            return DNSTestServer(helper: try HelperProcess.start("dns_server.py", []))
-        } catch {
-            throw HelperProcess.HelperError(description: "the DNS test server needs dnslib (`python3 -m pip install dnslib`): \(error)")
+    /// Starts the server; fails with a message saying what to install when python3 lacks dnslib. The helper is
+    /// started and waited for on a Dispatch thread: a blocking read on Swift's cooperative pool (two threads
+    /// here) would hold up every other test's tasks meanwhile.
+    static func start() async throws -> DNSTestServer {
+        let helper: HelperProcess = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try HelperProcess.start("dns_server.py", []) })
+            }
         }
+        return DNSTestServer(helper: helper)
     }
 
     var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: helper.port) }
 
-    /// A resolver asking only this server: 500 ms per try, 2 tries, unless told otherwise.
-    func resolver(timeout: Duration = .milliseconds(500), attempts: Int = 2, lookupsPerZone: Int = 32, cacheEntries: Int = 1000,
+    /// A resolver asking only this server: 2 s per try, 2 tries, unless told otherwise.
+    func resolver(timeout: Duration = .seconds(2), attempts: Int = 2, lookupsPerZone: Int = 32, cacheEntries: Int = 1000,
                   hosts: [String: [IPAddress]] = [:]) -> DNSResolver {
         DNSResolver(configuration: ResolverConfiguration(nameservers: [address], timeout: timeout, attempts: attempts, hosts: hosts,
                                                          lookupsPerZone: lookupsPerZone, cacheEntries: cacheEntries))

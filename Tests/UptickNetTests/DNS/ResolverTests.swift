@@ -10,11 +10,11 @@ import UptickTestSupport
 struct ResolverTests {
     let server: DNSTestServer
 
-    init() throws {
-        server = try DNSTestServer.start()
+    init() async throws {
+        server = try await DNSTestServer.start()
     }
 
-    func soon(_ milliseconds: Int64 = 3000) -> NIODeadline { .now() + .milliseconds(milliseconds) }
+    func soon(_ milliseconds: Int64 = 10_000) -> NIODeadline { .now() + .milliseconds(milliseconds) }
 
     func strings(_ addresses: [IPAddress]) -> [String] { addresses.map(\.description) }
 
