@@ -57,52 +57,49 @@ enum DNSTransport {
     /// The answer over UDP; `nil` when it could not be read whole (then TCP is asked).
     private static func udp(_ query: [UInt8], _ expected: Expected, deadline: NIODeadline, on loop: any EventLoop) -> EventLoopFuture<DNSMessage?> {
         let promise = loop.makePromise(of: DNSMessage?.self)
-        let timer = loop.scheduleTask(deadline: deadline) {
-            promise.fail(CheckFailure(.timeout, "no answer from the nameserver"))
-        }
-        DatagramBootstrap(group: loop)
+        let connected = DatagramBootstrap(group: loop)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: maxUDPResponse))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPAnswerHandler(expected, promise)) }
             }
             .connect(to: expected.server)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                    channel.writeAndFlush(AddressedEnvelope(remoteAddress: expected.server, data: ByteBuffer(bytes: query)), promise: nil)
-                case .failure(let error):
-                    promise.fail(CheckFailure(.other, "cannot query the nameserver: \(error)"))
-                }
-            }
-        promise.futureResult.whenComplete { _ in timer.cancel() }
-        return promise.futureResult
+        return answer(promise, on: connected, until: deadline, over: "UDP") { channel in
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: expected.server, data: ByteBuffer(bytes: query)), promise: nil)
+        }
     }
 
     private static func tcp(_ query: [UInt8], _ expected: Expected, deadline: NIODeadline, on loop: any EventLoop) -> EventLoopFuture<DNSMessage> {
         let promise = loop.makePromise(of: DNSMessage.self)
-        let timer = loop.scheduleTask(deadline: deadline) {
-            promise.fail(CheckFailure(.timeout, "no answer from the nameserver over TCP"))
-        }
-        let remaining = deadline - .now()
-        ClientBootstrap(group: loop)
-            .connectTimeout(max(remaining, .milliseconds(1)))
+        let connected = ClientBootstrap(group: loop)
+            .connectTimeout(max(deadline - .now(), .milliseconds(1)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TCPAnswerHandler(expected, promise)) }
             }
             .connect(to: expected.server)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                    var framed = ByteBuffer()
-                    framed.writeInteger(UInt16(query.count))
-                    framed.writeBytes(query)
-                    channel.writeAndFlush(framed, promise: nil)
-                case .failure(let error):
-                    promise.fail(CheckFailure(.other, "cannot reach the nameserver over TCP: \(error)"))
-                }
+        return answer(promise, on: connected, until: deadline, over: "TCP") { channel in
+            var framed = ByteBuffer()
+            framed.writeInteger(UInt16(query.count))
+            framed.writeBytes(query)
+            channel.writeAndFlush(framed, promise: nil)
+        }
+    }
+
+    /// Sends the query once `connected`, and ends `promise` (which the channel's handler completes with the
+    /// answer) at `deadline` at the latest; the channel is closed when it ends.
+    private static func answer<T: Sendable>(_ promise: EventLoopPromise<T>, on connected: EventLoopFuture<any Channel>, until deadline: NIODeadline,
+                                           over transport: String, send: @escaping @Sendable (any Channel) -> Void) -> EventLoopFuture<T> {
+        let timer = promise.futureResult.eventLoop.scheduleTask(deadline: deadline) {
+            promise.fail(CheckFailure(.timeout, "no answer from the nameserver over \(transport)"))
+        }
+        connected.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                send(channel)
+            case .failure(let error):
+                promise.fail(CheckFailure(.other, "cannot reach the nameserver over \(transport): \(error)"))
             }
+        }
         promise.futureResult.whenComplete { _ in timer.cancel() }
         return promise.futureResult
     }
