@@ -314,7 +314,10 @@ public struct Deliverer: Sendable {
         case .delivered(let note):
             return DeliveryOutcome(outboxID: row.id, verdict: .delivered, at: now, error: note)
         case .failed(let failure):
-            logger.warning("delivering \(row.eventID) to channel \(channel.name) failed (attempt \(row.attempts)): \(failure.message)")
+            // A send cancelled at the end of a budget is released, not failed: nothing to warn about.
+            if !Task.isCancelled {
+                logger.warning("delivering \(row.eventID) to channel \(channel.name) failed (attempt \(row.attempts)): \(failure.message)")
+            }
             if failure.permanent {
                 return DeliveryOutcome(outboxID: row.id, verdict: .dead, at: now, error: failure.message)
             }
