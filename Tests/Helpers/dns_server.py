@@ -142,15 +142,18 @@ def handle(data, proto, send, client):
     with lock:
         in_progress[key] = in_progress.get(key, 0) + 1
         print("Q %s %s %s %d" % (name, QTYPE[request.q.qtype], proto, in_progress[key]), flush=True)
+    reply = None
     try:
         if proto == "udp" and spoofs(request, send, client):
             return
         reply = answer(request, proto)
-        if reply is not None:
-            send(reply.pack())
     finally:
+        # Counted out before the answer leaves: a query the client sends once it has the answer must never
+        # find this one still counted.
         with lock:
             in_progress[key] -= 1
+    if reply is not None:
+        send(reply.pack())
 
 
 class UDPHandler(socketserver.BaseRequestHandler):

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// A Python helper from `Tests/Helpers`, run by the `python3` on PATH: a real server (SMTP, libSQL) on
@@ -67,10 +68,12 @@ public final class HelperProcess: Sendable {
         return lines
     }
 
-    /// Closes the helper's input and waits for it to exit.
+    /// Closes the helper's input, which makes it exit. It is reaped on a Dispatch thread: waiting here would
+    /// block a thread of Swift's cooperative pool (two on this machine), and every other test's tasks with it.
     public func stop() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        let process = process
+        DispatchQueue.global().async { process.waitUntilExit() }
     }
 
     public struct HelperError: Error, CustomStringConvertible {
