@@ -167,7 +167,7 @@ struct DeliveryTests {
         try await world.confirmedDown()  // committed; this runner never delivers
         #expect(hook.requests.isEmpty)
         // A new process: its own connection to the file, nothing shared in memory.
-        let report = await world.deliverer(store: try world.db.secondConnection()).deliverDue(budget: .seconds(10))
+        let report = await world.deliverer(store: try await world.db.secondConnection()).deliverDue(budget: .seconds(10))
         #expect(report.delivered == 1)
         #expect(hook.requests.first?.json?["type"] as? String == "monitor.down")
         try await hook.stop()

@@ -32,7 +32,7 @@ final class SMTPServer: Sendable {
         let cert = directory.appendingPathComponent("cert.pem"), key = directory.appendingPathComponent("key.pem")
         try identity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
         try identity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
-        let helper = try HelperProcess.start("smtp_server.py", [mode, cert.path, key.path],
+        let helper = try await HelperProcess.start("smtp_server.py", [mode, cert.path, key.path],
                                              environment: pythonPath.map { ["PYTHONPATH": $0] } ?? [:])
         // One JSON line per message received.
         return SMTPServer(helper: helper, lines: helper.lines())

@@ -11,24 +11,24 @@ struct Workspace {
     let directory: URL
     var db: String { directory.appendingPathComponent("uptick.db").path }
 
-    static func make(migrated: Bool = true) throws -> Workspace {
+    static func make(migrated: Bool = true) async throws -> Workspace {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let workspace = Workspace(directory: directory)
-        if migrated { #expect(try workspace.run("migrate").status == 0) }
+        if migrated { #expect(try await workspace.run("migrate").status == 0) }
         return workspace
     }
 
-    func run(_ arguments: String...) throws -> CLI.Result {
-        try CLI.run(arguments + ["--db", db])
+    func run(_ arguments: String...) async throws -> CLI.Result {
+        try await CLI.run(arguments + ["--db", db])
     }
 
-    func run(_ arguments: [String]) throws -> CLI.Result {
-        try CLI.run(arguments + ["--db", db])
+    func run(_ arguments: [String]) async throws -> CLI.Result {
+        try await CLI.run(arguments + ["--db", db])
     }
 
-    func json(_ arguments: String...) throws -> Any {
-        let result = try run(arguments + ["--json"])
+    func json(_ arguments: String...) async throws -> Any {
+        let result = try await run(arguments + ["--json"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
@@ -55,45 +55,45 @@ struct Workspace {
 @Suite("The uptick command line")
 struct CLITests {
     @Test("a missing database is a one-line error, exit 1, and is not created")
-    func missingDatabase() throws {
-        let workspace = try Workspace.make(migrated: false)
+    func missingDatabase() async throws {
+        let workspace = try await Workspace.make(migrated: false)
         defer { workspace.remove() }
-        let result = try workspace.run("monitor", "list")
+        let result = try await workspace.run("monitor", "list")
         #expect(result.status == 1)
         #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("does not exist"))
         #expect(!FileManager.default.fileExists(atPath: workspace.db))
     }
 
     @Test("migrate creates the database and is idempotent")
-    func migrate() throws {
-        let workspace = try Workspace.make()
+    func migrate() async throws {
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
-        let again = try workspace.run("migrate")
+        let again = try await workspace.run("migrate")
         #expect(again.status == 0 && again.stdout.contains("up to date"))
     }
 
     @Test("monitor add, list, show, disable, enable and remove")
-    func monitorLifecycle() throws {
-        let workspace = try Workspace.make()
+    func monitorLifecycle() async throws {
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
-        let added = try workspace.run("monitor", "add", "--type", "http", "--target", "https://example.com/health",
+        let added = try await workspace.run("monitor", "add", "--type", "http", "--target", "https://example.com/health",
                                       "--interval", "1m", "--timeout", "5s", "--expect-status", "200-299,301",
                                       "--keyword", "ok", "--degraded-after", "2s", "--header", "X-Token: abc", "--name", "site")
         #expect(added.status == 0 && added.stdout == "1\n", "stderr: \(added.stderr)")
-        #expect(try workspace.run("monitor", "add", "--type", "port", "--target", "db.example.com:5432").stdout == "2\n")
-        #expect(try workspace.run("monitor", "add", "--type", "ping", "--target", "example.com").stdout == "3\n")
+        #expect(try await workspace.run("monitor", "add", "--type", "port", "--target", "db.example.com:5432").stdout == "2\n")
+        #expect(try await workspace.run("monitor", "add", "--type", "ping", "--target", "example.com").stdout == "3\n")
 
-        let list = try #require(try workspace.json("monitor", "list") as? [[String: Any]])
+        let list = try #require(try await workspace.json("monitor", "list") as? [[String: Any]])
         #expect(list.count == 3 && list[0]["name"] as? String == "site" && list[0]["interval_seconds"] as? Int == 60)
         let settings = try #require(list[0]["settings"] as? String)
         #expect(settings.contains(#""expected_status":"200-299,301""#) && settings.contains(#""degraded_after_ms":2000"#))
 
-        #expect(try workspace.run("monitor", "disable", "2").status == 0)
-        #expect((try workspace.json("monitor", "show", "2") as? [String: Any])?["enabled"] as? Bool == false)
-        #expect(try workspace.run("monitor", "enable", "2").status == 0)
-        #expect((try workspace.json("monitor", "show", "2") as? [String: Any])?["status"] as? String == "pending")
-        #expect(try workspace.run("monitor", "remove", "2").status == 0)
-        let gone = try workspace.run("monitor", "show", "2")
+        #expect(try await workspace.run("monitor", "disable", "2").status == 0)
+        #expect((try await workspace.json("monitor", "show", "2") as? [String: Any])?["enabled"] as? Bool == false)
+        #expect(try await workspace.run("monitor", "enable", "2").status == 0)
+        #expect((try await workspace.json("monitor", "show", "2") as? [String: Any])?["status"] as? String == "pending")
+        #expect(try await workspace.run("monitor", "remove", "2").status == 0)
+        let gone = try await workspace.run("monitor", "show", "2")
         #expect(gone.status == 64 && gone.stderr.contains("no monitor with id 2"))
     }
 
@@ -110,17 +110,17 @@ struct CLITests {
         ["prune", "--older-than", "soon"],
     ])
     func badInput(arguments: [String]) async throws {
-        let workspace = try Workspace.make()
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
-        let result = try workspace.run(arguments)
+        let result = try await workspace.run(arguments)
         #expect(result.status == 64)
         #expect(result.stderr.hasPrefix("uptick: ") && result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)")
         #expect(try await workspace.scalar("SELECT count(*) FROM monitors") == 0)
     }
 
     @Test("import upserts by key: created, then unchanged, then updated")
-    func importYAML() throws {
-        let workspace = try Workspace.make()
+    func importYAML() async throws {
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let yaml = """
             monitors:
@@ -140,15 +140,15 @@ struct CLITests {
                 timeout: 3s
             """
         let file = try workspace.write("monitors.yaml", yaml)
-        #expect(try workspace.run("import", file).stdout == "created 2, updated 0, unchanged 0\n")
-        #expect(try workspace.run("import", file).stdout == "created 0, updated 0, unchanged 2\n")
+        #expect(try await workspace.run("import", file).stdout == "created 2, updated 0, unchanged 0\n")
+        #expect(try await workspace.run("import", file).stdout == "created 0, updated 0, unchanged 2\n")
         let changed = try workspace.write("changed.yaml", yaml.replacingOccurrences(of: "timeout: 3s", with: "timeout: 4s"))
-        #expect(try workspace.run("import", changed).stdout == "created 0, updated 1, unchanged 1\n")
+        #expect(try await workspace.run("import", changed).stdout == "created 0, updated 1, unchanged 1\n")
     }
 
     @Test("import carries every check option into the monitor's settings")
-    func importAllFields() throws {
-        let workspace = try Workspace.make()
+    func importAllFields() async throws {
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let file = try workspace.write("all.yaml", """
             monitors:
@@ -157,24 +157,24 @@ struct CLITests {
               - {key: ping, type: ping, target: example.com, ping_count: 5}
               - {key: dns, type: dns, target: example.com, dns_record: A, dns_expect: [93.184.216.34]}
             """)
-        let result = try workspace.run("import", file)
+        let result = try await workspace.run("import", file)
         #expect(result.status == 0, "\(result.stderr)")
-        let settings = try #require(try workspace.json("monitor", "list") as? [[String: Any]]).compactMap { $0["settings"] as? String }
+        let settings = try #require(try await workspace.json("monitor", "list") as? [[String: Any]]).compactMap { $0["settings"] as? String }
         #expect(settings == [
             #"{"tls_expiry_days":7,"tls_expiry_status":"down","tls_verify":false}"#, #"{"tls":true}"#,
             #"{"ping_count":5}"#, #"{"dns_expect":["93.184.216.34"],"dns_record":"A"}"#,
         ])
-        let bad = try workspace.run("import", try workspace.write("bad.yaml", "monitors:\n  - {key: x, type: port, target: 'h:1', tls: maybe}\n"))
+        let bad = try await workspace.run("import", try workspace.write("bad.yaml", "monitors:\n  - {key: x, type: port, target: 'h:1', tls: maybe}\n"))
         #expect(bad.status == 64 && bad.stderr.contains("'tls' must be true or false"))
     }
 
     @Test("the shipped example file imports cleanly")
-    func exampleFile() throws {
-        let workspace = try Workspace.make()
+    func exampleFile() async throws {
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/monitors.yaml").path
-        let result = try workspace.run("import", example)
+        let result = try await workspace.run("import", example)
         #expect(result.status == 0 && result.stdout.hasPrefix("created "), "stderr: \(result.stderr)")
     }
 
@@ -186,9 +186,9 @@ struct CLITests {
         ("- just: a list\n", "monitors"),
     ])
     func yamlErrors(yaml: String, mention: String) async throws {
-        let workspace = try Workspace.make()
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
-        let result = try workspace.run("import", try workspace.write("bad.yaml", yaml))
+        let result = try await workspace.run("import", try workspace.write("bad.yaml", yaml))
         #expect(result.status == 64 && result.stderr.contains(mention), "stderr: \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(try await workspace.scalar("SELECT count(*) FROM monitors") == 0)
@@ -196,49 +196,49 @@ struct CLITests {
 
     @Test("tick, history, status and prune against local targets")
     func tickAndReports() async throws {
-        let workspace = try Workspace.make()
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let http = try await LoopbackServer.http()
         let tcp = try await LoopbackServer.tcp()
         // Hourly: the first tick moves each to a slot within the next hour, so the second finds none due.
-        _ = try workspace.run("monitor", "add", "--type", "http", "--target", http.url("/"), "--name", "web", "--interval", "1h")
-        _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--name", "tcp", "--interval", "1h")
-        _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed", "--interval", "1h")
+        _ = try await workspace.run("monitor", "add", "--type", "http", "--target", http.url("/"), "--name", "web", "--interval", "1h")
+        _ = try await workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--name", "tcp", "--interval", "1h")
+        _ = try await workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "closed", "--interval", "1h")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
 
-        let tick = try #require(try workspace.json("tick", "--allow-cidr", "127.0.0.1/32") as? [String: Any])
+        let tick = try #require(try await workspace.json("tick", "--allow-cidr", "127.0.0.1/32") as? [String: Any])
         #expect(tick["claimed"] as? Int == 3 && tick["up"] as? Int == 2 && tick["down"] as? Int == 1)
-        let second = try workspace.run("tick", "--allow-cidr", "127.0.0.1/32")
+        let second = try await workspace.run("tick", "--allow-cidr", "127.0.0.1/32")
         #expect(second.status == 0 && second.stdout.hasPrefix("claimed 0,"))
 
-        let history = try #require(try workspace.json("history", "1") as? [[String: Any]])
+        let history = try #require(try await workspace.json("history", "1") as? [[String: Any]])
         #expect(history.count == 1 && (history[0]["result"] as? [String: Any])?["http_status"] as? Int == 200)
-        let status = try #require(try workspace.json("status") as? [[String: Any]])
+        let status = try #require(try await workspace.json("status") as? [[String: Any]])
         #expect(status.map { $0["uptime"] as? Double } == [1.0, 1.0, 0.0])
-        let table = try workspace.run("status")
+        let table = try await workspace.run("status")
         #expect(table.stdout.contains("web") && table.stdout.contains("100.00%") && table.stdout.contains("0.00%"))
 
-        let pruned = try #require(try workspace.json("prune", "--older-than", "0s") as? [String: Any])
+        let pruned = try #require(try await workspace.json("prune", "--older-than", "0s") as? [String: Any])
         #expect(pruned["deleted"] as? Int == 3)
         try await http.stop()
         try await tcp.stop()
     }
 
     @Test("a concurrency the open-file limit cannot serve is refused up front", .enabled(if: hardOpenFileLimit() < 99_000))
-    func openFileLimit() throws {
-        let workspace = try Workspace.make()
+    func openFileLimit() async throws {
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
-        let result = try workspace.run("tick", "--concurrency", "100000")
+        let result = try await workspace.run("tick", "--concurrency", "100000")
         #expect(result.status == 64 && result.stderr.contains("needs more open files"), "\(result.stderr)")
     }
 
     @Test("results spooled by a run that could not commit are committed by the next tick")
     func spoolReplay() async throws {
-        let workspace = try Workspace.make()
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
-        _ = try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1")
+        _ = try await workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1")
         try Database.spool(for: workspace.db).save([.sample(monitorID: 1, slot: 1_000, status: .down)])
-        let tick = try workspace.run("tick")
+        let tick = try await workspace.run("tick")
         #expect(tick.status == 0, "stderr: \(tick.stderr)")
         #expect(try await workspace.scalar("SELECT count(*) FROM checks WHERE scheduled_at = 1000") == 1)
         #expect(!FileManager.default.fileExists(atPath: Database.spool(for: workspace.db).path))
@@ -246,10 +246,10 @@ struct CLITests {
 
     @Test("the daemon prints each result and exits 0 on SIGTERM with every result committed")
     func daemonSigterm() async throws {
-        let workspace = try Workspace.make()
+        let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let tcp = try await LoopbackServer.tcp()
-        _ = try workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--interval", "1s", "--name", "tcp")
+        _ = try await workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--interval", "1s", "--name", "tcp")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
         let process = try CLI.start(["run", "--db", workspace.db, "--allow-cidr", "127.0.0.1/32"])
         let stdout = (process.standardOutput as! Pipe).fileHandleForReading
@@ -278,20 +278,20 @@ struct CheckCommandTests {
     func exitCodes() async throws {
         let http = try await LoopbackServer.http()
         let allow = ["--allow-cidr", "127.0.0.1/32"]
-        let up = try CLI.run(["check", http.url("/")] + allow)
+        let up = try await CLI.run(["check", http.url("/")] + allow)
         #expect(up.status == 0 && up.stdout.hasPrefix("UP") && up.stdout.contains("first byte"), "\(up.stdout)\(up.stderr)")
         #expect(up.stderr.contains("ALSO ALLOWING 127.0.0.1/32"))
-        let slow = try CLI.run(["check", http.url("/slow/50"), "--degraded-after", "1ms"] + allow)
+        let slow = try await CLI.run(["check", http.url("/slow/50"), "--degraded-after", "1ms"] + allow)
         #expect(slow.status == 1 && slow.stdout.hasPrefix("DEGRADED"))
-        let down = try CLI.run(["check", http.url("/status/500")] + allow)
+        let down = try await CLI.run(["check", http.url("/status/500")] + allow)
         #expect(down.status == 2 && down.stdout.contains("[http_status]"))
-        let blocked = try CLI.run(["check", http.url("/")])
+        let blocked = try await CLI.run(["check", http.url("/")])
         #expect(blocked.status == 2 && blocked.stdout.contains("[blocked]") && blocked.stdout.contains("loopback"))
         #expect(try await http.settledConnections() == 3)
-        let port = try CLI.run(["check", "--type", "port", "127.0.0.1:\(http.port)", "--json"] + allow)
+        let port = try await CLI.run(["check", "--type", "port", "127.0.0.1:\(http.port)", "--json"] + allow)
         #expect(port.status == 0 && port.stdout.contains(#""status" : "up""#))
         for bad in [["check", "--type", "smtp", "x"], ["check", "not a url"], ["check", http.url("/"), "--allow-cidr", "nonsense"]] {
-            let result = try CLI.run(bad)
+            let result = try await CLI.run(bad)
             #expect(result.status == 64 && result.stderr.split(separator: "\n").count == 1, "\(bad): \(result.stderr)")
         }
         try await http.stop()

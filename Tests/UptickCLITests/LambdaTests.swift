@@ -9,8 +9,8 @@ struct LambdaTests {
     /// A workspace with one port monitor on a closed local port, due a second ago (so its slot is that
     /// time, and stays the slot of any claim in the next five minutes), and the function's environment.
     func setUp() async throws -> (Workspace, LambdaRuntimeServer, [String: String]) {
-        let workspace = try Workspace.make()
-        #expect(try workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--interval", "5m", "--timeout", "1s").status == 0)
+        let workspace = try await Workspace.make()
+        #expect(try await workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--interval", "5m", "--timeout", "1s").status == 0)
         try await workspace.sql("UPDATE monitors SET next_check_at = \(now() - 1000)")
         let runtime = try await LambdaRuntimeServer.start()
         let environment = ["AWS_LAMBDA_RUNTIME_API": runtime.api, "UPTICK_DB": workspace.db, "UPTICK_ALLOW_CIDR": "127.0.0.1/32"]

@@ -6,13 +6,13 @@ import UptickTestSupport
 struct LibSQLCLITests {
     @Test("migrate, add, tick and read back over Hrana; a tick's requests do not grow with its monitors")
     func wholeCycle() async throws {
-        let workspace = try Workspace.make(migrated: false)
+        let workspace = try await Workspace.make(migrated: false)
         defer { workspace.remove() }
-        let server = try LibSQLServer.start(path: workspace.db, token: "t0ken")
+        let server = try await LibSQLServer.start(path: workspace.db, token: "t0ken")
         defer { server.stop() }
         let db = ["--db", server.url, "--db-token", "t0ken"]
-        #expect(try CLI.run(["migrate"] + db).status == 0)
-        let wrong = try CLI.run(["monitor", "list", "--db", server.url, "--db-token", "nope"])
+        #expect(try await CLI.run(["migrate"] + db).status == 0)
+        let wrong = try await CLI.run(["monitor", "list", "--db", server.url, "--db-token", "nope"])
         #expect(wrong.status == 1 && wrong.stderr.contains("refused the token"), "\(wrong.stderr)")
 
         var requestsPerTick: [Int] = []
@@ -20,10 +20,10 @@ struct LibSQLCLITests {
             let file = try workspace.write("m\(count).yaml", "monitors:\n" + (0..<count).map {
                 "  - {key: m\(count)-\($0), type: port, target: \"127.0.0.1:1\", interval: 1h, timeout: 1s}\n"
             }.joined())
-            #expect(try CLI.run(["import", file] + db).status == 0)
+            #expect(try await CLI.run(["import", file] + db).status == 0)
             try await workspace.sql("UPDATE monitors SET next_check_at = 0")
             let before = try await server.stats().pipelines
-            let tick = try CLI.run(["tick", "--json", "--allow-cidr", "127.0.0.1/32"] + db)
+            let tick = try await CLI.run(["tick", "--json", "--allow-cidr", "127.0.0.1/32"] + db)
             #expect(tick.status == 0, "\(tick.stderr)")
             let summary = try JSONSerialization.jsonObject(with: Data(tick.stdout.utf8)) as? [String: Any]
             #expect(summary?["claimed"] as? Int == (count == 1 ? 1 : 301) && summary?["down"] as? Int == summary?["claimed"] as? Int)
@@ -33,7 +33,7 @@ struct LibSQLCLITests {
         #expect(requestsPerTick == [5, 5], "requests per tick: \(requestsPerTick)")
         // The first monitor was made due for the same slot twice: its second result is the same row.
         #expect(try await workspace.scalar("SELECT count(*) FROM checks") == 301)
-        let history = try CLI.run(["history", "1", "--json"] + db)
+        let history = try await CLI.run(["history", "1", "--json"] + db)
         #expect(history.status == 0 && history.stdout.contains("refused"))
     }
 }

@@ -172,7 +172,7 @@ struct TickTests {
         _ = try await harness.db.store.addDueMonitors(3, target: tcp.target, dueAt: now)
         // The runner's connection gives up on a lock after 100 ms; another writer takes the lock
         // once the checks are claimed and holds it through the rest of the tick.
-        let runnerStore = try harness.db.secondConnection(busyTimeout: .milliseconds(100))
+        let runnerStore = try await harness.db.secondConnection(busyTimeout: .milliseconds(100))
         let lock = LockOnFirstCheck(path: harness.db.path)
         let report = await harness.engine(probe: lock, store: runnerStore).tick()
         #expect(report.claimed == 3 && report.persisted == 0)

@@ -77,8 +77,8 @@ struct ClaimTests {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
         let ids = try await db.store.addDueMonitors(2000, dueAt: now)
-        let first = try db.secondConnection()
-        let second = try db.secondConnection()
+        let first = try await db.secondConnection()
+        let second = try await db.secondConnection()
         var claimed: [[Int64]] = [[], []]
         // Each round starts both claims at the same moment, so every round is a real race for the same
         // rows (and SQLite's sleeping busy handler cannot let one runner take everything alone).

@@ -13,7 +13,7 @@ struct LibSQLTests {
     /// A migrated file and a server on it; the caller stops the server and removes the folder.
     func served(delay: Duration = .zero, failFirst: Int = 0, token: String? = nil) async throws -> (TemporaryDatabase, LibSQLServer) {
         let db = try await TemporaryDatabase.make()
-        return (db, try LibSQLServer.start(path: db.path, delay: delay, failFirst: failFirst, token: token))
+        return (db, try await LibSQLServer.start(path: db.path, delay: delay, failFirst: failFirst, token: token))
     }
 
     @Test("a claim and a persist are one request each, however many rows and statements they carry")

@@ -64,7 +64,7 @@ struct PersistTests {
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         let lock = try WriteLock(path: db.path)
-        let writer = try db.secondConnection(busyTimeout: .seconds(10))
+        let writer = try await db.secondConnection(busyTimeout: .seconds(10))
         let started = ContinuousClock.now
         async let write: Void = writer.persist([.sample(monitorID: id, slot: now)])
         // The lock is held for a while, then released; the writer must have waited for it, not failed.
@@ -81,7 +81,7 @@ struct PersistTests {
         defer { db.remove() }
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         let lock = try WriteLock(path: db.path)
-        let writer = try db.secondConnection(busyTimeout: .milliseconds(100))
+        let writer = try await db.secondConnection(busyTimeout: .milliseconds(100))
         await #expect {
             try await writer.persist([.sample(monitorID: id, slot: now)])
         } throws: { error in

@@ -15,8 +15,17 @@ public enum CLI {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("uptick")
     }
 
-    /// Runs `uptick arguments…` to completion.
-    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `uptick arguments…` to completion. The wait happens on a Dispatch thread: blocking one of Swift's
+    /// cooperative threads (two on this machine) for a whole command would starve every other test's tasks.
+    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, in: directory, environment: environment) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], in directory: URL?, environment: [String: String]) throws -> Result {
         let process = try start(arguments, in: directory, environment: environment)
         let out = process.standardOutput as! Pipe
         let err = process.standardError as! Pipe

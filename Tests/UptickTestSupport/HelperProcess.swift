@@ -17,8 +17,19 @@ public final class HelperProcess: Sendable {
         self.input = input
     }
 
-    /// Starts `Tests/Helpers/<script>` with `arguments`, and waits until it listens.
-    public static func start(_ script: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> HelperProcess {
+    /// Starts `Tests/Helpers/<script>` with `arguments`, and waits until it listens. The wait (blocking reads
+    /// while Python starts) happens on a Dispatch thread, never on Swift's cooperative pool: two threads on
+    /// this machine, which a few helpers starting at once would hold for seconds, and every other test's
+    /// probes with them.
+    public static func start(_ script: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws -> HelperProcess {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try startBlocking(script, arguments, environment: extra) })
+            }
+        }
+    }
+
+    private static func startBlocking(_ script: String, _ arguments: [String], environment extra: [String: String]) throws -> HelperProcess {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Helpers").appendingPathComponent(script).path
         let process = Process()

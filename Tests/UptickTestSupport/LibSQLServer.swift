@@ -21,11 +21,11 @@ public final class LibSQLServer: Sendable {
     /// Serves the SQLite file at `path`. `busyTimeout` is the server's SQLite busy timeout; `delay` is
     /// added before each pipeline answer; `failFirst` pipelines get 503; `token` is required when set.
     public static func start(path: String, busyTimeout: Duration = .seconds(5), delay: Duration = .zero, failFirst: Int = 0,
-                             token: String? = nil) throws -> LibSQLServer {
+                             token: String? = nil) async throws -> LibSQLServer {
         var arguments = [path, "--busy-ms", String(busyTimeout.wholeMilliseconds), "--delay-ms", String(delay.wholeMilliseconds),
                          "--fail-first", String(failFirst)]
         if let token { arguments += ["--token", token] }
-        return LibSQLServer(helper: try HelperProcess.start("libsql_server.py", arguments))
+        return LibSQLServer(helper: try await HelperProcess.start("libsql_server.py", arguments))
     }
 
     /// How many pipeline requests the server has answered, and on how many TCP connections (this

@@ -37,26 +37,26 @@ public struct TemporaryDatabase: Sendable {
         let path = directory.appendingPathComponent("uptick.db").path
         let database = try SQLiteDatabase(path: path, create: true)
         let servers = Servers()
-        let store = try Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: .seconds(5))
+        let store = try await Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: .seconds(5))
         if migrated { try await store.migrate(now: 0) }
         return TemporaryDatabase(directory: directory, path: path, database: database, store: store, backend: backend, servers: servers)
     }
 
     /// A second, independent connection to the same file (as another process would have): another
     /// SQLite connection, or another libSQL server process on the file.
-    public func secondConnection(busyTimeout: Duration = .seconds(5)) throws -> SQLStore {
+    public func secondConnection(busyTimeout: Duration = .seconds(5)) async throws -> SQLStore {
         switch backend {
         case .sqlite: SQLStore(executor: try SQLiteDatabase(path: path, create: false, busyTimeout: busyTimeout))
-        case .libsql: try Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: busyTimeout)
+        case .libsql: try await Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: busyTimeout)
         }
     }
 
-    private static func store(path: String, backend: Backend, database: SQLiteDatabase, servers: Servers, busyTimeout: Duration) throws -> SQLStore {
+    private static func store(path: String, backend: Backend, database: SQLiteDatabase, servers: Servers, busyTimeout: Duration) async throws -> SQLStore {
         switch backend {
         case .sqlite:
             return SQLStore(executor: database)
         case .libsql:
-            let server = try LibSQLServer.start(path: path, busyTimeout: busyTimeout)
+            let server = try await LibSQLServer.start(path: path, busyTimeout: busyTimeout)
             servers.add(server)
             return SQLStore(executor: try LibSQLDatabase(url: server.url, token: nil))
         }

@@ -1,4 +1,3 @@
-import Dispatch
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -50,16 +49,9 @@ final class DNSTestServer: Sendable {
         }
     }
 
-    /// Starts the server; fails with a message saying what to install when python3 lacks dnslib. The helper is
-    /// started and waited for on a Dispatch thread: a blocking read on Swift's cooperative pool (two threads
-    /// here) would hold up every other test's tasks meanwhile.
+    /// Starts the server; fails with a message saying what to install when python3 lacks dnslib.
     static func start() async throws -> DNSTestServer {
-        let helper: HelperProcess = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try HelperProcess.start("dns_server.py", []) })
-            }
-        }
-        return DNSTestServer(helper: helper)
+        DNSTestServer(helper: try await HelperProcess.start("dns_server.py", []))
     }
 
     var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: helper.port) }
