@@ -106,9 +106,12 @@ struct AlertCLITests {
         let received = await hook.requests(count: 1)
         #expect(received.first?.json?["type"] as? String == "monitor.down")
         process.terminate()  // SIGTERM
-        _ = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-        _ = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        nonisolated(unsafe) let running = process
+        await offPool {
+            _ = (running.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            _ = (running.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            running.waitUntilExit()
+        }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         #expect(try await workspace.scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL") == 1)
         #expect(hook.requests.count == 1)  // still down: nothing more to say

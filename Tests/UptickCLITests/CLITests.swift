@@ -254,16 +254,23 @@ struct CLITests {
         let process = try CLI.start(["run", "--db", workspace.db, "--allow-cidr", "127.0.0.1/32"])
         let stdout = (process.standardOutput as! Pipe).fileHandleForReading
         // Wait for the first printed result (the signal that a check was committed), then stop.
-        var printed = ""
-        while !printed.contains("\n") {
-            let chunk = stdout.availableData
-            if chunk.isEmpty { break }
-            printed += String(decoding: chunk, as: UTF8.self)
+        var printed = await offPool {
+            var printed = ""
+            while !printed.contains("\n") {
+                let chunk = stdout.availableData
+                if chunk.isEmpty { break }
+                printed += String(decoding: chunk, as: UTF8.self)
+            }
+            return printed
         }
         #expect(printed.contains("tcp") && printed.contains("UP"), "printed: \(printed)")
         process.terminate()  // SIGTERM
-        printed += String(decoding: stdout.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        nonisolated(unsafe) let running = process
+        printed += await offPool {
+            let rest = String(decoding: stdout.readDataToEndOfFile(), as: UTF8.self)
+            running.waitUntilExit()
+            return rest
+        }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         let lines = printed.split(separator: "\n").count
         #expect(try await workspace.scalar("SELECT count(*) FROM checks") == Int64(lines))

@@ -23,7 +23,7 @@ struct TLSTests {
         Network(policy: policy, resolver: HermeticResolver(["wrong.test": ["127.0.0.1"]]), tlsTrustRoots: .certificates([authority.certificate]))
     }
 
-    func check(_ target: String, type: String = "http", settings: String = "{}", timeout: Int64 = 5000) async -> CheckResult {
+    func check(_ target: String, type: String = "http", settings: String = "{}", timeout: Int64 = 10_000) async -> CheckResult {
         let monitor = Monitor(id: 1, name: "t", type: type, target: target, intervalSeconds: 30, timeoutMilliseconds: timeout, settings: settings)
         return await CheckRunner(probe: StandardProbe(network: network)).check(monitor)
     }

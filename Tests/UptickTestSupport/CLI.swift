@@ -57,3 +57,11 @@ public enum CLI {
         return process
     }
 }
+
+/// Runs `body`, which blocks (reads a pipe to its end, waits for a process), on a Dispatch thread, so no
+/// thread of Swift's cooperative pool is held meanwhile.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
+    }
+}
