@@ -99,8 +99,8 @@ public struct Deliverer: Sendable {
         await drive(until: .budget(ContinuousClock.now + budget))
     }
 
-    /// Delivers until `stop`: claims whenever the doorbell rings, a send or a write ends, or
-    /// ``DeliveryConfiguration/idlePoll`` passes. At the stop, sends in flight finish (each is bounded by the
+    /// Delivers until `stop`: claims whenever the doorbell rings, a write of outcomes ends (it claims in the
+    /// same transaction), or ``DeliveryConfiguration/idlePoll`` passes. At the stop, sends in flight finish (each is bounded by the
     /// notifier's timeout) and are recorded. For `uptick run`.
     public func run(until stop: StopSignal, doorbell: Doorbell) async -> DeliveryReport {
         await drive(until: .stop(stop, doorbell))
@@ -236,7 +236,7 @@ public struct Deliverer: Sendable {
                 claimAgain = true
             case .stop:
                 stopping = true
-                if case .budget = mode { release(&lanes, &report) }
+                if mode.endsWhenIdle { release(&lanes, &report) }
             }
         }
         for helper in helpers { helper.cancel() }
