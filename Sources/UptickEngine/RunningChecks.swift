@@ -13,6 +13,4 @@ final class RunningChecks: Sendable {
     func end(_ id: Int64) {
         _ = ids.withLock { $0.remove(id) }
     }
-
-    var count: Int { ids.withLock { $0.count } }
 }

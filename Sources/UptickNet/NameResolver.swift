@@ -4,6 +4,14 @@ import UptickCore
 /// Which address families a lookup wants.
 public enum AddressFamilies: Sendable, Hashable {
     case ipv4, ipv6, both
+
+    /// Whether `address` is of these families.
+    public func includes(_ address: IPAddress) -> Bool {
+        switch (self, address) {
+        case (.both, _), (.ipv4, .v4), (.ipv6, .v6): true
+        default: false
+        }
+    }
 }
 
 /// Turns a host name into addresses. ``DNSResolver`` in production; tests also answer from a table.

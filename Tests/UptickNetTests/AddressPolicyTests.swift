@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import UptickNet
 
@@ -146,6 +147,21 @@ struct EmbeddedAndLocalTests {
     @Test("the interfaces read from the system include loopback")
     func systemInterfaces() {
         #expect(LocalAddresses().current.contains(IPAddress("127.0.0.1")!))
+    }
+
+    @Test("interface addresses are read again once a reading is older than the refresh interval, not before")
+    func refreshedInterfaces() {
+        let readings = Mutex(0)
+        let read: @Sendable () -> Set<IPAddress> = {
+            readings.withLock { $0 += 1 }
+            return [IPAddress("8.8.4.4")!]
+        }
+        let cached = LocalAddresses(read: read, refresh: .seconds(3600))
+        _ = (cached.current, cached.current)
+        #expect(readings.withLock { $0 } == 1)  // the reading at start serves both
+        let stale = LocalAddresses(read: read, refresh: .zero)
+        _ = (stale.current, stale.current)
+        #expect(readings.withLock { $0 } == 4)  // one at start, then one per use
     }
 
     @Test("numeric hosts parse as the C library's numeric parser does; names do not", arguments: [

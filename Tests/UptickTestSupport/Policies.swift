@@ -19,12 +19,7 @@ public struct HermeticResolver: NameResolver {
     }
 
     public func lookup(_ name: String, families: AddressFamilies, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
-        (names[name.lowercased()] ?? []).filter { address in
-            switch (families, address) {
-            case (.both, _), (.ipv4, .v4), (.ipv6, .v6): true
-            default: false
-            }
-        }
+        (names[name.lowercased()] ?? []).filter(families.includes)
     }
 }
 

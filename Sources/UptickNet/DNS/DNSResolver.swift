@@ -109,7 +109,7 @@ public final class DNSResolver: NameResolver, Sendable {
     private func lookup(_ name: String, _ type: DNSMessage.RecordType, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
         let key = DNSCache.Key(name: name, type: type)
         let loop = group.any()
-        enum Plan { case answered([IPAddress]), wait(EventLoopFuture<[IPAddress]>), start(EventLoopPromise<[IPAddress]>, Bool) }
+        enum Plan { case answered([IPAddress]), wait(EventLoopFuture<[IPAddress]>), start(EventLoopPromise<[IPAddress]>, zone: String, Bool) }
         let plan: Plan = state.withLock { state in
             if let cached = state.cache.answer(key, now: .now()) {
                 state.statistics.cacheHits += 1
@@ -122,14 +122,14 @@ public final class DNSResolver: NameResolver, Sendable {
             state.statistics.misses += 1
             let promise = loop.makePromise(of: [IPAddress].self)
             state.inFlight[key] = promise.futureResult
-            let zone = Self.zone(of: name)
+            let zone = Self.zone(of: name)  // only for lookups that go to the network, not on the cache's path
             var counts = state.zones[zone] ?? Zone()
             defer { state.zones[zone] = counts }
             if counts.running < configuration.lookupsPerZone {
                 counts.running += 1
-                return .start(promise, true)
+                return .start(promise, zone: zone, true)
             }
-            guard counts.waiting.count - counts.head < Self.maxQueuedPerZone else { return .start(promise, false) }
+            guard counts.waiting.count - counts.head < Self.maxQueuedPerZone else { return .start(promise, zone: zone, false) }
             let queuedAt = NIODeadline.now()
             counts.waiting.append { [self] in self.run(key, zone: zone, promise: promise, queuedAt: queuedAt) }
             return .wait(promise.futureResult)
@@ -137,10 +137,10 @@ public final class DNSResolver: NameResolver, Sendable {
         switch plan {
         case .answered(let addresses):
             return addresses
-        case .start(let promise, true):
-            run(key, zone: Self.zone(of: name), promise: promise, queuedAt: .now())
+        case .start(let promise, let zone, true):
+            run(key, zone: zone, promise: promise, queuedAt: .now())
             return try await wait(promise.futureResult, until: deadline, name: name)
-        case .start(let promise, false):
+        case .start(let promise, _, false):
             finish(key, zone: nil, promise: promise, .failure(CheckFailure(.dns, "too many lookups waiting for the zone of \(name)")))
             return try await wait(promise.futureResult, until: deadline, name: name)
         case .wait(let future):
@@ -285,11 +285,3 @@ public final class DNSResolver: NameResolver, Sendable {
     }
 }
 
-extension AddressFamilies {
-    func includes(_ address: IPAddress) -> Bool {
-        switch (self, address) {
-        case (.both, _), (.ipv4, .v4), (.ipv6, .v6): true
-        default: false
-        }
-    }
-}

@@ -10,6 +10,7 @@ public final class LocalAddresses: Sendable {
     public static let refreshInterval: TimeAmount = .seconds(30)
 
     private let read: @Sendable () -> Set<IPAddress>
+    private let refresh: TimeAmount
     private let state: Mutex<(addresses: Set<IPAddress>, readAt: NIODeadline)>
 
     /// The system's interfaces.
@@ -22,15 +23,16 @@ public final class LocalAddresses: Sendable {
         self.init(read: { fixed })
     }
 
-    init(read: @escaping @Sendable () -> Set<IPAddress>) {
+    init(read: @escaping @Sendable () -> Set<IPAddress>, refresh: TimeAmount = LocalAddresses.refreshInterval) {
         self.read = read
+        self.refresh = refresh
         self.state = Mutex((read(), .now()))
     }
 
     /// The addresses, read again first if the last reading is too old.
     public var current: Set<IPAddress> {
         let now = NIODeadline.now()
-        if let fresh = state.withLock({ now - $0.readAt < Self.refreshInterval ? $0.addresses : nil }) { return fresh }
+        if let fresh = state.withLock({ now - $0.readAt < refresh ? $0.addresses : nil }) { return fresh }
         let addresses = read()
         state.withLock { $0 = (addresses, now) }
         return addresses
