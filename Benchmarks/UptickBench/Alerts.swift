@@ -32,10 +32,10 @@ struct AlertsBench: AsyncParsableCommand {
         try await seed(scratch, count: events, dueAt: now + 3_600_000)
         _ = try await scratch.store.addChannel(name: "hook", type: "webhook", config: #"{"url":"\#(hook.url())","secret":"bench"}"#,
                                                isDefault: true, now: now)
-        let payload = SQLStore.encodePayload(AlertPayload(
+        let payload = AlertPayload(
             id: "evt", kind: .down, timestamp: now, monitor: .init(id: 1, key: nil, name: "bench", type: "http", target: "https://example.com/"),
             status: .init(previous: .up, current: .down, since: now), check: .init(scheduledAt: now, startedAt: now, result: .down(.timeout, "bench"))
-        ))
+        ).json
         _ = try await scratch.database.execute([SQLStatement("""
             INSERT INTO outbox (event_id, monitor_id, kind, payload, channel_id, created_at, next_attempt_at)
             SELECT 'evt_' || id, id, 'down', ?, 1, ?, ? FROM monitors

@@ -40,10 +40,10 @@ struct NoisyAlertsBench: AsyncParsableCommand {
                                                                  isDefault: false, now: now).id)
         }
         // Each row's payload gets its own event id (the webhook's Uptick-Event-Id), in the INSERT below.
-        let payload = SQLStore.encodePayload(AlertPayload(
+        let payload = AlertPayload(
             id: "evt", kind: .down, timestamp: now, monitor: .init(id: 1, key: nil, name: "bench", type: "http", target: "https://example.com/"),
             status: .init(previous: .up, current: .down, since: now), check: .init(scheduledAt: now, startedAt: now, result: .down(.timeout, "bench"))
-        ))
+        ).json
         precondition(payload.contains(#""id":"evt""#), "the payload's id is not where the INSERT replaces it")
         func commit(channel: Int64, monitors: ClosedRange<Int>, tag: String) async throws {
             _ = try await scratch.database.execute([SQLStatement("""

@@ -1,6 +1,6 @@
 import Logging
 import UptickCore
-import UptickEngine
+import ServiceLifecycle
 import UptickStore
 
 /// The deliverer's limits. Every one has a default; docs/alerting.md lists them.
@@ -96,19 +96,26 @@ public struct Deliverer: Sendable {
     /// Delivers what is due until nothing is, or until `budget` has passed: sends still in flight then are
     /// cancelled and their rows released, due again at once (for `uptick tick` and the Lambda's deadline).
     public func deliverDue(budget: Duration) async -> DeliveryReport {
-        await drive(until: .budget(ContinuousClock.now + budget))
+        let (events, post) = AsyncStream<Event>.makeStream()
+        return await drive(until: .budget(ContinuousClock.now + budget), events: events, post: post)
     }
 
-    /// Delivers until `stop`: claims whenever the doorbell rings, a write of outcomes ends (it claims in the
-    /// same transaction), or ``DeliveryConfiguration/idlePoll`` passes. At the stop, sends in flight finish (each is bounded by the
-    /// notifier's timeout) and are recorded. For `uptick run`.
-    public func run(until stop: StopSignal, doorbell: Doorbell) async -> DeliveryReport {
-        await drive(until: .stop(stop, doorbell))
+    /// Delivers until a graceful shutdown: claims whenever the doorbell rings, a write of outcomes ends (it
+    /// claims in the same transaction), or ``DeliveryConfiguration/idlePoll`` passes. At the shutdown, sends in
+    /// flight finish (each is bounded by the notifier's timeout) and are recorded. Cancelled, it returns at once;
+    /// the rows it held come back when their lease ends. For `uptick run` (see ``DeliveryService``).
+    public func run(doorbell: Doorbell) async -> DeliveryReport {
+        let (events, post) = AsyncStream<Event>.makeStream()
+        return await withGracefulShutdownHandler {
+            await drive(until: .shutdown(doorbell), events: events, post: post)
+        } onGracefulShutdown: {
+            post.yield(.stop)
+        }
     }
 
     enum Mode {
         case budget(ContinuousClock.Instant)
-        case stop(StopSignal, Doorbell)
+        case shutdown(Doorbell)
     }
 
     enum Event: Sendable {
@@ -133,10 +140,9 @@ public struct Deliverer: Sendable {
         var held = 0
     }
 
-    private func drive(until mode: Mode) async -> DeliveryReport {
+    private func drive(until mode: Mode, events: AsyncStream<Event>, post: AsyncStream<Event>.Continuation) async -> DeliveryReport {
         var report = DeliveryReport()
         var lanes = Lanes()
-        let (events, post) = AsyncStream<Event>.makeStream()
         var iterator = events.makeAsyncIterator()
         var helpers: [Task<Void, Never>] = []
         switch mode {
@@ -145,11 +151,7 @@ public struct Deliverer: Sendable {
                 try? await Task.sleep(until: end, clock: .continuous)
                 post.yield(.stop)
             })
-        case .stop(let stop, let doorbell):
-            helpers.append(Task {
-                await stop.wait()
-                post.yield(.stop)
-            })
+        case .shutdown(let doorbell):
             helpers.append(Task { [clock, poll = configuration.idlePoll] in
                 while !Task.isCancelled {
                     await withTaskGroup(of: Void.self) { group in
@@ -195,6 +197,7 @@ public struct Deliverer: Sendable {
             }
             let idle = lanes.sends.isEmpty && !lanes.recording && lanes.unrecorded.isEmpty
             if idle, stopping || (!claimAgain && mode.endsWhenIdle) { break loop }
+            // `nil` only when this task is cancelled.
             guard let event = await iterator.next() else { break loop }
             switch event {
             case .sent(let channel, let outcome):

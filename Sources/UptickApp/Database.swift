@@ -2,22 +2,11 @@ import Foundation
 import UptickLibSQL
 import UptickStore
 
-/// Where the database is and how the CLI opens it.
+/// How a runner opens its database, and where its spool goes.
 public enum Database {
-    /// `--db`, else `UPTICK_DB`, else `./uptick.db`.
-    public static func location(_ option: String?) -> String {
-        option ?? ProcessInfo.processInfo.environment["UPTICK_DB"] ?? "./uptick.db"
-    }
-
-    /// `--db-token`, else `UPTICK_DB_TOKEN`, else `TURSO_AUTH_TOKEN`.
-    public static func token(_ option: String?) -> String? {
-        let environment = ProcessInfo.processInfo.environment
-        return option ?? environment["UPTICK_DB_TOKEN"] ?? environment["TURSO_AUTH_TOKEN"]
-    }
-
     /// Opens the database: libSQL for `libsql://`, `https://` and `http://` locations, otherwise a SQLite
     /// file. Unless `create`, it must exist and be migrated.
-    public static func open(_ location: String, token: String? = nil, create: Bool = false) async throws(CLIFailure) -> SQLStore {
+    public static func open(_ location: String, token: String? = nil, create: Bool = false) async throws(UptickError) -> any StoreBackend {
         do throws(StoreError) {
             let executor: any SQLExecutor = LibSQLDatabase.handles(location)
                 ? try LibSQLDatabase(url: location, token: token)
@@ -26,7 +15,7 @@ public enum Database {
             if !create { try await store.requireSchema() }
             return store
         } catch {
-            throw CLIFailure(error.message, exitCode: CLIFailure.runtime)
+            throw UptickError(error.message, kind: .runtime)
         }
     }
 

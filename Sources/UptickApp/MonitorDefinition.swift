@@ -24,38 +24,38 @@ public struct MonitorDefinition: Sendable {
     }
 
     /// The validated draft, or a one-line reason.
-    public func draft() throws(CLIFailure) -> MonitorDraft {
+    public func draft() throws(UptickError) -> MonitorDraft {
         guard MonitorType(rawValue: type) != nil else {
-            throw CLIFailure("unknown monitor type '\(type)' (expected http, port, ping or dns)")
+            throw UptickError("unknown monitor type '\(type)' (expected http, port, ping or dns)")
         }
         guard let intervalMilliseconds = DurationParser.milliseconds(interval) else {
-            throw CLIFailure("interval '\(interval)' is not a duration (e.g. 30s, 5m)")
+            throw UptickError("interval '\(interval)' is not a duration (e.g. 30s, 5m)")
         }
         guard intervalMilliseconds >= Limits.minIntervalSeconds * 1000, intervalMilliseconds % 1000 == 0 else {
-            throw CLIFailure("interval must be whole seconds, at least \(Limits.minIntervalSeconds)s (got \(interval))")
+            throw UptickError("interval must be whole seconds, at least \(Limits.minIntervalSeconds)s (got \(interval))")
         }
         guard let timeoutMilliseconds = DurationParser.milliseconds(timeout), timeoutMilliseconds >= 1 else {
-            throw CLIFailure("timeout '\(timeout)' is not a duration (e.g. 5s, 500ms)")
+            throw UptickError("timeout '\(timeout)' is not a duration (e.g. 5s, 500ms)")
         }
         guard timeoutMilliseconds <= Limits.maxTimeoutMilliseconds else {
-            throw CLIFailure("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
+            throw UptickError("timeout must be at most \(Limits.maxTimeoutMilliseconds / 1000)s (got \(timeout))")
         }
         var settings = self.settings
         if let expectStatus {
             guard let codes = StatusCodeSet(parsing: expectStatus) else {
-                throw CLIFailure("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")
+                throw UptickError("expected status '\(expectStatus)' is not a list of codes and ranges like 200-299,301")
             }
             settings.expectedStatus = codes
         }
         if let degradedAfter {
             guard let milliseconds = DurationParser.milliseconds(degradedAfter), milliseconds > 0 else {
-                throw CLIFailure("degraded-after '\(degradedAfter)' is not a positive duration (e.g. 2s)")
+                throw UptickError("degraded-after '\(degradedAfter)' is not a positive duration (e.g. 2s)")
             }
             settings.degradedAfterMilliseconds = milliseconds
         }
         if !headers.isEmpty {
-            settings.headers = try headers.map { line throws(CLIFailure) in
-                guard let colon = line.firstIndex(of: ":") else { throw CLIFailure("header '\(line)' is not 'Name: value'") }
+            settings.headers = try headers.map { line throws(UptickError) in
+                guard let colon = line.firstIndex(of: ":") else { throw UptickError("header '\(line)' is not 'Name: value'") }
                 return MonitorSettings.Header(
                     name: line[..<colon].trimmingCharacters(in: .whitespaces),
                     value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
@@ -69,7 +69,7 @@ public struct MonitorDefinition: Sendable {
         do {
             _ = try draft.validated()
         } catch {
-            throw CLIFailure(error.message)
+            throw UptickError(error.message)
         }
         return draft
     }

@@ -18,43 +18,43 @@ public enum MonitorFile {
     }
 
     /// Parses and validates the whole file; the first problem is reported with its line.
-    public static func parse(_ text: String) throws(CLIFailure) -> [Entry] {
+    public static func parse(_ text: String) throws(UptickError) -> [Entry] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw CLIFailure("YAML error: \(describe(error))")
+            throw UptickError("YAML error: \(describe(error))")
         } catch {
-            throw CLIFailure("YAML error: \(error)")
+            throw UptickError("YAML error: \(error)")
         }
         guard let list = root?.mapping?["monitors"], let entries = list.sequence else {
-            throw CLIFailure("YAML error: expected a top-level 'monitors:' list")
+            throw UptickError("YAML error: expected a top-level 'monitors:' list")
         }
         var drafts: [Entry] = []
         var lines: [String: Int] = [:]
         for entry in entries {
             let line = (entry.mark?.line ?? 0)
-            guard let mapping = entry.mapping else { throw CLIFailure("line \(line): each monitor must be a mapping") }
-            func text(_ field: String) throws(CLIFailure) -> String? {
+            guard let mapping = entry.mapping else { throw UptickError("line \(line): each monitor must be a mapping") }
+            func text(_ field: String) throws(UptickError) -> String? {
                 guard let node = mapping[field] else { return nil }
-                guard let scalar = node.scalar?.string else { throw CLIFailure("line \(node.mark?.line ?? line): '\(field)' must be a single value") }
+                guard let scalar = node.scalar?.string else { throw UptickError("line \(node.mark?.line ?? line): '\(field)' must be a single value") }
                 return scalar
             }
             for case let (name, _) in mapping {
                 guard let field = name.scalar?.string, fields.contains(field) else {
-                    throw CLIFailure("line \(name.mark?.line ?? line): unknown field '\(name.scalar?.string ?? "?")'")
+                    throw UptickError("line \(name.mark?.line ?? line): unknown field '\(name.scalar?.string ?? "?")'")
                 }
             }
-            func flag(_ field: String) throws(CLIFailure) -> Bool? {
+            func flag(_ field: String) throws(UptickError) -> Bool? {
                 guard let value = try text(field) else { return nil }
-                guard let flag = Bool(value) else { throw CLIFailure("line \(line): '\(field)' must be true or false") }
+                guard let flag = Bool(value) else { throw UptickError("line \(line): '\(field)' must be true or false") }
                 return flag
             }
-            guard let key = try text("key") else { throw CLIFailure("line \(line): every monitor needs a 'key' (the import upserts by it)") }
-            if let first = lines[key] { throw CLIFailure("line \(line): key '\(key)' is already used on line \(first)") }
+            guard let key = try text("key") else { throw UptickError("line \(line): every monitor needs a 'key' (the import upserts by it)") }
+            if let first = lines[key] { throw UptickError("line \(line): key '\(key)' is already used on line \(first)") }
             lines[key] = line
             guard let type = try text("type"), let target = try text("target") else {
-                throw CLIFailure("line \(line): monitor '\(key)' needs a 'type' and a 'target'")
+                throw UptickError("line \(line): monitor '\(key)' needs a 'type' and a 'target'")
             }
             var definition = MonitorDefinition(type: type, target: target)
             definition.key = key
@@ -72,27 +72,27 @@ public enum MonitorFile {
             definition.settings.tls = try flag("tls")
             definition.settings.tlsVerify = try flag("tls_verify")
             if let days = try text("tls_expiry_days") {
-                guard let value = Int(days) else { throw CLIFailure("line \(line): 'tls_expiry_days' must be a whole number") }
+                guard let value = Int(days) else { throw UptickError("line \(line): 'tls_expiry_days' must be a whole number") }
                 definition.settings.tlsExpiryDays = value
             }
             if let expect = mapping["dns_expect"] {
                 let values = expect.sequence?.compactMap(\.string) ?? expect.string?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                guard let values else { throw CLIFailure("line \(expect.mark?.line ?? line): 'dns_expect' must be a list of addresses") }
+                guard let values else { throw UptickError("line \(expect.mark?.line ?? line): 'dns_expect' must be a list of addresses") }
                 definition.settings.dnsExpect = values
             }
             if let count = try text("ping_count") {
-                guard let value = Int(count) else { throw CLIFailure("line \(line): 'ping_count' must be a whole number") }
+                guard let value = Int(count) else { throw UptickError("line \(line): 'ping_count' must be a whole number") }
                 definition.settings.pingCount = value
             }
-            func whole(_ field: String) throws(CLIFailure) -> Int? {
+            func whole(_ field: String) throws(UptickError) -> Int? {
                 guard let value = try text(field) else { return nil }
-                guard let number = Int(value) else { throw CLIFailure("line \(line): '\(field)' must be a whole number") }
+                guard let number = Int(value) else { throw UptickError("line \(line): '\(field)' must be a whole number") }
                 return number
             }
-            func minutes(_ field: String, in map: Node.Mapping) throws(CLIFailure) -> Int? {
+            func minutes(_ field: String, in map: Node.Mapping) throws(UptickError) -> Int? {
                 guard let value = map[field]?.string else { return nil }
                 guard let milliseconds = DurationParser.milliseconds(value), milliseconds >= 60_000, milliseconds % 60_000 == 0 else {
-                    throw CLIFailure("line \(line): '\(field)' must be whole minutes, e.g. 30m or 2h")
+                    throw UptickError("line \(line): '\(field)' must be whole minutes, e.g. 30m or 2h")
                 }
                 return Int(milliseconds / 60_000)
             }
@@ -103,11 +103,11 @@ public enum MonitorFile {
             definition.settings.flapWindowMinutes = try minutes("flap_window", in: mapping)
             definition.settings.reminderMinutes = try minutes("reminder", in: mapping)
             if let windows = mapping["maintenance"] {
-                guard let list = windows.sequence else { throw CLIFailure("line \(windows.mark?.line ?? line): 'maintenance' must be a list") }
-                definition.settings.maintenance = try list.map { node throws(CLIFailure) in
-                    guard let window = node.mapping else { throw CLIFailure("line \(node.mark?.line ?? line): a maintenance window must be a mapping") }
+                guard let list = windows.sequence else { throw UptickError("line \(windows.mark?.line ?? line): 'maintenance' must be a list") }
+                definition.settings.maintenance = try list.map { node throws(UptickError) in
+                    guard let window = node.mapping else { throw UptickError("line \(node.mark?.line ?? line): a maintenance window must be a mapping") }
                     for case let (name, _) in window where !maintenanceFields.contains(name.string ?? "") {
-                        throw CLIFailure("line \(name.mark?.line ?? line): unknown maintenance field '\(name.string ?? "?")'")
+                        throw UptickError("line \(name.mark?.line ?? line): unknown maintenance field '\(name.string ?? "?")'")
                     }
                     let days = window["days"].map { $0.sequence?.compactMap(\.string) ?? $0.string?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [] }
                     return MaintenanceWindow(from: window["from"]?.string, until: window["until"]?.string, at: window["at"]?.string,
@@ -117,18 +117,18 @@ public enum MonitorFile {
             var notify: [String]?
             if let channels = mapping["notify"] {
                 let names = channels.sequence?.compactMap(\.string) ?? channels.string.map { [$0] }
-                guard let names else { throw CLIFailure("line \(channels.mark?.line ?? line): 'notify' must be a list of channel names") }
+                guard let names else { throw UptickError("line \(channels.mark?.line ?? line): 'notify' must be a list of channel names") }
                 notify = names
             }
             definition.enabled = try flag("enabled") ?? true
             if let headers = mapping["headers"] {
-                guard let pairs = headers.mapping else { throw CLIFailure("line \(headers.mark?.line ?? line): 'headers' must be a mapping") }
+                guard let pairs = headers.mapping else { throw UptickError("line \(headers.mark?.line ?? line): 'headers' must be a mapping") }
                 definition.headers = pairs.map { "\($0.key.string ?? ""): \($0.value.string ?? "")" }
             }
-            do throws(CLIFailure) {
+            do throws(UptickError) {
                 drafts.append(Entry(draft: try definition.draft(), notify: notify))
             } catch {
-                throw CLIFailure("line \(line): monitor '\(key)': \(error.message)")
+                throw UptickError("line \(line): monitor '\(key)': \(error.message)")
             }
         }
         return drafts

@@ -12,17 +12,17 @@ public struct Spool: Sendable {
     }
 
     /// The spooled results; none when there is no spool.
-    public func load() throws(CLIFailure) -> [CheckOutcome] {
+    public func load() throws(UptickError) -> [CheckOutcome] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         do {
             return try JSONDecoder().decode([CheckOutcome].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw CLIFailure("spool \(path) is unreadable (\(error)); move it away to continue", exitCode: CLIFailure.runtime)
+            throw UptickError("spool \(path) is unreadable (\(error)); move it away to continue", kind: .runtime)
         }
     }
 
     /// Replaces the spool with `outcomes` (atomically), or removes it when there are none.
-    public func save(_ outcomes: [CheckOutcome]) throws(CLIFailure) {
+    public func save(_ outcomes: [CheckOutcome]) throws(UptickError) {
         do {
             if outcomes.isEmpty {
                 if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
@@ -30,7 +30,7 @@ public struct Spool: Sendable {
                 try JSONEncoder().encode(outcomes).write(to: URL(fileURLWithPath: path), options: .atomic)
             }
         } catch {
-            throw CLIFailure("cannot write spool \(path): \(error)", exitCode: CLIFailure.runtime)
+            throw UptickError("cannot write spool \(path): \(error)", kind: .runtime)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import UptickCore
 import UptickProbes
 import UptickStore
@@ -40,16 +41,20 @@ public struct Engine: Sendable {
         await drive(.tick(at: clock.now()), carriedOver: carriedOver)
     }
 
-    /// Runs as a daemon until `stop` is signalled, then stops claiming, lets in-flight checks finish
-    /// (each is bounded by its deadline), commits everything and returns.
-    public func run(until stop: StopSignal, carriedOver: [CheckOutcome] = []) async -> EngineReport {
-        await drive(.daemon(stop), carriedOver: carriedOver)
+    /// Runs as a daemon until a graceful shutdown (of the ``ServiceGroup`` it runs in), then stops claiming,
+    /// lets in-flight checks finish (each is bounded by its deadline), commits everything and returns.
+    ///
+    /// Cancelled, it returns at once: checks in flight are left to their leases, and every result not yet
+    /// known to be committed (waiting, or in a commit that has not answered) is in the report's
+    /// ``EngineReport/unpersisted``, for the spool. Committing is idempotent, so one that did land is harmless.
+    public func run(carriedOver: [CheckOutcome] = []) async -> EngineReport {
+        await drive(.daemon, carriedOver: carriedOver)
     }
 
     enum Mode {
         /// Claim what is due at the given time, then finish.
         case tick(at: EpochMilliseconds)
-        case daemon(StopSignal)
+        case daemon
 
         var isTick: Bool {
             if case .tick = self { true } else { false }
@@ -69,19 +74,24 @@ public struct Engine: Sendable {
     /// loop (see ``CheckRunner/start(_:deliver:)``) that posts its outcome, or its hard-deadline
     /// fallback, exactly once.
     private func drive(_ mode: Mode, carriedOver: [CheckOutcome]) async -> EngineReport {
-        var pipeline = Pipeline(configuration: configuration, pending: carriedOver, now: clock.now())
         let (events, post) = AsyncStream<Event>.makeStream()
+        guard case .daemon = mode else { return await loop(mode, carriedOver: carriedOver, events: events, post: post) }
+        return await withGracefulShutdownHandler {
+            await loop(mode, carriedOver: carriedOver, events: events, post: post)
+        } onGracefulShutdown: {
+            post.yield(.stopRequested)
+        }
+    }
+
+    private func loop(
+        _ mode: Mode, carriedOver: [CheckOutcome], events: AsyncStream<Event>, post: AsyncStream<Event>.Continuation
+    ) async -> EngineReport {
+        var pipeline = Pipeline(configuration: configuration, pending: carriedOver, now: clock.now())
         var iterator = events.makeAsyncIterator()
-        // Wake-ups by number, and the stop waiter: cancelled when the run ends.
+        // Wake-ups by number: cancelled when the run ends.
         var helpers: [Int: Task<Void, Never>] = [:]
         var nextHelper = 0
-        if case .daemon(let stop) = mode {
-            helpers[-1] = Task {
-                await stop.wait()
-                post.yield(.stopRequested)
-            }
-        }
-        while true {
+        while !Task.isCancelled {
             let now = clock.now()
             pipeline.enforceClaimDeadline(now: now)
             if pipeline.shouldClaim(now: now) {
@@ -108,9 +118,14 @@ public struct Engine: Sendable {
                     post.yield(.woke(number))
                 }
             }
+            // `nil` only when this task is cancelled.
             guard let event = await iterator.next() else { break }
             if case .woke(let number) = event { helpers[number] = nil }
             await handle(event, &pipeline)
+        }
+        if Task.isCancelled {
+            logger.notice("cancelled: \(pipeline.inFlight) checks in flight left to their leases")
+            pipeline.cancelled()
         }
         for helper in helpers.values { helper.cancel() }
         post.finish()

@@ -8,7 +8,8 @@ struct Pipeline {
     /// Results waiting to be committed, oldest first.
     private var pending: [CheckOutcome]
     private var oldestPendingAt: EpochMilliseconds?
-    private var committing = false
+    /// The batch a commit is writing, until it answers.
+    private var committing: [CheckOutcome]?
     private(set) var inFlight = 0
     /// Claiming is worth trying again from this time.
     private var nextClaimAt: EpochMilliseconds
@@ -48,7 +49,7 @@ struct Pipeline {
         if let until = configuration.claimUntil, now >= until { claimsDone = true }
     }
 
-    var isFinished: Bool { claimsDone && inFlight == 0 && !committing && (pending.isEmpty || gaveUp) }
+    var isFinished: Bool { claimsDone && inFlight == 0 && committing == nil && (pending.isEmpty || gaveUp) }
 
     mutating func claimed(_ claim: Claim, limit: Int, now: EpochMilliseconds, tickMode: Bool) {
         failedClaims = 0
@@ -86,7 +87,7 @@ struct Pipeline {
     /// The results to commit now, if it is time: enough of them, the oldest waited long enough, or
     /// nothing else is left to wait for.
     mutating func batchToCommit(now: EpochMilliseconds) -> [CheckOutcome]? {
-        guard !committing, !gaveUp, !pending.isEmpty, now >= (retryAt ?? now) else { return nil }
+        guard committing == nil, !gaveUp, !pending.isEmpty, now >= (retryAt ?? now) else { return nil }
         let due = pending.count >= configuration.flushSize
             || now >= (oldestPendingAt ?? now) + configuration.flushDelay.wholeMilliseconds
             || (claimsDone && inFlight == 0)
@@ -94,13 +95,13 @@ struct Pipeline {
         defer {
             pending = []
             oldestPendingAt = nil
-            committing = true
         }
+        committing = pending
         return pending
     }
 
     mutating func committed(_ batch: [CheckOutcome], took: Duration = .zero) {
-        committing = false
+        committing = nil
         report.commitTime += took
         failedCommits = 0
         retryAt = nil
@@ -115,7 +116,7 @@ struct Pipeline {
     }
 
     mutating func commitFailed(_ batch: [CheckOutcome], error: StoreError, now: EpochMilliseconds) {
-        committing = false
+        committing = nil
         pending = batch + pending
         oldestPendingAt = now
         failedCommits += 1
@@ -132,7 +133,7 @@ struct Pipeline {
         var wake: EpochMilliseconds?
         if mayClaim { wake = nextClaimAt }
         if !claimsDone, let until = configuration.claimUntil { wake = min(wake ?? until, until) }
-        if !pending.isEmpty, !committing, !gaveUp {
+        if !pending.isEmpty, committing == nil, !gaveUp {
             let flushAt = max((oldestPendingAt ?? now) + configuration.flushDelay.wholeMilliseconds, retryAt ?? now)
             wake = min(wake ?? flushAt, flushAt)
         }
@@ -149,6 +150,16 @@ struct Pipeline {
     mutating func woke() { wakeArmedAt = nil }
 
     mutating func stopRequested() { claimsDone = true }
+
+    /// The run was cancelled: every result not known to be committed is handed back, the batch of a commit
+    /// that has not answered first (it is older).
+    mutating func cancelled() {
+        claimsDone = true
+        gaveUp = true
+        report.unpersisted = (committing ?? []) + pending
+        committing = nil
+        pending = []
+    }
 
     private func backoff(_ failures: Int) -> EpochMilliseconds {
         min(250 << min(failures, 10), configuration.maxRetryDelay.wholeMilliseconds)

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import UptickCore
 import UptickStore
 
@@ -31,28 +32,38 @@ public struct Retention: Sendable {
     }
 }
 
-extension Retention {
-    /// Daemon housekeeping: prunes checks older than `retention` now and then every `period`, until `stop`.
-    public func runPeriodically(
-        retention: Duration, every period: Duration = .seconds(3600), clock: any WallClock = SystemClock(),
-        logger: Logger, until stop: StopSignal
-    ) async {
-        while !stop.isStopped {
+/// The daemon's housekeeping as a lifecycle service: prunes checks older than `keep` at start and then every
+/// `period`, until the group shuts down or the task is cancelled.
+public struct RetentionService: Service {
+    let retention: Retention
+    let keep: Duration
+    let period: Duration
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(retention: Retention, keep: Duration, every period: Duration = .seconds(3600), clock: any WallClock = SystemClock(), logger: Logger) {
+        self.retention = retention
+        self.keep = keep
+        self.period = period
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async {
+        _ = try? await cancelWhenGracefulShutdown { await prunePeriodically() }
+    }
+
+    private func prunePeriodically() async {
+        while !Task.isCancelled {
             do {
-                let deleted = try await prune(startedBefore: clock.now() - retention.wholeMilliseconds)
+                let deleted = try await retention.prune(startedBefore: clock.now() - keep.wholeMilliseconds)
                 if deleted.checks + deleted.events > 0 {
-                    logger.info("pruned \(deleted.checks) checks and \(deleted.events) finished alert events older than \(retention)")
+                    logger.info("pruned \(deleted.checks) checks and \(deleted.events) finished alert events older than \(keep)")
                 }
             } catch {
                 logger.error("pruning checks failed: \(error)")
             }
-            let wake = clock.now() + period.wholeMilliseconds
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await clock.sleep(until: wake) }
-                group.addTask { await stop.wait() }
-                await group.next()
-                group.cancelAll()
-            }
+            guard (try? await clock.sleep(until: clock.now() + period.wholeMilliseconds)) != nil else { return }
         }
     }
 }

@@ -43,7 +43,7 @@ struct ChannelCommand: AsyncParsableCommand {
             do {
                 _ = try ChannelConfiguration(type: type, json: json)
             } catch {
-                throw CLIFailure("channel \(name): \(error.message)")
+                throw UptickError("channel \(name): \(error.message)")
             }
             let store = try await Database.open(options.location, token: options.token)
             let channel = try await storeCall { () throws(StoreError) in
@@ -52,12 +52,12 @@ struct ChannelCommand: AsyncParsableCommand {
             emit(options.json ? Output.json(ChannelLine(channel)) : String(channel.id))
         }
 
-        func configurationJSON() throws(CLIFailure) -> String {
+        func configurationJSON() throws(UptickError) -> String {
             var object: [String: Any] = [:]
-            func secret(_ variable: String?) throws(CLIFailure) -> String? {
+            func secret(_ variable: String?) throws(UptickError) -> String? {
                 guard let variable else { return nil }
                 guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
-                    throw CLIFailure("environment variable \(variable) is not set")
+                    throw UptickError("environment variable \(variable) is not set")
                 }
                 return value
             }
@@ -66,7 +66,7 @@ struct ChannelCommand: AsyncParsableCommand {
             if !header.isEmpty {
                 var headers: [String: String] = [:]
                 for line in header {
-                    guard let colon = line.firstIndex(of: ":") else { throw CLIFailure("header '\(line)' is not 'Name: value'") }
+                    guard let colon = line.firstIndex(of: ":") else { throw UptickError("header '\(line)' is not 'Name: value'") }
                     headers[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
                 }
                 object["headers"] = headers
@@ -128,11 +128,11 @@ struct ChannelCommand: AsyncParsableCommand {
             let now = SystemClock().now()
             let payload = AlertPayload(id: "evt_test_\(now)", kind: .test, timestamp: now, note: "sent by `uptick channel test \(name)`")
             let notifier = Notifier(network: try policyOptions.network())
-            switch await notifier.send(SQLStore.encodePayload(payload), to: channel) {
+            switch await notifier.send(payload.json, to: channel) {
             case .delivered(let note):
                 emit(options.json ? Output.json(["delivered": payload.id]) : "delivered \(payload.id) to \(name)" + (note.map { " (\($0))" } ?? ""))
             case .failed(let failure):
-                throw CLIFailure("test notification to \(name) failed: \(failure.message)", exitCode: CLIFailure.runtime)
+                throw UptickError("test notification to \(name) failed: \(failure.message)", kind: .runtime)
             }
         }
     }

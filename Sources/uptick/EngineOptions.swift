@@ -1,14 +1,7 @@
 import ArgumentParser
-import Logging
-import UptickAlerts
-import UptickApp
-import UptickCore
-import UptickLibSQL
 import Foundation
-import UptickEngine
+import UptickApp
 import UptickNet
-import UptickProbes
-import UptickStore
 
 /// The network options of every command that connects to targets: the address policy and the resolver.
 struct PolicyOptions: ParsableArguments {
@@ -27,98 +20,57 @@ struct PolicyOptions: ParsableArguments {
     @Flag(name: .customLong("allow-host-header"), help: "Let monitors set their own Host header.")
     var allowHostHeader = false
 
-    /// The policy, announced on stderr when it differs from the default.
-    func policy() throws(CLIFailure) -> AddressPolicy {
-        let policy = try Policy.make(allow: allow, deny: deny, nat64: nat64)
-        if let line = Policy.describe(policy) { FileHandle.standardError.write(Data("uptick: \(line)\n".utf8)) }
-        return policy
+    var flags: [String: [String]] {
+        var flags: [String: [String]] = ["allow-cidr": allow, "deny-cidr": deny, "nat64-prefix": nat64, "nameserver": nameservers]
+        flags["dns-lookups-per-zone"] = lookupsPerZone.map { [String($0)] }
+        if dnsDetail { flags["dns-detail"] = ["true"] }
+        if allowHostHeader { flags["allow-host-header"] = ["true"] }
+        return flags.filter { !$0.value.isEmpty }
     }
 
-    /// The guarded network, with its one resolver (and cache), for everything the command connects to.
-    func network() throws(CLIFailure) -> Network {
-        let resolver = DNSResolver(configuration: try Policy.resolver(nameservers: nameservers, lookupsPerZone: lookupsPerZone))
-        return Network(policy: try policy(), resolver: resolver, revealsDNSDetail: dnsDetail, allowsHostHeader: allowHostHeader)
+    /// The guarded network for a command without a database (`check`, `channel test`): these flags, the
+    /// environment and `./uptick.yaml` (or `UPTICK_CONFIG`).
+    func network() throws(UptickError) -> Network {
+        let environment = ProcessInfo.processInfo.environment
+        let file = try Settings.configFile(nil, environment: environment)
+        let configuration = try RunnerConfiguration(Settings(flags: flags, environment: environment, file: file?.values ?? [:], filePath: file?.path))
+        try announce(configuration)
+        return try configuration.policy.network()
     }
 }
 
 /// Options of the commands that run checks.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Checks in flight at once.") var concurrency = 500
-    @Option(help: "Most monitors claimed per claim statement.") var batch = 500
+    @Option(help: "Checks in flight at once (default 500).") var concurrency: Int?
+    @Option(help: "Most monitors claimed per claim statement (default 500).") var batch: Int?
 
-    /// On a network database (`remote`) round trips are the cost: a tick commits once at its end (or per
-    /// `--batch` results), and the daemon claims and commits at most about once a second.
-    func configuration(remote: Bool, tick: Bool) throws(CLIFailure) -> EngineConfiguration {
-        guard (1...100_000).contains(concurrency) else { throw CLIFailure("--concurrency must be between 1 and 100000") }
-        // Each check in flight holds a socket; leave room for the database and the process itself.
-        let files = ResourceLimits.raiseOpenFiles()
-        guard concurrency + 64 <= files else {
-            throw CLIFailure("--concurrency \(concurrency) needs more open files than the limit of \(files) (raise `ulimit -n`)")
-        }
-        guard (1...10_000).contains(batch) else { throw CLIFailure("--batch must be between 1 and 10000") }
-        var configuration = EngineConfiguration(runnerID: Runner.identity)
-        configuration.concurrency = concurrency
-        configuration.claimBatch = batch
-        if remote {
-            configuration.flushSize = batch
-            configuration.flushDelay = tick ? .seconds(3600) : .seconds(1)
-            configuration.claimWindow = tick ? configuration.claimWindow : .seconds(1)
-        }
-        return configuration
+    var flags: [String: [String]] {
+        ["concurrency": concurrency.map { [String($0)] }, "batch": batch.map { [String($0)] }].compactMapValues { $0 }
     }
-}
-
-/// The engine wired to the real store, probes and clock.
-/// `doorbell` is rung after each commit that recorded alerts.
-func makeEngine(
-    store: SQLStore, configuration: EngineConfiguration, network: Network, doorbell: Doorbell? = nil,
-    onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
-) -> Engine {
-    let logger = makeLogger()
-    let logging = LoggingTransitionSink(logger: logger)
-    return Engine(
-        store: store, probe: StandardProbe(network: network),
-        sink: doorbell.map { DeliveryTrigger(next: logging, doorbell: $0) } ?? logging,
-        configuration: configuration, logger: logger, onCommit: onCommit
-    )
 }
 
 /// Options of the commands that deliver alerts.
 struct DeliveryOptions: ParsableArguments {
-    @Option(help: "Give up on an alert still failing after this long (it becomes dead).") var alertGiveUp = "24h"
-    @Option(help: "Alert requests in flight per channel.") var alertConcurrency = 4
+    @Option(help: "Give up on an alert still failing after this long (it becomes dead; default 24h).") var alertGiveUp: String?
+    @Option(help: "Alert requests in flight per channel (default 4).") var alertConcurrency: Int?
 
-    func configuration() throws(CLIFailure) -> DeliveryConfiguration {
-        guard let giveUp = DurationParser.milliseconds(alertGiveUp), giveUp >= 60_000 else {
-            throw CLIFailure("--alert-give-up '\(alertGiveUp)' is not a duration of at least 1m")
-        }
-        guard (1...100).contains(alertConcurrency) else { throw CLIFailure("--alert-concurrency must be between 1 and 100") }
-        var configuration = DeliveryConfiguration()
-        configuration.giveUpAfter = .milliseconds(giveUp)
-        configuration.perChannelConcurrency = alertConcurrency
-        return configuration
+    var flags: [String: [String]] {
+        ["alert-give-up": alertGiveUp.map { [$0] }, "alert-concurrency": alertConcurrency.map { [String($0)] }].compactMapValues { $0 }
     }
 }
 
-/// The alert deliverer, sending through the same guarded network as the probes.
-func makeDeliverer(store: SQLStore, network: Network, configuration: DeliveryConfiguration) -> Deliverer {
-    Deliverer(store: store, notifier: Notifier(network: network), configuration: configuration, logger: makeLogger())
-}
-
-func makeLogger() -> Logger {
-    var logger = Logger(label: "uptick")
-    logger.logLevel = .notice
-    return logger
-}
-
-/// Saves what a run could not commit, and fails the command if there was any.
-func spoolLeftovers(_ report: EngineReport, location: String) throws(CLIFailure) {
-    try Database.spool(for: location).save(report.unpersisted)
-    if !report.unpersisted.isEmpty {
-        throw CLIFailure(
-            "\(report.unpersisted.count) results could not be committed and were spooled to \(Database.spool(for: location).path): "
-                + (report.errors.last ?? "database error"),
-            exitCode: CLIFailure.runtime
-        )
+extension GlobalOptions {
+    /// The runner's configuration: these flags, then the environment, then the config file.
+    func configuration(_ flags: [String: [String]]...) throws(UptickError) -> RunnerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var all: [String: [String]] = ["db": db.map { [$0] }, "db-token": dbToken.map { [$0] }].compactMapValues { $0 }
+        for group in flags { all.merge(group) { _, new in new } }
+        let file = try Settings.configFile(config, environment: environment)
+        return try RunnerConfiguration(Settings(flags: all, environment: environment, file: file?.values ?? [:], filePath: file?.path))
     }
+}
+
+/// Announces a non-default address policy on stderr, so an allowed internal range is never a surprise.
+func announce(_ configuration: RunnerConfiguration) throws(UptickError) {
+    if let line = Policy.describe(try configuration.policy.policy()) { FileHandle.standardError.write(Data("uptick: \(line)\n".utf8)) }
 }

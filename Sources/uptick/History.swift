@@ -10,7 +10,7 @@ struct History: AsyncParsableCommand {
     @Option(help: "How many checks.") var limit = 20
 
     func run() async throws {
-        guard limit > 0 else { throw CLIFailure("--limit must be positive") }
+        guard limit > 0 else { throw UptickError("--limit must be positive") }
         let store = try await Database.open(options.location, token: options.token)
         _ = try await storeCall { () throws(StoreError) in try await store.monitor(id: id) }
         let checks = try await storeCall { () throws(StoreError) in try await store.history(monitorID: id, limit: limit) }

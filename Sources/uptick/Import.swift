@@ -13,7 +13,7 @@ struct Import: AsyncParsableCommand {
     @Argument(help: "YAML file with a top-level 'monitors:' list (see examples/monitors.yaml).") var file: String
 
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw CLIFailure("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw UptickError("cannot read \(file)") }
         let entries = try MonitorFile.parse(String(decoding: data, as: UTF8.self))
         let store = try await Database.open(options.location, token: options.token)
         // Channel names are checked before anything is written.

@@ -14,7 +14,7 @@ struct Migrate: AsyncParsableCommand {
         do {
             applied = try await store.migrate(now: SystemClock().now())
         } catch {
-            throw CLIFailure(error.message, exitCode: CLIFailure.runtime)
+            throw UptickError(error.message, kind: .runtime)
         }
         if options.json {
             emit(Output.json(["applied": applied, "version": [Schema.latestVersion]]))

@@ -36,7 +36,7 @@ struct MonitorCommand: AsyncParsableCommand {
             definition.settings.recoveryThreshold = recoveryThreshold
             if let reminder {
                 guard let milliseconds = DurationParser.milliseconds(reminder), milliseconds >= 60_000, milliseconds % 60_000 == 0 else {
-                    throw CLIFailure("--reminder '\(reminder)' is not whole minutes, e.g. 30m")
+                    throw UptickError("--reminder '\(reminder)' is not whole minutes, e.g. 30m")
                 }
                 definition.settings.reminderMinutes = Int(milliseconds / 60_000)
             }
@@ -152,16 +152,16 @@ struct MonitorCommand: AsyncParsableCommand {
 }
 
 /// Runs a store call, turning its error into a one-line CLI failure (not found is bad input; the rest are runtime faults).
-func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(CLIFailure) -> T {
+func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(UptickError) -> T {
     do {
         return try await body()
     } catch {
-        throw CLIFailure(error.message, exitCode: error.code == .notFound || error.code == .constraint ? CLIFailure.usage : CLIFailure.runtime)
+        throw UptickError(error.message, kind: error.code == .notFound || error.code == .constraint ? .invalidInput : .runtime)
     }
 }
 
 /// The ids of the named channels; an unknown name is bad input.
-func channelIDs(_ names: [String], in store: SQLStore) async throws(CLIFailure) -> [Int64] {
+func channelIDs(_ names: [String], in store: any Catalogue) async throws(UptickError) -> [Int64] {
     var ids: [Int64] = []
     for name in names {
         ids.append(try await storeCall { () throws(StoreError) in try await store.channel(name).id })

@@ -11,7 +11,7 @@ struct Prune: AsyncParsableCommand {
     @Option(help: "Age, e.g. 30d.") var olderThan: String
 
     func run() async throws {
-        guard let age = DurationParser.milliseconds(olderThan) else { throw CLIFailure("--older-than '\(olderThan)' is not a duration (e.g. 30d)") }
+        guard let age = DurationParser.milliseconds(olderThan) else { throw UptickError("--older-than '\(olderThan)' is not a duration (e.g. 30d)") }
         let store = try await Database.open(options.location, token: options.token)
         let cutoff = SystemClock().now() - age
         let deleted = try await storeCall { () throws(StoreError) in try await Retention(store: store).prune(startedBefore: cutoff) }

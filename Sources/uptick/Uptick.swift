@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 import UptickApp
 
-/// The `uptick` command: parse, wire, print. The work happens in the library modules.
+/// The `uptick` command: parse, build the configuration, call the library (UptickApp), print.
 @main
 struct Uptick: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,9 +31,10 @@ struct Uptick: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let failure as CLIFailure {
+        } catch let failure as UptickError {
             FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8))
-            Foundation.exit(failure.exitCode)
+            // BSD `EX_USAGE` for bad input; 1 for a runner fault.
+            Foundation.exit(failure.kind == .invalidInput ? 64 : 1)
         } catch {
             exit(withError: error)
         }
@@ -48,11 +49,15 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Token for a libSQL database (env UPTICK_DB_TOKEN or TURSO_AUTH_TOKEN).")
     var dbToken: String?
 
+    @Option(name: .long, help: "Settings file whose keys are the flags' names (env UPTICK_CONFIG; default ./uptick.yaml if it exists).")
+    var config: String?
+
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    var location: String { Database.location(db) }
-    var token: String? { Database.token(dbToken) }
+    /// The database: `--db`, else `UPTICK_DB`, else `db` in the config file, else `./uptick.db`.
+    var location: String { get throws(UptickError) { try configuration().database } }
+    var token: String? { get throws(UptickError) { try configuration().token } }
 }
 
 /// Prints to stdout.

@@ -253,13 +253,13 @@ struct DeliveryTests {
         let hook = try await Receiver.start()
         let channel = ChannelRecord(id: 1, name: "hook", type: "webhook", config: #"{"url":"\#(hook.url())"}"#, isDefault: true, enabled: true)
         let small = Notifier(network: .testLoopback, maxBodyBytes: 100)
-        guard case .failed(let failure) = await small.send(SQLStore.encodePayload(sampleDown()), to: channel) else {
+        guard case .failed(let failure) = await small.send(sampleDown().json, to: channel) else {
             Issue.record("an oversized body was sent")
             return
         }
         #expect(failure.permanent && failure.message.contains("over the 100-byte limit"))
         #expect(try await hook.server.settledConnections() == 0)
-        #expect(await Notifier(network: .testLoopback).send(SQLStore.encodePayload(sampleDown()), to: channel) == .delivered(note: nil))
+        #expect(await Notifier(network: .testLoopback).send(sampleDown().json, to: channel) == .delivered(note: nil))
         try await hook.stop()
     }
 

@@ -59,7 +59,7 @@ struct HostileSMTPTests {
         let channel = ChannelRecord(id: 1, name: "mail", type: "email", config: """
             {"host":"127.0.0.1","port":\(port),"security":"starttls","username":"u","password":"p","from":"a@example.com","to":["b@example.com"]}
             """, isDefault: true, enabled: true)
-        return await Notifier(network: .testLoopback, timeout: .seconds(10)).send(SQLStore.encodePayload(sampleDown()), to: channel)
+        return await Notifier(network: .testLoopback, timeout: .seconds(10)).send(sampleDown().json, to: channel)
     }
 
     func server(_ mode: HostileSMTP.Mode) async throws -> LoopbackServer {

@@ -26,7 +26,7 @@ struct SMTPTests {
     }
 
     func send(_ payload: AlertPayload = sampleDown(), to channel: ChannelRecord) async -> Notifier.Result {
-        await Notifier(network: network, timeout: .seconds(10)).send(SQLStore.encodePayload(payload), to: channel)
+        await Notifier(network: network, timeout: .seconds(10)).send(payload.json, to: channel)
     }
 
     @Test("STARTTLS or TLS, then AUTH PLAIN or LOGIN, then one message to every recipient with text and HTML parts",

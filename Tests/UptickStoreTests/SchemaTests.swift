@@ -60,7 +60,7 @@ struct SchemaTests {
     func claimUsesIndex(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
-        let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLStore.claim, [.integer(0), .integer(500), .integer(0)])], transaction: false)[0]
+        let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLStore.claim(.sqlite), [.integer(0), .integer(500), .integer(0)])], transaction: false)[0]
         let details = plan.rows.compactMap { $0.last?.text }
         #expect(details.contains { $0.contains("USING INDEX idx_monitors_due (next_check_at<?)") }, "plan: \(details)")
         #expect(!details.contains { $0.hasPrefix("SCAN monitors") }, "plan: \(details)")
@@ -70,7 +70,7 @@ struct SchemaTests {
     func deliveryClaimUsesIndex(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
-        let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLStore.claimDeliveriesSQL,
+        let plan = try await db.database.execute([SQLStatement("EXPLAIN QUERY PLAN " + SQLDialect.sqlite.claimDeliveries,
                                                                [.integer(0), .integer(0), .integer(200), .integer(4), .text("[]")])],
                                                  transaction: false)[0]
         let details = plan.rows.compactMap { $0.last?.text }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an alert announces.
 public enum AlertKind: String, Sendable, Codable, CaseIterable {
     /// Confirmed down; opens an incident.
@@ -204,5 +206,14 @@ extension MonitorState.Decision {
             ))
         }
         return AlertEffects(incident: incident, events: events)
+    }
+}
+
+extension AlertPayload {
+    /// The webhook body, as stored in `outbox.payload`: compact JSON, keys sorted.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }

@@ -1,131 +1,14 @@
 import UptickCore
 
-/// A notification channel as stored in `channels`. `config` holds the channel's JSON settings,
-/// secrets included: it is never printed (the CLI shows `ChannelConfiguration.redacted` instead).
-public struct ChannelRecord: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var name: String
-    /// `webhook`, `slack`, `discord`, `pagerduty` or `email`.
-    public var type: String
-    public var config: String
-    /// Used by monitors that name no channel.
-    public var isDefault: Bool
-    public var enabled: Bool
-
-    public init(id: Int64, name: String, type: String, config: String, isDefault: Bool, enabled: Bool) {
-        self.id = id
-        self.name = name
-        self.type = type
-        self.config = config
-        self.isDefault = isDefault
-        self.enabled = enabled
-    }
-}
-
-/// One outbox row: an event addressed to one channel.
-public struct OutboxRecord: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var eventID: String
-    public var monitorID: Int64?
-    public var kind: String
-    public var payload: String
-    public var channelID: Int64
-    public var createdAt: EpochMilliseconds
-    /// Attempts started so far, this one included when just claimed.
-    public var attempts: Int64
-    public var nextAttemptAt: EpochMilliseconds
-    public var deliveredAt: EpochMilliseconds?
-    public var deadAt: EpochMilliseconds?
-    public var lastError: String?
-    /// Set by `uptick outbox retry`: the give-up time counts from here instead of from `createdAt`.
-    public var retriedAt: EpochMilliseconds?
-}
-
-/// An incident as stored in `incidents`.
-public struct IncidentRecord: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var monitorID: Int64
-    public var monitorName: String?
-    public var openedAt: EpochMilliseconds
-    public var resolvedAt: EpochMilliseconds?
-    public var causeClass: String?
-    public var causeMessage: String?
-}
-
-/// What one delivery attempt came to.
-public struct DeliveryOutcome: Sendable, Hashable {
-    public enum Verdict: Sendable, Hashable {
-        case delivered
-        /// Try again at the given time.
-        case retry(at: EpochMilliseconds)
-        /// Give up: the error is permanent or the event is too old.
-        case dead
-        /// Not sent after all (the run ended while it was in flight): due again now, the attempt not counted.
-        case released
-    }
-
-    public var outboxID: Int64
-    public var verdict: Verdict
-    public var at: EpochMilliseconds
-    /// Why it failed; for a delivered event, a note such as "skipped" (or `nil`).
-    public var error: String?
-
-    public init(outboxID: Int64, verdict: Verdict, at: EpochMilliseconds, error: String?) {
-        self.outboxID = outboxID
-        self.verdict = verdict
-        self.at = at
-        self.error = error
-    }
-}
-
-/// What the deliverer needs from a database.
-public protocol OutboxStore: Sendable {
-    /// Claims up to `limit` due outbox rows of enabled channels, only the oldest undelivered row of each
-    /// (channel, monitor) pair so events arrive in order per monitor, at most `perChannel` rows of each
-    /// channel (its oldest), none of the channels in `excluding` (their lanes are full); leases them for
-    /// `lease` (another deliverer skips them meanwhile; a crashed one's rows come back when it ends). Counts
-    /// the attempt. Also returns the channels they go to.
-    func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>,
-                         lease: Duration) async throws(StoreError) -> DeliveryClaim
-
-    /// Records attempts' outcomes in one transaction.
-    func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError)
-
-    /// Records outcomes and, in the same transaction (one round trip), claims as ``claimDeliveries(now:limit:perChannel:excluding:lease:)``.
-    func record(_ outcomes: [DeliveryOutcome], thenClaiming request: DeliveryRequest) async throws(StoreError) -> DeliveryClaim
-}
-
-/// The arguments of a delivery claim (see ``OutboxStore/claimDeliveries(now:limit:perChannel:excluding:lease:)``).
-public struct DeliveryRequest: Sendable, Hashable {
-    public var now: EpochMilliseconds
-    public var limit: Int
-    public var perChannel: Int
-    public var excluding: Set<Int64>
-    public var lease: Duration
-
-    public init(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>, lease: Duration) {
-        self.now = now
-        self.limit = limit
-        self.perChannel = perChannel
-        self.excluding = excluding
-        self.lease = lease
-    }
-}
-
-/// The answer to ``OutboxStore/claimDeliveries(now:limit:perChannel:excluding:lease:)``.
-public struct DeliveryClaim: Sendable {
-    public var rows: [OutboxRecord]
-    public var channels: [Int64: ChannelRecord]
-}
-
-extension SQLStore: OutboxStore {
+extension SQLStore {
     static let outboxColumns = """
         id, event_id, monitor_id, kind, payload, channel_id, created_at, attempts, next_attempt_at, delivered_at, dead_at, last_error, retried_at
         """
     static let channelColumns = "id, name, type, config, is_default, enabled"
 
-    /// ?1 now, ?2 lease end, ?3 limit, ?4 rows per channel, ?5 a JSON array of the channels to leave out.
-    static let claimDeliveriesSQL = """
+    /// SQLite's delivery claim. ?1 now, ?2 lease end, ?3 limit, ?4 rows per channel, ?5 a JSON array of the
+    /// channels to leave out.
+    static let sqliteClaimDeliveries = """
         WITH lanes AS (
             -- Each channel's lane: its oldest due rows (idx_outbox_lane), at most ?4, as a JSON array. Driven
             -- from channels, so a claim costs a few index probes per channel, not a scan of the outbox.
@@ -147,39 +30,39 @@ extension SQLStore: OutboxStore {
     public func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>,
                                 lease: Duration) async throws(StoreError) -> DeliveryClaim {
         let request = DeliveryRequest(now: now, limit: limit, perChannel: perChannel, excluding: excluding, lease: lease)
-        return Self.claim(from: try await executor.execute(Self.claimStatements(request), transaction: true)[...])
+        return Self.claim(from: try await executor.execute(claimStatements(request), transaction: true)[...])
     }
 
     public func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
-        _ = try await executor.execute(outcomes.map(Self.statement), transaction: true)
+        _ = try await executor.execute(outcomes.map(statement), transaction: true)
     }
 
     public func record(_ outcomes: [DeliveryOutcome], thenClaiming request: DeliveryRequest) async throws(StoreError) -> DeliveryClaim {
-        let results = try await executor.execute(outcomes.map(Self.statement) + Self.claimStatements(request), transaction: true)
+        let results = try await executor.execute(outcomes.map(statement) + claimStatements(request), transaction: true)
         return Self.claim(from: results.suffix(2))
     }
 
-    static func claimStatements(_ request: DeliveryRequest) -> [SQLStatement] {
+    func claimStatements(_ request: DeliveryRequest) -> [SQLStatement] {
         let full = "[" + request.excluding.map(String.init).joined(separator: ",") + "]"
         return [
-            SQLStatement(claimDeliveriesSQL, [.integer(request.now), .integer(request.now + request.lease.wholeMilliseconds),
+            SQLStatement(dialect.claimDeliveries, [.integer(request.now), .integer(request.now + request.lease.wholeMilliseconds),
                                               .integer(Int64(request.limit)), .integer(Int64(request.perChannel)), .text(full)]),
-            SQLStatement("SELECT \(channelColumns) FROM channels WHERE enabled = 1"),
+            SQLStatement("SELECT \(Self.channelColumns) FROM channels WHERE enabled = 1"),
         ]
     }
 
     /// The claim from the results of ``claimStatements(_:)``.
     static func claim(from results: ArraySlice<SQLRows>) -> DeliveryClaim {
         var channels: [Int64: ChannelRecord] = [:]
-        for row in results[results.startIndex + 1].rows {
+        for row in results[results.startIndex + 1].named {
             let channel = channel(row)
             channels[channel.id] = channel
         }
-        return DeliveryClaim(rows: results[results.startIndex].rows.map(outbox).sorted { $0.id < $1.id }, channels: channels)
+        return DeliveryClaim(rows: results[results.startIndex].named.map(outbox).sorted { $0.id < $1.id }, channels: channels)
     }
 
-    static func statement(_ outcome: DeliveryOutcome) -> SQLStatement {
+    func statement(_ outcome: DeliveryOutcome) -> SQLStatement {
         let id = SQLValue.integer(outcome.outboxID), at = SQLValue.integer(outcome.at), error = SQLValue(outcome.error)
         return switch outcome.verdict {
         case .delivered:
@@ -190,7 +73,7 @@ extension SQLStore: OutboxStore {
             SQLStatement("UPDATE outbox SET dead_at = ?2, last_error = ?3 WHERE id = ?1", [id, at, error])
         case .released:
             SQLStatement("""
-                UPDATE outbox SET next_attempt_at = ?2, attempts = max(0, attempts - 1)
+                UPDATE outbox SET next_attempt_at = ?2, attempts = \(dialect.greatest)(0, attempts - 1)
                 WHERE id = ?1 AND delivered_at IS NULL AND dead_at IS NULL
                 """, [id, at])
         }
@@ -203,7 +86,7 @@ extension SQLStore: OutboxStore {
         let rows = try await executor.execute([SQLStatement(
             "INSERT INTO channels (name, type, config, is_default, created_at) VALUES (?, ?, ?, ?, ?) RETURNING \(Self.channelColumns)",
             [.text(name), .text(type), .text(config), .integer(isDefault ? 1 : 0), .integer(now)]
-        )], transaction: true)[0].rows
+        )], transaction: true)[0].named
         guard let row = rows.first else { throw StoreError(.failed, "insert returned no row") }
         return Self.channel(row)
     }
@@ -211,14 +94,14 @@ extension SQLStore: OutboxStore {
     /// Every channel, by id.
     public func channels() async throws(StoreError) -> [ChannelRecord] {
         try await executor.execute([SQLStatement("SELECT \(Self.channelColumns) FROM channels ORDER BY id")], transaction: false)[0]
-            .rows.map(Self.channel)
+            .named.map(Self.channel)
     }
 
     /// The channel with this name.
     public func channel(_ name: String) async throws(StoreError) -> ChannelRecord {
         let rows = try await executor.execute([SQLStatement(
             "SELECT \(Self.channelColumns) FROM channels WHERE name = ?", [.text(name)]
-        )], transaction: false)[0].rows
+        )], transaction: false)[0].named
         guard let row = rows.first else { throw StoreError(.notFound, "no channel named '\(name)'") }
         return Self.channel(row)
     }
@@ -253,8 +136,8 @@ extension SQLStore: OutboxStore {
                 """, [.integer(monitorID)]),
             SQLStatement("SELECT \(Self.channelColumns) FROM channels WHERE is_default = 1 ORDER BY id"),
         ], transaction: false)
-        let own = results[0].rows.map(Self.channel)
-        return own.isEmpty ? (results[1].rows.map(Self.channel), true) : (own, false)
+        let own = results[0].named.map(Self.channel)
+        return own.isEmpty ? (results[1].named.map(Self.channel), true) : (own, false)
     }
 
     // MARK: Incidents and outbox
@@ -262,14 +145,16 @@ extension SQLStore: OutboxStore {
     /// Incidents, newest first; only open ones with `openOnly`.
     public func incidents(openOnly: Bool, limit: Int) async throws(StoreError) -> [IncidentRecord] {
         let rows = try await executor.execute([SQLStatement("""
-            SELECT i.id, i.monitor_id, m.name, i.opened_at, i.resolved_at, i.cause_class, i.cause_message
+            SELECT i.id AS id, i.monitor_id AS monitor_id, m.name AS monitor_name, i.opened_at AS opened_at,
+                   i.resolved_at AS resolved_at, i.cause_class AS cause_class, i.cause_message AS cause_message
             FROM incidents i LEFT JOIN monitors m ON m.id = i.monitor_id
             \(openOnly ? "WHERE i.resolved_at IS NULL" : "")
             ORDER BY i.opened_at DESC, i.id DESC LIMIT ?
-            """, [.integer(Int64(limit))])], transaction: false)[0].rows
+            """, [.integer(Int64(limit))])], transaction: false)[0].named
         return rows.map { row in
-            IncidentRecord(id: row[0].integer ?? 0, monitorID: row[1].integer ?? 0, monitorName: row[2].text, openedAt: row[3].integer ?? 0,
-                           resolvedAt: row[4].integer, causeClass: row[5].text, causeMessage: row[6].text)
+            IncidentRecord(id: row["id"].integer ?? 0, monitorID: row["monitor_id"].integer ?? 0, monitorName: row["monitor_name"].text,
+                           openedAt: row["opened_at"].integer ?? 0, resolvedAt: row["resolved_at"].integer,
+                           causeClass: row["cause_class"].text, causeMessage: row["cause_message"].text)
         }
     }
 
@@ -277,7 +162,7 @@ extension SQLStore: OutboxStore {
     public func outbox(deadOnly: Bool, limit: Int) async throws(StoreError) -> [OutboxRecord] {
         try await executor.execute([SQLStatement("""
             SELECT \(Self.outboxColumns) FROM outbox \(deadOnly ? "WHERE dead_at IS NOT NULL" : "") ORDER BY id DESC LIMIT ?
-            """, [.integer(Int64(limit))])], transaction: false)[0].rows.map(Self.outbox)
+            """, [.integer(Int64(limit))])], transaction: false)[0].named.map(Self.outbox)
     }
 
     /// Makes a dead (or failing) outbox row due again now, with a fresh give-up time.
@@ -288,15 +173,16 @@ extension SQLStore: OutboxStore {
         guard results[0].changes == 1 else { throw StoreError(.notFound, "no undelivered outbox row with id \(id)") }
     }
 
-    static func channel(_ row: [SQLValue]) -> ChannelRecord {
-        ChannelRecord(id: row[0].integer ?? 0, name: row[1].text ?? "", type: row[2].text ?? "", config: row[3].text ?? "{}",
-                      isDefault: row[4].integer == 1, enabled: row[5].integer == 1)
+    static func channel(_ row: SQLRow) -> ChannelRecord {
+        ChannelRecord(id: row["id"].integer ?? 0, name: row["name"].text ?? "", type: row["type"].text ?? "", config: row["config"].text ?? "{}",
+                      isDefault: row["is_default"].integer == 1, enabled: row["enabled"].integer == 1)
     }
 
-    static func outbox(_ row: [SQLValue]) -> OutboxRecord {
-        OutboxRecord(id: row[0].integer ?? 0, eventID: row[1].text ?? "", monitorID: row[2].integer, kind: row[3].text ?? "",
-                     payload: row[4].text ?? "{}", channelID: row[5].integer ?? 0, createdAt: row[6].integer ?? 0, attempts: row[7].integer ?? 0,
-                     nextAttemptAt: row[8].integer ?? 0, deliveredAt: row[9].integer, deadAt: row[10].integer, lastError: row[11].text,
-                     retriedAt: row[12].integer)
+    static func outbox(_ row: SQLRow) -> OutboxRecord {
+        OutboxRecord(id: row["id"].integer ?? 0, eventID: row["event_id"].text ?? "", monitorID: row["monitor_id"].integer,
+                     kind: row["kind"].text ?? "", payload: row["payload"].text ?? "{}", channelID: row["channel_id"].integer ?? 0,
+                     createdAt: row["created_at"].integer ?? 0, attempts: row["attempts"].integer ?? 0,
+                     nextAttemptAt: row["next_attempt_at"].integer ?? 0, deliveredAt: row["delivered_at"].integer,
+                     deadAt: row["dead_at"].integer, lastError: row["last_error"].text, retriedAt: row["retried_at"].integer)
     }
 }

@@ -1,44 +1,42 @@
-import Foundation
 import NIOCore
 import UptickNet
 
 /// Builds the guarded network from the operator's options and the environment: the address policy
 /// (`--allow-cidr`, `--deny-cidr`, `--nat64-prefix`) and the resolver (`--nameserver`, `--dns-lookups-per-zone`).
 public enum Policy {
-    /// Public-only plus the operator's rules: `allow` and `deny` entries, each `CIDR` or `CIDR:PORT`, plus
-    /// comma-separated `UPTICK_ALLOW_CIDR` and `UPTICK_DENY_CIDR`; NAT64 prefixes from `nat64` and `UPTICK_NAT64_PREFIX`.
-    public static func make(allow: [String], deny: [String], nat64: [String] = []) throws(CLIFailure) -> AddressPolicy {
-        func rules(_ values: [String], _ variable: String, _ flag: String) throws(CLIFailure) -> [AddressPolicy.Rule] {
-            try withEnvironment(values, variable).map { text throws(CLIFailure) in
+    /// Public-only plus the operator's rules: `allow` and `deny` entries, each `CIDR` or `CIDR:PORT`, and NAT64
+    /// prefixes besides the well-known one.
+    public static func make(allow: [String], deny: [String], nat64: [String] = []) throws(UptickError) -> AddressPolicy {
+        func rules(_ values: [String], _ flag: String) throws(UptickError) -> [AddressPolicy.Rule] {
+            try values.map { text throws(UptickError) in
                 guard let rule = AddressPolicy.Rule(text) else {
-                    throw CLIFailure("\(flag) '\(text)' is not an address range like 10.0.0.0/8 or 192.168.1.5/32:8080")
+                    throw UptickError("\(flag) '\(text)' is not an address range like 10.0.0.0/8 or 192.168.1.5/32:8080")
                 }
                 return rule
             }
         }
-        let prefixes = try withEnvironment(nat64, "UPTICK_NAT64_PREFIX").map { text throws(CLIFailure) in
+        let prefixes = try nat64.map { text throws(UptickError) in
             guard let prefix = CIDR(text), case .v6 = prefix.address, AddressPolicy.nat64PrefixLengths.contains(prefix.prefixLength) else {
-                throw CLIFailure("--nat64-prefix '\(text)' is not an IPv6 prefix of length 32, 40, 48, 56, 64 or 96")
+                throw UptickError("--nat64-prefix '\(text)' is not an IPv6 prefix of length 32, 40, 48, 56, 64 or 96")
             }
             return prefix
         }
-        return AddressPolicy(allow: try rules(allow, "UPTICK_ALLOW_CIDR", "--allow-cidr"),
-                             deny: try rules(deny, "UPTICK_DENY_CIDR", "--deny-cidr"), nat64Prefixes: prefixes)
+        return AddressPolicy(allow: try rules(allow, "--allow-cidr"), deny: try rules(deny, "--deny-cidr"), nat64Prefixes: prefixes)
     }
 
     /// The resolver configuration: the system's (`/etc/resolv.conf`, `/etc/hosts`), with `nameservers`
-    /// (`IP`, `IP:PORT` or `[IPv6]:PORT`; also comma-separated `UPTICK_NAMESERVER`) in place of resolv.conf's.
-    public static func resolver(nameservers: [String], lookupsPerZone: Int?) throws(CLIFailure) -> ResolverConfiguration {
+    /// (`IP`, `IP:PORT` or `[IPv6]:PORT`) in place of resolv.conf's.
+    public static func resolver(nameservers: [String], lookupsPerZone: Int?) throws(UptickError) -> ResolverConfiguration {
         var configuration = ResolverConfiguration.system()
-        let servers = try withEnvironment(nameservers, "UPTICK_NAMESERVER").map { text throws(CLIFailure) in
+        let servers = try nameservers.map { text throws(UptickError) in
             guard let address = nameserver(text) else {
-                throw CLIFailure("--nameserver '\(text)' is not an address like 10.0.0.2, 127.0.0.1:5353 or [::1]:53")
+                throw UptickError("--nameserver '\(text)' is not an address like 10.0.0.2, 127.0.0.1:5353 or [::1]:53")
             }
             return address
         }
         if !servers.isEmpty { configuration.nameservers = Array(servers.prefix(ResolverConfiguration.maxNameservers)) }
         if let lookupsPerZone {
-            guard (1...10_000).contains(lookupsPerZone) else { throw CLIFailure("--dns-lookups-per-zone must be between 1 and 10000") }
+            guard (1...10_000).contains(lookupsPerZone) else { throw UptickError("--dns-lookups-per-zone must be between 1 and 10000") }
             configuration.lookupsPerZone = lookupsPerZone
         }
         return configuration
@@ -60,12 +58,6 @@ public enum Policy {
         }
         guard (1...65535).contains(port), IPAddress(String(host)) != nil else { return nil }
         return try? SocketAddress(ipAddress: String(host), port: port)
-    }
-
-    private static func withEnvironment(_ values: [String], _ variable: String) -> [String] {
-        let fromEnvironment = (ProcessInfo.processInfo.environment[variable] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-        return (values + fromEnvironment).filter { !$0.isEmpty }
     }
 
     /// One line for the start-up log, so an allowed internal range is never a surprise.

@@ -6,7 +6,7 @@ import UptickCore
 extension SQLStore {
     /// Inserts a new monitor; the runner gives it its first slot at the next claim.
     public func addMonitor(_ draft: MonitorDraft, now: EpochMilliseconds) async throws(StoreError) -> Monitor {
-        let rows = try await executor.execute([Self.insert(draft, now: now)], transaction: true)[0].rows
+        let rows = try await executor.execute([Self.insert(draft, now: now)], transaction: true)[0].named
         guard let row = rows.first else { throw StoreError(.failed, "insert returned no row") }
         return try Self.monitor(row)
     }
@@ -14,13 +14,13 @@ extension SQLStore {
     /// Every monitor, by id.
     public func monitors() async throws(StoreError) -> [Monitor] {
         let rows = try await executor.execute([SQLStatement("SELECT \(Self.monitorColumns) FROM monitors ORDER BY id")], transaction: false)
-        return try rows[0].rows.map { row throws(StoreError) in try Self.monitor(row) }
+        return try rows[0].named.map { row throws(StoreError) in try Self.monitor(row) }
     }
 
     /// The monitor with `id`, or `.notFound`.
     public func monitor(id: Int64) async throws(StoreError) -> Monitor {
         let rows = try await executor.execute([SQLStatement("SELECT \(Self.monitorColumns) FROM monitors WHERE id = ?", [.integer(id)])], transaction: false)
-        guard let row = rows[0].rows.first else { throw StoreError(.notFound, "no monitor with id \(id)") }
+        guard let row = rows[0].named.first else { throw StoreError(.notFound, "no monitor with id \(id)") }
         return try Self.monitor(row)
     }
 
@@ -63,7 +63,7 @@ extension SQLStore {
         var existing: [String: Monitor] = [:]
         for chunk in keys.chunks(of: Self.rowsPerStatement) {
             let sql = "SELECT \(Self.monitorColumns) FROM monitors WHERE key IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))"
-            let rows = try await executor.execute([SQLStatement(sql, chunk.map(SQLValue.text))], transaction: false)[0].rows
+            let rows = try await executor.execute([SQLStatement(sql, chunk.map(SQLValue.text))], transaction: false)[0].named
             for row in rows {
                 let monitor = try Self.monitor(row)
                 if let key = monitor.key { existing[key] = monitor }
@@ -109,20 +109,20 @@ extension SQLStore {
     public func history(monitorID: Int64, limit: Int) async throws(StoreError) -> [CheckRecord] {
         let sql = "SELECT id, \(Self.checkColumns) FROM checks WHERE monitor_id = ? ORDER BY scheduled_at DESC LIMIT ?"
         let rows = try await executor.execute([SQLStatement(sql, [.integer(monitorID), .integer(Int64(limit))])], transaction: false)
-        return rows[0].rows.map { row in
+        return rows[0].named.map { row in
             CheckRecord(
-                id: row[0].integer ?? 0, monitorID: row[1].integer ?? 0, scheduledAt: row[2].integer ?? 0,
-                startedAt: row[3].integer ?? 0,
+                id: row["id"].integer ?? 0, monitorID: row["monitor_id"].integer ?? 0, scheduledAt: row["scheduled_at"].integer ?? 0,
+                startedAt: row["started_at"].integer ?? 0,
                 result: CheckResult(
-                    status: row[5].text.flatMap(CheckStatus.init(rawValue:)) ?? .down,
-                    errorClass: row[6].text.flatMap(ErrorClass.init(rawValue:)), message: row[7].text,
-                    httpStatus: row[8].integer.map(Int.init),
-                    timings: PhaseTimings(dnsMicroseconds: row[9].integer, connectMicroseconds: row[10].integer,
-                                          tlsMicroseconds: row[11].integer, firstByteMicroseconds: row[12].integer),
-                    durationMicroseconds: row[4].integer ?? 0,
-                    details: row[14].text.flatMap { try? JSONDecoder().decode(CheckDetails.self, from: Data($0.utf8)) }
+                    status: row["status"].text.flatMap(CheckStatus.init(rawValue:)) ?? .down,
+                    errorClass: row["error_class"].text.flatMap(ErrorClass.init(rawValue:)), message: row["message"].text,
+                    httpStatus: row["http_status"].integer.map(Int.init),
+                    timings: PhaseTimings(dnsMicroseconds: row["dns_us"].integer, connectMicroseconds: row["connect_us"].integer,
+                                          tlsMicroseconds: row["tls_us"].integer, firstByteMicroseconds: row["ttfb_us"].integer),
+                    durationMicroseconds: row["duration_us"].integer ?? 0,
+                    details: row["details"].text.flatMap { try? JSONDecoder().decode(CheckDetails.self, from: Data($0.utf8)) }
                 ),
-                runner: row[13].text ?? ""
+                runner: row["runner"].text ?? ""
             )
         }
     }
@@ -131,19 +131,19 @@ extension SQLStore {
     public func summaries(since windowStart: EpochMilliseconds) async throws(StoreError) -> [MonitorSummary] {
         let sql = """
             SELECT \(Self.monitorColumnNames.map { "m." + $0 }.joined(separator: ", ")),
-                (SELECT duration_us FROM checks c WHERE c.monitor_id = m.id ORDER BY scheduled_at DESC LIMIT 1),
-                u.good, u.total
+                (SELECT duration_us FROM checks c WHERE c.monitor_id = m.id ORDER BY scheduled_at DESC LIMIT 1) AS last_duration_us,
+                u.good AS good, u.total AS total
             FROM monitors m
             LEFT JOIN (SELECT monitor_id, SUM(status <> 'down') AS good, COUNT(*) AS total
                        FROM checks WHERE scheduled_at >= ? GROUP BY monitor_id) u ON u.monitor_id = m.id
             ORDER BY m.id
             """
-        let rows = try await executor.execute([SQLStatement(sql, [.integer(windowStart)])], transaction: false)[0].rows
+        let rows = try await executor.execute([SQLStatement(sql, [.integer(windowStart)])], transaction: false)[0].named
         return try rows.map { row throws(StoreError) in
-            let total = row[Self.monitorColumnCount + 2].integer ?? 0
-            let good = row[Self.monitorColumnCount + 1].integer ?? 0
+            let total = row["total"].integer ?? 0
+            let good = row["good"].integer ?? 0
             return MonitorSummary(
-                monitor: try Self.monitor(row), lastDurationMicroseconds: row[Self.monitorColumnCount].integer,
+                monitor: try Self.monitor(row), lastDurationMicroseconds: row["last_duration_us"].integer,
                 uptime: total > 0 ? Double(good) / Double(total) : nil, checksInWindow: total
             )
         }

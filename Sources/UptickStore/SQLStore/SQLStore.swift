@@ -1,16 +1,18 @@
 import Foundation
 import UptickCore
 
-/// The store on any SQL executor that speaks SQLite's dialect (a local SQLite file, libSQL).
-/// One set of statements, several transports.
-public struct SQLStore: Store {
+/// The store on an SQL executor: one set of statements, several transports (a local SQLite file, libSQL over
+/// HTTP), the engine's differences in its ``SQLDialect``.
+public struct SQLStore: StoreBackend {
     public let executor: any SQLExecutor
+    public let dialect: SQLDialect
 
     /// Rows per multi-row INSERT or UPDATE; 500 × 14 arguments stays far below SQLite's 32 766 limit.
     static let rowsPerStatement = 500
 
-    public init(executor: any SQLExecutor) {
+    public init(executor: any SQLExecutor, dialect: SQLDialect = .sqlite) {
         self.executor = executor
+        self.dialect = dialect
     }
 
     // MARK: Schema
@@ -27,7 +29,7 @@ public struct SQLStore: Store {
                 case .sql(let sql):
                     statements.append(SQLStatement(sql))
                 case .addColumn(let table, let column, let definition):
-                    let exists = SQLStatement("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", [.text(table), .text(column)])
+                    let exists = dialect.columnExists(table, column)
                     if try await executor.execute([exists], transaction: false)[0].rows.first?.first?.integer == 0 {
                         statements.append(SQLStatement("ALTER TABLE \(table) ADD COLUMN \(column) \(definition)"))
                     }
@@ -52,7 +54,7 @@ public struct SQLStore: Store {
     }
 
     private func schemaVersion(createTable: Bool) async throws(StoreError) -> Int64 {
-        let exists = SQLStatement("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        let exists = dialect.tableExists("schema_migrations")
         if createTable {
             _ = try await executor.execute([SQLStatement(Schema.createMigrationsTable)], transaction: false)
         } else if try await executor.execute([exists], transaction: false)[0].rows.first?.first?.integer == 0 {
@@ -66,19 +68,19 @@ public struct SQLStore: Store {
 
     public func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration) async throws(StoreError) -> Claim {
         let results = try await executor.execute([
-            SQLStatement(Self.scheduleNew, [.integer(now)]),
-            SQLStatement(Self.claim, [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds)]),
+            SQLStatement(Self.scheduleNew(dialect), [.integer(now)]),
+            SQLStatement(Self.claim(dialect), [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds)]),
             SQLStatement(Self.nextDueQuery, [.integer(now)]),
         ], transaction: true)
-        let claimed = try results[1].rows.map { row throws(StoreError) in
-            ClaimedMonitor(monitor: try Self.monitor(row), slot: row[Self.monitorColumnCount].integer ?? now)
+        let claimed = try results[1].named.map { row throws(StoreError) in
+            ClaimedMonitor(monitor: try Self.monitor(row), slot: row["slot"].integer ?? now)
         }
-        return Claim(monitors: claimed, nextDue: results[2].rows.first.map { $0[0].integer ?? now })
+        return Claim(monitors: claimed, nextDue: results[2].named.first.map { $0["next_check_at"].integer ?? now })
     }
 
     public func persist(_ outcomes: [CheckOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
-        _ = try await executor.execute(Self.persistStatements(outcomes), transaction: true)
+        _ = try await executor.execute(Self.persistStatements(outcomes, dialect), transaction: true)
     }
 
     public func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
@@ -103,13 +105,16 @@ public struct SQLStore: Store {
 
     /// The interval in milliseconds; a broken interval (≤ 0) is taken as 1 s so the row is still
     /// claimed and reported as an invalid monitor instead of silently never running.
-    static let intervalMilliseconds = "(MAX(interval_seconds, 1) * 1000)"
+    static func intervalMilliseconds(_ dialect: SQLDialect) -> String { "(\(dialect.greatest)(interval_seconds, 1) * 1000)" }
 
     /// Schedule.firstSlot in SQL: the first slot at or after ?1 at the monitor's phase.
-    static let scheduleNew = """
+    static func scheduleNew(_ dialect: SQLDialect) -> String {
+        let intervalMilliseconds = intervalMilliseconds(dialect)
+        return """
         UPDATE monitors SET next_check_at = ?1 + (((((id % \(intervalMilliseconds)) * (\(Schedule.phaseMultiplier) % \(intervalMilliseconds))) % \(intervalMilliseconds) - ?1) % \(intervalMilliseconds)) + \(intervalMilliseconds)) % \(intervalMilliseconds)
         WHERE enabled = 1 AND next_check_at IS NULL
         """
+    }
 
     static let monitorColumnNames = [
         "id", "key", "name", "type", "target", "interval_seconds", "timeout_ms", "settings", "enabled", "status",
@@ -118,14 +123,15 @@ public struct SQLStore: Store {
         "status_changes",
     ]
     static let monitorColumns = monitorColumnNames.joined(separator: ", ")
-    static var monitorColumnCount: Int { monitorColumnNames.count }
 
     /// One statement: pick the due monitors through idx_monitors_due, move each to Schedule.nextSlot,
     /// lease it, and return it with the slot it was claimed for.
-    static let claim = """
+    static func claim(_ dialect: SQLDialect) -> String {
+        let intervalMilliseconds = intervalMilliseconds(dialect)
+        return """
         UPDATE monitors SET
             next_check_at = next_check_at + \(intervalMilliseconds) * ((?1 - next_check_at) / \(intervalMilliseconds) + 1),
-            lease_until = ?1 + MIN(MAX(timeout_ms, 0), \(Limits.maxTimeoutMilliseconds)) + ?3
+            lease_until = ?1 + \(dialect.least)(\(dialect.greatest)(timeout_ms, 0), \(Limits.maxTimeoutMilliseconds)) + ?3
         WHERE id IN (
             SELECT id FROM monitors
             WHERE enabled = 1 AND next_check_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
@@ -133,6 +139,7 @@ public struct SQLStore: Store {
         )
         RETURNING \(monitorColumns), next_check_at - \(intervalMilliseconds) AS slot
         """
+    }
 
     static let nextDueQuery = """
         SELECT next_check_at FROM monitors
@@ -147,7 +154,7 @@ public struct SQLStore: Store {
     static let checkColumnCount = 14
 
     /// The checks INSERTs and monitors UPDATEs for one batch, `rowsPerStatement` rows each.
-    static func persistStatements(_ outcomes: [CheckOutcome]) -> [SQLStatement] {
+    static func persistStatements(_ outcomes: [CheckOutcome], _ dialect: SQLDialect) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         for chunk in outcomes.chunks(of: rowsPerStatement) {
             var arguments: [SQLValue] = []
@@ -164,7 +171,7 @@ public struct SQLStore: Store {
                 ]
             }
             statements.append(SQLStatement(
-                "INSERT OR IGNORE INTO checks (\(checkColumns)) VALUES " + placeholders(rows: chunk.count, columns: checkColumnCount),
+                dialect.insertIgnoring(into: "checks", "(\(checkColumns)) VALUES " + placeholders(rows: chunk.count, columns: checkColumnCount)),
                 arguments
             ))
         }
@@ -199,7 +206,7 @@ public struct SQLStore: Store {
                 FROM r WHERE monitors.id = r.id AND (monitors.last_checked_at IS NULL OR monitors.last_checked_at <= r.checked_at)
                 """, arguments))
         }
-        return alertStatements(outcomes) + statements
+        return alertStatements(outcomes, dialect) + statements
     }
 
     static let stateColumnCount = 13
@@ -211,17 +218,17 @@ public struct SQLStore: Store {
     /// Incident and outbox statements for the outcomes that have alert effects, run before the
     /// `checks` and `monitors` writes of the same transaction. Each event gets one outbox row per
     /// channel: the monitor's own channels, or the default channels when it names none.
-    static func alertStatements(_ outcomes: [CheckOutcome]) -> [SQLStatement] {
+    static func alertStatements(_ outcomes: [CheckOutcome], _ dialect: SQLDialect) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         for outcome in outcomes {
             guard let alerts = outcome.alerts else { continue }
             let monitor = SQLValue.integer(outcome.monitorID), started = SQLValue.integer(outcome.startedAt)
             switch alerts.incident {
             case .opened(let at, let errorClass, let message)?:
-                statements.append(SQLStatement("""
-                    INSERT OR IGNORE INTO incidents (monitor_id, opened_at, cause_class, cause_message)
+                statements.append(SQLStatement(dialect.insertIgnoring(into: "incidents", """
+                    (monitor_id, opened_at, cause_class, cause_message)
                     SELECT ?1, ?3, ?4, ?5 WHERE \(newerThanStored)
-                    """, [monitor, started, .integer(at), SQLValue(errorClass?.rawValue), SQLValue(message)]))
+                    """), [monitor, started, .integer(at), SQLValue(errorClass?.rawValue), SQLValue(message)]))
             case .resolved(let openedAt, let at)?:
                 statements.append(SQLStatement("""
                     UPDATE incidents SET resolved_at = ?4
@@ -231,25 +238,18 @@ public struct SQLStore: Store {
                 break
             }
             for event in alerts.events {
-                statements.append(SQLStatement("""
-                    INSERT OR IGNORE INTO outbox (event_id, monitor_id, incident_id, kind, payload, channel_id, created_at, next_attempt_at)
+                statements.append(SQLStatement(dialect.insertIgnoring(into: "outbox", """
+                    (event_id, monitor_id, incident_id, kind, payload, channel_id, created_at, next_attempt_at)
                     SELECT ?3, ?1, (SELECT id FROM incidents WHERE monitor_id = ?1 AND opened_at = ?4), ?5, ?6, c.id, ?2, ?2
                     FROM channels c
                     WHERE c.enabled = 1 AND \(newerThanStored) AND (
                         c.id IN (SELECT channel_id FROM monitor_channels WHERE monitor_id = ?1)
                         OR (c.is_default = 1 AND NOT EXISTS (SELECT 1 FROM monitor_channels WHERE monitor_id = ?1)))
-                    """, [monitor, started, .text(event.id), SQLValue(event.payload.incident?.openedAt), .text(event.kind.rawValue),
-                          .text(encodePayload(event.payload))]))
+                    """), [monitor, started, .text(event.id), SQLValue(event.payload.incident?.openedAt), .text(event.kind.rawValue),
+                          .text(event.payload.json)]))
             }
         }
         return statements
-    }
-
-    /// The webhook body as stored in `outbox.payload`: compact JSON, keys sorted.
-    public static func encodePayload(_ payload: AlertPayload) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(payload)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// `details` as compact JSON; only results that have details pay for encoding.
@@ -263,21 +263,22 @@ public struct SQLStore: Store {
         return Array(repeating: row, count: rows).joined(separator: ",")
     }
 
-    static func monitor(_ row: [SQLValue]) throws(StoreError) -> Monitor {
-        guard row.count >= monitorColumnCount, let id = row[0].integer else {
-            throw StoreError(.failed, "unexpected monitors row shape")
-        }
+    static func monitor(_ row: SQLRow) throws(StoreError) -> Monitor {
+        guard let id = row["id"].integer else { throw StoreError(.failed, "unexpected monitors row shape") }
         let state = MonitorState(
-            status: row[9].text.flatMap(MonitorStatus.init(rawValue:)) ?? .pending, consecutiveFailures: row[12].integer ?? 0,
-            consecutiveSuccesses: row[13].integer ?? 0, statusChangedAt: row[14].integer, recentVerdicts: row[15].text ?? "",
-            notifiedStatus: row[16].text.flatMap(MonitorStatus.init(rawValue:)), notifiedAt: row[17].integer,
-            incidentOpenedAt: row[18].integer, announcedIncidentAt: row[19].integer, flappingSince: row[20].integer,
-            statusChanges: (row[21].text ?? "").split(separator: ",").compactMap { Int64($0) }
+            status: row["status"].text.flatMap(MonitorStatus.init(rawValue:)) ?? .pending,
+            consecutiveFailures: row["consecutive_failures"].integer ?? 0, consecutiveSuccesses: row["consecutive_successes"].integer ?? 0,
+            statusChangedAt: row["status_changed_at"].integer, recentVerdicts: row["recent_verdicts"].text ?? "",
+            notifiedStatus: row["notified_status"].text.flatMap(MonitorStatus.init(rawValue:)), notifiedAt: row["notified_at"].integer,
+            incidentOpenedAt: row["incident_opened_at"].integer, announcedIncidentAt: row["announced_incident_at"].integer,
+            flappingSince: row["flapping_since"].integer,
+            statusChanges: (row["status_changes"].text ?? "").split(separator: ",").compactMap { Int64($0) }
         )
         return Monitor(
-            id: id, key: row[1].text, name: row[2].text ?? "", type: row[3].text ?? "", target: row[4].text ?? "",
-            intervalSeconds: row[5].integer ?? 0, timeoutMilliseconds: row[6].integer ?? 0, settings: row[7].text ?? "",
-            enabled: row[8].integer == 1, lastCheckedAt: row[10].integer, nextCheckAt: row[11].integer, state: state
+            id: id, key: row["key"].text, name: row["name"].text ?? "", type: row["type"].text ?? "", target: row["target"].text ?? "",
+            intervalSeconds: row["interval_seconds"].integer ?? 0, timeoutMilliseconds: row["timeout_ms"].integer ?? 0,
+            settings: row["settings"].text ?? "", enabled: row["enabled"].integer == 1, lastCheckedAt: row["last_checked_at"].integer,
+            nextCheckAt: row["next_check_at"].integer, state: state
         )
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import UptickAlerts
+import UptickCore
+import UptickEngine
+import UptickNet
+import UptickProbes
+import UptickStore
+
+/// The composition root: the one place where the engine, the deliverer and the housekeeping are wired to a
+/// store, the guarded network, the probes, the clock and the logger. The command line, the Lambda handler,
+/// the benchmarks and the tests all build their runners here, so each measures and tests what production runs.
+public struct Assembly: Sendable {
+    public let configuration: RunnerConfiguration
+    public let store: any StoreBackend
+    public let network: Network
+    public let logger: Logger
+    /// Where results that could not be committed wait for the next run.
+    public let spool: Spool
+
+    /// Wires the given parts; ``open(_:role:)`` is the production way in.
+    public init(configuration: RunnerConfiguration, store: any StoreBackend, network: Network, spool: Spool, logger: Logger = Assembly.logger()) {
+        self.configuration = configuration
+        self.store = store
+        self.network = network
+        self.spool = spool
+        self.logger = logger
+    }
+
+    /// Opens the configured database (it must exist and be migrated) and builds the network, after raising
+    /// the open-files limit that `concurrency` needs. The Lambda role keeps its spool in `/tmp`, its only
+    /// writable place.
+    public static func open(_ configuration: RunnerConfiguration, role: RunnerConfiguration.Role) async throws(UptickError) -> Assembly {
+        // Each check in flight holds a socket; leave room for the database and the process itself.
+        let files = ResourceLimits.raiseOpenFiles()
+        guard configuration.concurrency + 64 <= files else {
+            throw UptickError("--concurrency \(configuration.concurrency) needs more open files than the limit of \(files) (raise `ulimit -n`)")
+        }
+        let network = try configuration.policy.network()
+        let store = try await Database.open(configuration.database, token: configuration.token)
+        let spool = role == .lambda
+            ? Database.spool(for: configuration.database, directory: NSTemporaryDirectory())
+            : Database.spool(for: configuration.database)
+        return Assembly(configuration: configuration, store: store, network: network, spool: spool)
+    }
+
+    /// uptick's logger: notices and above.
+    public static func logger() -> Logger {
+        var logger = Logger(label: "uptick")
+        logger.logLevel = .notice
+        return logger
+    }
+
+    /// The engine for a role. `doorbell` is rung after each commit that recorded alerts; `onCommit` sees every
+    /// committed batch. Tests replace the probe, the clock or the sink; nothing else differs from production.
+    public func engine(
+        for role: RunnerConfiguration.Role, configuration engineConfiguration: EngineConfiguration? = nil,
+        probe: (any Probe)? = nil, clock: any WallClock = SystemClock(), sink: (any TransitionSink)? = nil,
+        doorbell: Doorbell? = nil, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+    ) -> Engine {
+        let next = sink ?? LoggingTransitionSink(logger: logger)
+        return Engine(
+            store: store, probe: probe ?? StandardProbe(network: network), clock: clock,
+            sink: doorbell.map { DeliveryTrigger(next: next, doorbell: $0) } ?? next,
+            configuration: engineConfiguration ?? configuration.engine(for: role), logger: logger, onCommit: onCommit
+        )
+    }
+
+    /// The alert deliverer, sending through the same guarded network as the probes.
+    public func deliverer(clock: any WallClock = SystemClock(), onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) -> Deliverer {
+        Deliverer(store: store, notifier: Notifier(network: network), clock: clock, configuration: configuration.delivery,
+                  logger: logger, onRecorded: onRecorded)
+    }
+
+    /// The results the last run could not commit, to be committed first.
+    public func carriedOver() throws(UptickError) -> [CheckOutcome] {
+        try spool.load()
+    }
+
+    /// The spool policy: what a run could not commit is saved (a clean run removes the spool), and reported as
+    /// a runtime fault naming the spool, so a cron job or a supervisor sees it.
+    public func keep(_ report: EngineReport) throws(UptickError) {
+        try spool.save(report.unpersisted)
+        if !report.unpersisted.isEmpty {
+            throw UptickError(
+                "\(report.unpersisted.count) results could not be committed and were spooled to \(spool.path): " + (report.errors.last ?? "database error"),
+                kind: .runtime
+            )
+        }
+    }
+
+    /// One tick: runs every monitor due now, commits, keeps what could not be committed, then delivers due
+    /// alerts for at most `deliverFor` (`nil`: the configuration's), and not past `deliverUntil`. An unreadable spool stops it before it
+    /// starts (saving over it would lose it); a later fault is in ``TickRun/failure``, once the results are safe.
+    public func tick(
+        deliverFor: Duration? = nil, deliverUntil: EpochMilliseconds? = nil, claimUntil: EpochMilliseconds? = nil,
+        clock: any WallClock = SystemClock()
+    ) async throws(UptickError) -> TickRun {
+        let started = clock.now()
+        var engineConfiguration = configuration.engine(for: .tick)
+        engineConfiguration.claimUntil = claimUntil
+        let carried = try carriedOver()
+        var failure: UptickError?
+        let report = await engine(for: .tick, configuration: engineConfiguration, clock: clock).tick(carriedOver: carried)
+        var budget = deliverFor ?? configuration.deliverFor
+        if let deliverUntil { budget = min(budget, .milliseconds(deliverUntil - clock.now())) }
+        let delivery = budget > .zero ? await deliverer(clock: clock).deliverDue(budget: budget) : DeliveryReport()
+        do throws(UptickError) {
+            try keep(report)
+        } catch {
+            failure = error
+        }
+        if failure == nil, let error = report.errors.last { failure = UptickError(error, kind: .runtime) }
+        return TickRun(report: report, delivery: delivery, elapsedMilliseconds: clock.now() - started, failure: failure)
+    }
+}
+
+/// What one tick did, and the fault to report, if any, once its results are safe.
+public struct TickRun: Sendable {
+    public var report: EngineReport
+    public var delivery: DeliveryReport
+    public var elapsedMilliseconds: Int64
+    public var failure: UptickError?
+}

@@ -1,0 +1,129 @@
+import UptickAlerts
+import UptickCore
+import UptickEngine
+import UptickLibSQL
+import UptickLambda
+import UptickNet
+
+/// What a runner does, whichever way it is started (`uptick run`, `uptick tick`, a Lambda invocation): every
+/// setting validated once, from ``Settings`` (flags, environment, `uptick.yaml`), each with its documented default.
+public struct RunnerConfiguration: Sendable {
+    /// How the runner is started; it decides the pacing on a network database (``engine(for:)``).
+    public enum Role: Sendable {
+        case daemon, tick, lambda
+    }
+
+    /// `db`: a SQLite file path (or `file:PATH`), or a libSQL URL. Default `./uptick.db`.
+    public var database = "./uptick.db"
+    /// `db-token` (also `TURSO_AUTH_TOKEN`).
+    public var token: String?
+    /// `concurrency`: checks in flight at once.
+    public var concurrency = 500
+    /// `batch`: most monitors claimed per claim statement.
+    public var batch = 500
+    /// `poll`: claim on a fixed period instead of at each slot (daemon).
+    public var poll: Duration?
+    /// `retention`: the daemon deletes checks older than this, hourly; `nil` (`off`) keeps them.
+    public var retention: Duration? = .seconds(30 * 86_400)
+    /// `deliver-for`: after a tick's checks, deliver due alerts for at most this long (0 skips delivery).
+    public var deliverFor: Duration = .seconds(10)
+    /// `ticks-per-invocation`: ticks a Lambda invocation runs when its event does not say.
+    public var ticksPerInvocation = 1
+    public var policy = PolicySettings()
+    public var delivery = DeliveryConfiguration()
+
+    /// The network options: the address policy and the resolver.
+    public struct PolicySettings: Sendable {
+        public var allow: [String] = []
+        public var deny: [String] = []
+        public var nat64: [String] = []
+        public var nameservers: [String] = []
+        public var lookupsPerZone: Int?
+        public var dnsDetail = false
+        public var allowHostHeader = false
+
+        public init() {}
+
+        /// The guarded network, with its one resolver (and cache), for everything the runner connects to.
+        public func network() throws(UptickError) -> Network {
+            let resolver = DNSResolver(configuration: try Policy.resolver(nameservers: nameservers, lookupsPerZone: lookupsPerZone))
+            return Network(policy: try policy(), resolver: resolver, revealsDNSDetail: dnsDetail, allowsHostHeader: allowHostHeader)
+        }
+
+        /// The address policy alone.
+        public func policy() throws(UptickError) -> AddressPolicy {
+            try Policy.make(allow: allow, deny: deny, nat64: nat64)
+        }
+    }
+
+    /// The defaults.
+    public init() {}
+
+    /// Every setting from `settings`; the first invalid one is reported with where it came from.
+    public init(_ settings: Settings) throws(UptickError) {
+        func duration(_ key: String, atLeast minimum: Int64, _ example: String) throws(UptickError) -> Duration? {
+            guard let (text, source) = settings.value(key) else { return nil }
+            guard let milliseconds = DurationParser.milliseconds(text), milliseconds >= minimum else {
+                throw UptickError("\(source) '\(text)' is not a duration of at least \(example)")
+            }
+            return .milliseconds(milliseconds)
+        }
+        func number(_ key: String, in range: ClosedRange<Int>) throws(UptickError) -> Int? {
+            guard let (text, source) = settings.value(key) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw UptickError("\(source) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            }
+            return value
+        }
+        func flag(_ key: String) throws(UptickError) -> Bool {
+            guard let (text, source) = settings.value(key) else { return false }
+            guard let value = Bool(text.lowercased()) else { throw UptickError("\(source) must be true or false, got '\(text)'") }
+            return value
+        }
+        database = settings.value("db")?.text ?? database
+        token = settings.value("db-token")?.text ?? settings.environment["TURSO_AUTH_TOKEN"]
+        concurrency = try number("concurrency", in: 1...100_000) ?? concurrency
+        batch = try number("batch", in: 1...10_000) ?? batch
+        poll = try duration("poll", atLeast: 1000, "1s")
+        if let (text, source) = settings.value("retention") {
+            if text == "off" {
+                retention = nil
+            } else {
+                guard let milliseconds = DurationParser.milliseconds(text), milliseconds >= 3_600_000 else {
+                    throw UptickError("\(source) '\(text)' is not 'off' or a duration of at least 1h")
+                }
+                retention = .milliseconds(milliseconds)
+            }
+        }
+        deliverFor = try duration("deliver-for", atLeast: 0, "0s") ?? deliverFor
+        ticksPerInvocation = try number("ticks-per-invocation", in: 1...ScheduleRequest.maxTicks) ?? ticksPerInvocation
+        policy.allow = settings.values("allow-cidr")
+        policy.deny = settings.values("deny-cidr")
+        policy.nat64 = settings.values("nat64-prefix")
+        policy.nameservers = settings.values("nameserver")
+        policy.lookupsPerZone = try number("dns-lookups-per-zone", in: 1...10_000)
+        policy.dnsDetail = try flag("dns-detail")
+        policy.allowHostHeader = try flag("allow-host-header")
+        if let giveUp = try duration("alert-give-up", atLeast: 60_000, "1m") { delivery.giveUpAfter = giveUp }
+        delivery.perChannelConcurrency = try number("alert-concurrency", in: 1...100) ?? delivery.perChannelConcurrency
+    }
+
+    /// Whether the database is reached over the network (libSQL), where round trips are the cost.
+    public var isNetworkDatabase: Bool { LibSQLDatabase.handles(database) }
+
+    /// The engine's configuration for a role. This is the one place that tunes for a network database: a tick
+    /// or an invocation commits once at its end (or per `batch` results), and the daemon claims and commits
+    /// at most about once a second.
+    public func engine(for role: Role, runnerID: String = Runner.identity) -> EngineConfiguration {
+        var configuration = EngineConfiguration(runnerID: runnerID)
+        configuration.concurrency = concurrency
+        configuration.claimBatch = batch
+        if role == .daemon { configuration.poll = poll }
+        if isNetworkDatabase {
+            configuration.flushSize = batch
+            configuration.flushDelay = role == .daemon ? .seconds(1) : .seconds(3600)
+            if role == .daemon { configuration.claimWindow = .seconds(1) }
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Yams
+
+/// The runner's settings from their three sources, by key: command-line flags, then the environment, then an
+/// optional `uptick.yaml`. A key is a flag's long name (`concurrency`, `allow-cidr`); its environment variable
+/// is `UPTICK_` and the key in capitals with `_` for `-` (`UPTICK_ALLOW_CIDR`); the file has the key itself.
+///
+/// A single value comes from the first source that has it: flags win over the environment, which wins over
+/// the file. The address ranges (``accumulating``) are the exception: every source's rules apply, so a `deny`
+/// rule set in one place is never dropped by a flag given in another.
+public struct Settings: Sendable {
+    /// Every key the file may hold, with whether it takes a list.
+    public static let keys: [String: Bool] = [
+        "db": false, "db-token": false,
+        "concurrency": false, "batch": false, "poll": false, "retention": false, "deliver-for": false,
+        "ticks-per-invocation": false,
+        "allow-cidr": true, "deny-cidr": true, "nat64-prefix": true, "nameserver": true,
+        "dns-lookups-per-zone": false, "dns-detail": false, "allow-host-header": false,
+        "alert-give-up": false, "alert-concurrency": false,
+    ]
+    /// Keys whose values from every source add up.
+    static let accumulating: Set<String> = ["allow-cidr", "deny-cidr", "nat64-prefix", "nameserver"]
+
+    public var flags: [String: [String]]
+    public var environment: [String: String]
+    public var file: [String: [String]]
+    /// Where ``file`` came from, for messages.
+    public var filePath: String?
+
+    public init(flags: [String: [String]] = [:], environment: [String: String] = [:], file: [String: [String]] = [:], filePath: String? = nil) {
+        self.flags = flags
+        self.environment = environment
+        self.file = file
+        self.filePath = filePath
+    }
+
+    /// `UPTICK_` + the key in capitals, `-` as `_`.
+    public static func variable(_ key: String) -> String {
+        "UPTICK_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// The value of a single-valued key, and where it came from (for messages).
+    public func value(_ key: String) -> (text: String, source: String)? {
+        if let flag = flags[key]?.last { return (flag, "--\(key)") }
+        if let value = environment[Self.variable(key)], !value.isEmpty { return (value, Self.variable(key)) }
+        if let value = file[key]?.last { return (value, "\(key) in \(filePath ?? "the config file")") }
+        return nil
+    }
+
+    /// The values of a list key: flags, then the environment (comma-separated), then the file; for
+    /// ``accumulating`` keys all three, otherwise the first source that has any.
+    public func values(_ key: String) -> [String] {
+        let fromEnvironment = (environment[Self.variable(key)] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let sources = [flags[key] ?? [], fromEnvironment, file[key] ?? []]
+        if Self.accumulating.contains(key) { return sources.flatMap { $0 } }
+        return sources.first { !$0.isEmpty } ?? []
+    }
+
+    /// The config file: `--config`, else `UPTICK_CONFIG`, else `./uptick.yaml` when it exists. A file named
+    /// explicitly must exist.
+    public static func configFile(_ option: String?, environment: [String: String]) throws(UptickError) -> (path: String, values: [String: [String]])? {
+        let named = option ?? environment["UPTICK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = named ?? "./uptick.yaml"
+        guard FileManager.default.fileExists(atPath: path) else {
+            if let named { throw UptickError("config file \(named) does not exist") }
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw UptickError("config file \(path) cannot be read") }
+        return (path, try parse(String(decoding: data, as: UTF8.self), path: path))
+    }
+
+    /// A config file's keys and values: a mapping of keys to a value or (for list keys) a list of values.
+    public static func parse(_ text: String, path: String) throws(UptickError) -> [String: [String]] {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw UptickError("\(path): not YAML (\(error))")
+        }
+        guard let root else { return [:] }
+        guard let mapping = root.mapping else { throw UptickError("\(path): expected a mapping of settings, e.g. 'concurrency: 500'") }
+        var values: [String: [String]] = [:]
+        for (name, node) in mapping {
+            let line = name.mark?.line ?? 0
+            guard let key = name.string, let isList = keys[key] else {
+                throw UptickError("\(path):\(line): unknown setting '\(name.string ?? "?")' (the keys are the flags' names, e.g. concurrency, allow-cidr)")
+            }
+            if let scalar = node.scalar?.string {
+                values[key] = [scalar]
+            } else if isList, let list = node.sequence {
+                values[key] = try list.map { item throws(UptickError) in
+                    guard let scalar = item.scalar?.string else { throw UptickError("\(path):\(item.mark?.line ?? line): '\(key)' must be a list of values") }
+                    return scalar
+                }
+            } else {
+                throw UptickError("\(path):\(line): '\(key)' must be \(isList ? "a value or a list of values" : "a single value")")
+            }
+        }
+        return values
+    }
+}

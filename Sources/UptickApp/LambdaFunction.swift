@@ -1,0 +1,123 @@
+import Foundation
+import UptickAlerts
+import UptickCore
+import UptickEngine
+import UptickLambda
+
+/// Why an invocation failed, as Lambda reports it (`errorType`, `errorMessage`).
+public struct InvocationFailure: Error, Sendable, Hashable {
+    public var type: String
+    public var message: String
+}
+
+/// The Lambda function: the store opened once at start-up (a cold start pays for it once), then one handler
+/// call per invocation. `uptick lambda` only moves invocations between the runtime API and ``handle(_:)``.
+public struct LambdaFunction: Sendable {
+    let assembly: Assembly
+    let clock: any WallClock
+    /// Kept free at the end of an invocation: the longest check, then a commit.
+    public static let reserve: Int64 = Limits.maxTimeoutMilliseconds + 3_000
+    /// The most an invocation spends delivering alerts after each tick.
+    static let deliveryBudget: Duration = .seconds(10)
+
+    public init(assembly: Assembly, clock: any WallClock = SystemClock()) {
+        self.assembly = assembly
+        self.clock = clock
+    }
+
+    /// Configured from the environment alone (`UPTICK_DB` is required: a Lambda has no working directory
+    /// with a database in it).
+    public static func start(environment: [String: String]) async throws(UptickError) -> LambdaFunction {
+        guard let location = environment["UPTICK_DB"], !location.isEmpty else {
+            throw UptickError("UPTICK_DB is not set (a libsql:// URL, or a file path)")
+        }
+        let configuration = try RunnerConfiguration(Settings(environment: environment))
+        return LambdaFunction(assembly: try await Assembly.open(configuration, role: .lambda))
+    }
+
+    /// Runs the ticks the event asks for, each claiming only while the rest of the invocation can cover a
+    /// whole check and a commit, then delivers due alerts in what time is left. The answer is the ticks' summaries.
+    public func handle(_ invocation: Invocation) async throws(InvocationFailure) -> Data {
+        let request: ScheduleRequest
+        do {
+            request = try ScheduleRequest.parse(invocation.event, defaultTicks: assembly.configuration.ticksPerInvocation)
+        } catch {
+            throw InvocationFailure(type: "UnrecognizedEvent", message: "\(error)")
+        }
+        let start = clock.now()
+        var summaries: [TickSummary] = []
+        var skipped = 0
+        var errors: [String] = []
+        for index in 0..<request.ticks {
+            let tickStart = start + Int64(index * request.spacingSeconds) * 1000
+            guard tickStart + Self.reserve < invocation.deadline else {
+                skipped = request.ticks - index
+                break
+            }
+            if tickStart > clock.now() { try? await clock.sleep(until: tickStart) }
+            let run: TickRun
+            do throws(UptickError) {
+                run = try await assembly.tick(deliverFor: Self.deliveryBudget, deliverUntil: invocation.deadline - 1_000,
+                                              claimUntil: invocation.deadline - Self.reserve, clock: clock)
+            } catch {
+                throw InvocationFailure(type: "SpoolError", message: error.message)
+            }
+            summaries.append(TickSummary(run))
+            errors += run.report.errors
+            if let failure = run.failure, failure.kind == .runtime, errors.isEmpty { errors.append(failure.message) }
+        }
+        if let error = errors.last {
+            throw InvocationFailure(type: "DatabaseError", message: error)
+        }
+        return Data(Output.json(LambdaAnswer(ticks: summaries, skippedTicks: skipped)).utf8)
+    }
+}
+
+/// What an invocation returns.
+public struct LambdaAnswer: Encodable, Sendable {
+    public var ticks: [TickSummary]
+    /// Ticks the event asked for that did not fit before the deadline.
+    public var skippedTicks: Int
+}
+
+/// One tick, as `uptick tick --json` prints it and an invocation answers it.
+public struct TickSummary: Encodable, Sendable {
+    public var claimed, up, degraded, down, statusChanges, spooled: Int
+    public var alertsDelivered, alertsSkipped, alertsRetrying, alertsDead: Int
+    public var durationMs: Int64
+    public var errors: [String]
+
+    public init(_ run: TickRun) {
+        let report = run.report, delivery = run.delivery
+        alertsDelivered = delivery.delivered
+        alertsSkipped = delivery.skipped
+        alertsRetrying = delivery.retrying
+        alertsDead = delivery.dead
+        claimed = report.claimed
+        up = report.up
+        degraded = report.degraded
+        down = report.down
+        statusChanges = report.transitions
+        spooled = report.unpersisted.count
+        durationMs = run.elapsedMilliseconds
+        errors = report.errors
+    }
+}
+
+/// One committed daemon result as JSON.
+public struct OutcomeLine: Encodable, Sendable {
+    var monitorId: Int64
+    var name: String
+    var scheduledAt, startedAt: EpochMilliseconds
+    var result: CheckResult
+    var transition: StatusTransition?
+
+    public init(_ outcome: CheckOutcome) {
+        monitorId = outcome.monitorID
+        name = outcome.monitorName
+        scheduledAt = outcome.scheduledAt
+        startedAt = outcome.startedAt
+        result = outcome.result
+        transition = outcome.transition
+    }
+}
