@@ -148,6 +148,7 @@ let package = Package(
             name: "UptickBench",
             dependencies: [
                 "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets", "UptickApp", "UptickAlerts",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -177,7 +178,10 @@ let package = Package(
         .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickLibSQL", "UptickHTTPClient", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickEngineTests",
-            dependencies: ["UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport"],
+            dependencies: [
+                "UptickEngine", "UptickProbes", "UptickNet", "UptickApp", "UptickTestSupport", "UptickTargets",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

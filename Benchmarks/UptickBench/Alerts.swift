@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import UptickAlerts
+import UptickApp
 import UptickCore
 import UptickEngine
 import UptickNet
@@ -42,7 +43,7 @@ struct AlertsBench: AsyncParsableCommand {
             """, [.text(payload), .integer(now), .integer(now)])], transaction: true)
         var configuration = DeliveryConfiguration()
         configuration.perChannelConcurrency = perChannel
-        let deliverer = Deliverer(store: scratch.store, notifier: Notifier(network: network), configuration: configuration, logger: logger)
+        let deliverer = scratch.assembly(network: network, delivery: configuration).deliverer()
         let before = Measurement.usage()
         let start = ContinuousClock.now
         let report = await deliverer.deliverDue(budget: .seconds(600))
@@ -64,19 +65,11 @@ struct AlertsBench: AsyncParsableCommand {
                 key: "m\(index)", name: "m\(index)", type: "http", target: target.url("/\(index)"), intervalSeconds: 5, timeoutMilliseconds: 2000,
                 settings: #"{"failure_threshold":1}"#), now: now)
         }
-        let stop = StopSignal()
-        let doorbell = Doorbell()
-        var engineConfiguration = EngineConfiguration(runnerID: "bench")
-        engineConfiguration.concurrency = 500
-        let engine = Engine(store: latencyScratch.store, probe: StandardProbe(network: network),
-                            sink: DeliveryTrigger(next: LoggingTransitionSink(logger: logger), doorbell: doorbell),
-                            configuration: engineConfiguration, logger: logger)
-        let daemonDeliverer = Deliverer(store: latencyScratch.store, notifier: Notifier(network: network), logger: logger)
-        async let engineRun = engine.run(until: stop)
-        async let deliveryRun = daemonDeliverer.run(until: stop, doorbell: doorbell)
-        let received = await watcher.requests(count: latencyMonitors)
-        stop.stop()
-        _ = await (engineRun, deliveryRun)
+        _ = try await Daemon(assembly: latencyScratch.assembly(network: network), signals: []).run { group in
+            _ = await watcher.requests(count: latencyMonitors)
+            await group.triggerGracefulShutdown()
+        }
+        let received = watcher.requests
         let latencies = received.compactMap { request -> Double? in
             guard let started = (request.json?["check"] as? [String: Any])?["started_at"] as? Int64 else { return nil }
             return request.receivedAt.timeIntervalSince1970 * 1000 - Double(started)

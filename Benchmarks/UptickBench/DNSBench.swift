@@ -125,8 +125,8 @@ func runDNSScenario(monitors: Int, silent: Int, zones: Int, interval: Int64, dur
     case .uptick: DNSResolver(configuration: ResolverConfiguration(nameservers: [dnsServer], timeout: .seconds(5), attempts: 2))
     case .getaddrinfo: GetaddrinfoResolver()
     }
-    let engine = benchEngine(store: scratch.store, concurrency: concurrency, network: benchNetwork(resolver: resolver))
-    let (finished, wall, cpuShare) = try await runDaemon(engine, seconds: duration)
+    let assembly = scratch.assembly(concurrency: concurrency, network: benchNetwork(resolver: resolver))
+    let (finished, wall, cpuShare) = try await runDaemon(assembly, seconds: duration)
     var run = DNSRun()
     run.serverQueries = Int(dns.stopReadingLastLine()) ?? 0
     run.checks = finished.persisted

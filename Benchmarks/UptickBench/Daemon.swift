@@ -30,9 +30,8 @@ struct DaemonCommand: AsyncParsableCommand {
         defer { scratch.remove() }
         try await seed(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval)
 
-        let engine = benchEngine(store: scratch.store, concurrency: concurrency)
         let seededRSS = Self.currentRSSMegabytes()
-        let (finished, wall, cpuShare) = try await runDaemon(engine, seconds: duration)
+        let (finished, wall, cpuShare) = try await runDaemon(scratch.assembly(concurrency: concurrency), seconds: duration)
         let after = Measurement.usage()
         let result: [String: Double] = [
             "monitors": Double(monitors), "interval_s": Double(interval), "duration_s": wall,
@@ -63,16 +62,15 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs `engine` as a daemon for `seconds`, then stops it: its report, the wall time and this process's
-/// share of the machine's CPU meanwhile.
-func runDaemon(_ engine: Engine, seconds duration: Int) async throws -> (report: EngineReport, wall: Double, cpuShare: Double) {
-    let stop = StopSignal()
+/// Runs the daemon `uptick run` runs (engine and deliverer in one service group) for `seconds`, then shuts it
+/// down: the engine's report, the wall time and this process's share of the machine's CPU meanwhile.
+func runDaemon(_ assembly: Assembly, seconds duration: Int) async throws -> (report: EngineReport, wall: Double, cpuShare: Double) {
     let before = Measurement.usage()
     let start = ContinuousClock.now
-    async let report = engine.run(until: stop)
-    try await Task.sleep(for: .seconds(duration))
-    stop.stop()
-    let finished = await report
+    let finished = try await Daemon(assembly: assembly, signals: []).run { group in
+        try? await Task.sleep(for: .seconds(duration))
+        await group.triggerGracefulShutdown()
+    }.report
     let wall = seconds(ContinuousClock.now - start)
     let after = Measurement.usage()
     let cpuShare = Double(after.cpuMicroseconds - before.cpuMicroseconds) / 1e6 / wall / Double(ProcessInfo.processInfo.activeProcessorCount)

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import ServiceLifecycle
 import UptickAlerts
+import UptickApp
 import UptickCore
 import UptickEngine
 import UptickStore
@@ -57,9 +59,10 @@ struct NoisyAlertsBench: AsyncParsableCommand {
 
         var configuration = DeliveryConfiguration()
         configuration.perChannelConcurrency = perChannel
-        let deliverer = Deliverer(store: scratch.store, notifier: Notifier(network: benchNetwork()), configuration: configuration, logger: logger)
-        let stop = StopSignal(), doorbell = Doorbell()
-        async let delivering = deliverer.run(until: stop, doorbell: doorbell)
+        let deliverer = scratch.assembly(delivery: configuration).deliverer()
+        let doorbell = Doorbell()
+        let group = ServiceGroup(services: [DeliveryService(deliverer: deliverer, doorbell: doorbell)], logger: logger)
+        async let running: Void = group.run()
         // Let the slow lane fill first, then commit the healthy events while it holds.
         _ = await slow.requests(count: perChannel)
         for round in 1...eventsPerChannel {
@@ -71,8 +74,10 @@ struct NoisyAlertsBench: AsyncParsableCommand {
         }
         var received: [Receiver.Request] = []
         for receiver in healthy { received += await receiver.requests(count: eventsPerChannel) }
-        stop.stop()
-        let report = await delivering
+        await group.triggerGracefulShutdown()
+        try await running
+        let delivered = try await scratch.database.execute([SQLStatement("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL")],
+                                                           transaction: false)[0].rows.first?.first?.integer ?? 0
         let all = received + slow.requests
         let ids = all.compactMap { $0.headers["uptick-event-id"] }
         let duplicates = ids.count - Set(ids).count
@@ -90,7 +95,7 @@ struct NoisyAlertsBench: AsyncParsableCommand {
         let p99 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
         let result: [String: Double] = [
             "healthy_events": Double(latencies.count), "healthy_p50_ms": p50, "healthy_p99_ms": p99, "healthy_max_ms": latencies.last ?? 0,
-            "slow_requests": Double(slow.requests.count), "duplicates": Double(duplicates), "delivered": Double(report.delivered),
+            "slow_requests": Double(slow.requests.count), "duplicates": Double(duplicates), "delivered": Double(delivered),
         ]
         try await slow.stop()
         for receiver in healthy { try await receiver.stop() }

@@ -57,7 +57,7 @@ struct ScenarioCommand: AsyncParsableCommand {
     }
 
     static func uptick(_ scratch: Scratch, concurrency: Int) async -> Measurement {
-        let engine = benchEngine(store: scratch.store, concurrency: concurrency)
+        let engine = scratch.assembly(concurrency: concurrency).engine(for: .tick)
         let report = await engine.tick()
         var measurement = Measurement(scenario: "uptick", checks: report.persisted, failures: report.down + report.unpersisted.count,
                                       seconds: 0, cpuMicroseconds: 0, peakRSSKilobytes: 0)

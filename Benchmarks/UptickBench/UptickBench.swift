@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import UptickAlerts
+import UptickApp
 import UptickCore
 import UptickEngine
 import UptickNet
@@ -127,7 +129,7 @@ struct TickBench: AsyncParsableCommand {
             defer { scratch.remove() }
             let clock = SystemClock()
             try await seed(scratch, count: monitors, dueAt: clock.now(), type: type, target: target)
-            let engine = benchEngine(store: scratch.store, concurrency: concurrency)
+            let engine = scratch.assembly(concurrency: concurrency).engine(for: .tick)
             let start = ContinuousClock.now
             let report = await engine.tick()
             let elapsed = seconds(ContinuousClock.now - start)
@@ -165,21 +167,24 @@ struct Scratch {
     func remove() {
         try? FileManager.default.removeItem(at: directory)
     }
+
+    /// The runner as production wires it (``Assembly``), on this database: real probes allowed onto
+    /// 127.0.0.1 only, quiet logging, no housekeeping.
+    func assembly(concurrency: Int = 500, network: Network = benchNetwork(), delivery: DeliveryConfiguration = DeliveryConfiguration()) -> Assembly {
+        var configuration = RunnerConfiguration()
+        configuration.concurrency = concurrency
+        configuration.retention = nil
+        configuration.delivery = delivery
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        return Assembly(configuration: configuration, store: store, network: network,
+                        spool: Spool(path: directory.appendingPathComponent("bench.db.spool").path), logger: logger)
+    }
 }
 
 /// The network the benchmarks use: 127.0.0.1 allowed, the system's resolver configuration unless told.
 func benchNetwork(resolver: (any NameResolver)? = nil) -> Network {
     Network(policy: AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!)]), resolver: resolver)
-}
-
-/// The engine as the benchmarks run it: real probes allowed onto 127.0.0.1 only, quiet logging.
-func benchEngine(store: SQLStore, concurrency: Int, network: Network = benchNetwork()) -> Engine {
-    var configuration = EngineConfiguration(runnerID: "bench")
-    configuration.concurrency = concurrency
-    var logger = Logger(label: "bench")
-    logger.logLevel = .critical
-    return Engine(store: store, probe: StandardProbe(network: network), sink: LoggingTransitionSink(logger: logger),
-                  configuration: configuration, logger: logger)
 }
 
 /// Migrates and adds `count` monitors of `type` with one INSERT … SELECT (fast for a million rows, and no

@@ -91,7 +91,10 @@ public struct Engine: Sendable {
         // Wake-ups by number: cancelled when the run ends.
         var helpers: [Int: Task<Void, Never>] = [:]
         var nextHelper = 0
-        while !Task.isCancelled {
+        while true {
+            // Cancelled: no more claims. The events already posted are still read (a cancelled stream hands
+            // over what it holds, then ends), so no result that reached the engine is lost.
+            if Task.isCancelled { pipeline.stopRequested() }
             let now = clock.now()
             pipeline.enforceClaimDeadline(now: now)
             if pipeline.shouldClaim(now: now) {
@@ -118,7 +121,7 @@ public struct Engine: Sendable {
                     post.yield(.woke(number))
                 }
             }
-            // `nil` only when this task is cancelled.
+            // `nil` only once this task is cancelled and the events posted before are read.
             guard let event = await iterator.next() else { break }
             if case .woke(let number) = event { helpers[number] = nil }
             await handle(event, &pipeline)

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import UptickApp
 import UptickCore
 @testable import UptickEngine
 import UptickProbes
@@ -15,12 +16,18 @@ struct Harness {
         Harness(db: try await TemporaryDatabase.make())
     }
 
+    /// The engine as ``Assembly`` wires it for production, with the test's configuration, probe, clock and sink.
     func engine(
-        probe: any Probe = StandardProbe(network: .testLoopback), clock: any WallClock = SystemClock(), store: (any Store)? = nil,
+        probe: any Probe = StandardProbe(network: .testLoopback), clock: any WallClock = SystemClock(), store: (any StoreBackend)? = nil,
         sink: any TransitionSink = RecordingSink(), onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) -> Engine {
-        Engine(store: store ?? db.store, probe: probe, clock: clock, sink: sink, configuration: configuration,
-               logger: Logger(label: "test"), onCommit: onCommit)
+        assembly(store: store).engine(for: .daemon, configuration: configuration, probe: probe, clock: clock, sink: sink, onCommit: onCommit)
+    }
+
+    /// The composition root on this database.
+    func assembly(store: (any StoreBackend)? = nil) -> Assembly {
+        Assembly(configuration: RunnerConfiguration(), store: store ?? db.store, network: .testLoopback,
+                 spool: Spool(path: db.path + ".spool"), logger: Logger(label: "test"))
     }
 }
 

@@ -7,7 +7,7 @@ import UptickTestSupport
 
 @Suite("Retention")
 struct RetentionTests {
-    @Test("the daemon's housekeeping prunes old checks at start and again every period, until stopped")
+    @Test("the daemon's housekeeping prunes old checks at start and again every period, until cancelled")
     func periodicPrune() async throws {
         let db = try await TemporaryDatabase.make()
         defer { db.remove() }
@@ -16,10 +16,9 @@ struct RetentionTests {
         let id = try await db.store.addDueMonitors(1, dueAt: now)[0]
         try await db.store.persist([.sample(monitorID: id, slot: now - 3 * day), .sample(monitorID: id, slot: now - day / 12)])
         let clock = ManualClock(now: now)
-        let stop = StopSignal()
         let housekeeping = Task {
-            await Retention(store: db.store).runPeriodically(retention: .seconds(86_400), every: .seconds(3600), clock: clock,
-                                                              logger: Logger(label: "test"), until: stop)
+            await RetentionService(retention: Retention(store: db.store), keep: .seconds(86_400), every: .seconds(3600), clock: clock,
+                                   logger: Logger(label: "test")).run()
         }
         await clock.waitForSleep(1)  // pruned once, now waiting for the next period
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 1)
@@ -30,7 +29,7 @@ struct RetentionTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 1)
         #expect(try await db.database.scalar("SELECT min(scheduled_at) FROM checks") == now - day / 12)
 
-        stop.stop()
+        housekeeping.cancel()
         await housekeeping.value
     }
 }
