@@ -29,7 +29,7 @@ struct PolicyOptions: ParsableArguments {
     }
 
     /// The guarded network for a command without a database (`check`, `channel test`): these flags, the
-    /// environment and `./uptick.yaml` (or `UPTICK_CONFIG`).
+    /// environment and `./uptick.yaml` (or `UPTICK_CONFIG_FILE`).
     func network() throws(UptickError) -> Network {
         let environment = ProcessInfo.processInfo.environment
         let file = try Settings.configFile(nil, environment: environment)
@@ -65,7 +65,7 @@ extension GlobalOptions {
         let environment = ProcessInfo.processInfo.environment
         var all: [String: [String]] = ["db": db.map { [$0] }, "db-token": dbToken.map { [$0] }].compactMapValues { $0 }
         for group in flags { all.merge(group) { _, new in new } }
-        let file = try Settings.configFile(config, environment: environment)
+        let file = try Settings.configFile(configFile, environment: environment)
         return try RunnerConfiguration(Settings(flags: all, environment: environment, file: file?.values ?? [:], filePath: file?.path))
     }
 }

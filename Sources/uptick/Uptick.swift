@@ -49,8 +49,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Token for a libSQL database (env UPTICK_DB_TOKEN or TURSO_AUTH_TOKEN).")
     var dbToken: String?
 
-    @Option(name: .long, help: "Settings file whose keys are the flags' names (env UPTICK_CONFIG; default ./uptick.yaml if it exists).")
-    var config: String?
+    @Option(name: .long, help: "Settings file whose keys are the flags' names (env UPTICK_CONFIG_FILE; default ./uptick.yaml if it exists).")
+    var configFile: String?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false

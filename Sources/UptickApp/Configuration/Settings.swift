@@ -57,10 +57,10 @@ public struct Settings: Sendable {
         return sources.first { !$0.isEmpty } ?? []
     }
 
-    /// The config file: `--config`, else `UPTICK_CONFIG`, else `./uptick.yaml` when it exists. A file named
+    /// The config file: `--config-file`, else `UPTICK_CONFIG_FILE`, else `./uptick.yaml` when it exists. A file named
     /// explicitly must exist.
     public static func configFile(_ option: String?, environment: [String: String]) throws(UptickError) -> (path: String, values: [String: [String]])? {
-        let named = option ?? environment["UPTICK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let named = option ?? environment["UPTICK_CONFIG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let path = named ?? "./uptick.yaml"
         guard FileManager.default.fileExists(atPath: path) else {
             if let named { throw UptickError("config file \(named) does not exist") }
