@@ -66,7 +66,7 @@ struct AlertsBench: AsyncParsableCommand {
                 settings: #"{"failure_threshold":1}"#), now: now)
         }
         _ = try await Daemon(assembly: latencyScratch.assembly(network: network), signals: []).run { group in
-            _ = await watcher.requests(count: latencyMonitors)
+            _ = await watcher.requests(count: latencyMonitors, within: .seconds(600))
             await group.triggerGracefulShutdown()
         }
         let received = watcher.requests

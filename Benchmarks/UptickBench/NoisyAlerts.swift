@@ -64,7 +64,7 @@ struct NoisyAlertsBench: AsyncParsableCommand {
         let group = ServiceGroup(services: [DeliveryService(deliverer: deliverer, doorbell: doorbell)], logger: logger)
         async let running: Void = group.run()
         // Let the slow lane fill first, then commit the healthy events while it holds.
-        _ = await slow.requests(count: perChannel)
+        _ = await slow.requests(count: perChannel, within: .seconds(600))
         for round in 1...eventsPerChannel {
             for (index, channel) in healthyIDs.enumerated() {
                 try await commit(channel: channel, monitors: round...round, tag: "h\(index)")
@@ -73,7 +73,7 @@ struct NoisyAlertsBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         var received: [Receiver.Request] = []
-        for receiver in healthy { received += await receiver.requests(count: eventsPerChannel) }
+        for receiver in healthy { received += await receiver.requests(count: eventsPerChannel, within: .seconds(600)) }
         await group.triggerGracefulShutdown()
         try await running
         let delivered = try await scratch.database.execute([SQLStatement("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL")],

@@ -32,7 +32,8 @@ public final class Receiver: Sendable {
         var holding = false
         var held: [@Sendable () -> Void] = []
         var requests: [Request] = []
-        var waiters: [(count: Int, continuation: CheckedContinuation<[Request], Never>)] = []
+        var waiters: [(id: Int, count: Int, continuation: CheckedContinuation<[Request], Never>)] = []
+        var nextWaiter = 0
     }
 
     public let server: LoopbackServer
@@ -86,15 +87,25 @@ public final class Receiver: Sendable {
     /// Every request so far.
     public var requests: [Request] { state.withLockedValue { $0.requests } }
 
-    /// Returns once at least `count` requests have arrived (all of them, in arrival order).
-    public func requests(count: Int) async -> [Request] {
+    /// Returns once at least `count` requests have arrived (all of them, in arrival order), or after `limit`
+    /// with those that did: a test whose requests never come fails on its own expectations, never hangs.
+    public func requests(count: Int, within limit: Duration = .seconds(30)) async -> [Request] {
         await withCheckedContinuation { continuation in
-            let ready = state.withLockedValue { state -> [Request]? in
-                if state.requests.count >= count { return state.requests }
-                state.waiters.append((count, continuation))
-                return nil
+            let waiter = state.withLockedValue { state -> Int? in
+                if state.requests.count >= count { return nil }
+                defer { state.nextWaiter += 1 }
+                state.waiters.append((state.nextWaiter, count, continuation))
+                return state.nextWaiter
             }
-            if let ready { continuation.resume(returning: ready) }
+            guard let waiter else { return continuation.resume(returning: requests) }
+            Task { [state] in
+                try? await Task.sleep(for: limit)
+                let late = state.withLockedValue { state -> (CheckedContinuation<[Request], Never>, [Request])? in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == waiter }) else { return nil }
+                    return (state.waiters.remove(at: index).continuation, state.requests)
+                }
+                if let (continuation, requests) = late { continuation.resume(returning: requests) }
+            }
         }
     }
 

@@ -108,8 +108,8 @@ struct AlertCLITests {
         process.terminate()  // SIGTERM
         nonisolated(unsafe) let running = process
         await offPool {
-            _ = (running.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-            _ = (running.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            _ = running.output.readDataToEndOfFile()
+            _ = running.errors.readDataToEndOfFile()
             running.waitUntilExit()
         }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)

@@ -252,7 +252,7 @@ struct CLITests {
         _ = try await workspace.run("monitor", "add", "--type", "port", "--target", tcp.target, "--interval", "1s", "--name", "tcp")
         try await workspace.sql("UPDATE monitors SET next_check_at = 0")
         let process = try CLI.start(["run", "--db", workspace.db, "--allow-cidr", "127.0.0.1/32"])
-        let stdout = (process.standardOutput as! Pipe).fileHandleForReading
+        let stdout = process.output
         // Wait for the first printed result (the signal that a check was committed), then stop.
         var printed = await offPool {
             var printed = ""

@@ -28,7 +28,7 @@ private func run(_ verdicts: String, policy: AlertPolicy = AlertPolicy(), from s
 }
 
 private func policy(_ failure: Int = 2, _ recovery: Int = 1, degraded: Bool = true, flap: Int = 0, reminder: Int? = nil,
-                    maintenance: [MaintenanceWindow] = []) -> AlertPolicy {
+                    maintenance: [MaintenanceWindow] = []) throws -> AlertPolicy {
     var settings = MonitorSettings()
     settings.failureThreshold = failure
     settings.recoveryThreshold = recovery
@@ -36,7 +36,7 @@ private func policy(_ failure: Int = 2, _ recovery: Int = 1, degraded: Bool = tr
     settings.flapThreshold = flap
     settings.reminderMinutes = reminder
     settings.maintenance = maintenance
-    return try! AlertPolicy(settings: settings)
+    return try AlertPolicy(settings: settings)
 }
 
 @Suite("Status logic")
@@ -107,10 +107,10 @@ struct MonitorStateTests {
 
     @Test("counters count consecutive failures and successes; the history keeps the last ten verdicts")
     func counters() {
-        let last = run("---~+++++++++").last!.decision.state
+        let last = try #require(run("---~+++++++++").last).decision.state
         #expect(last.consecutiveFailures == 0 && last.consecutiveSuccesses == 10)
         #expect(last.recentVerdicts == "~+++++++++")
-        #expect(run("+--").last!.decision.state.consecutiveFailures == 2)
+        #expect(try #require(run("+--").last).decision.state.consecutiveFailures == 2)
     }
 
     @Test("flapping: more changes than the threshold in the window gives one notice, then silence until a quiet window")
@@ -141,7 +141,7 @@ struct MonitorStateTests {
         let steps = run("+-+-+" + String(repeating: "+", count: 8), policy: flapping)
         #expect(steps[3].notices == [.flapping])
         #expect(steps.dropFirst(4).allSatisfy { $0.notices.isEmpty })
-        #expect(steps.last!.decision.state.flappingSince == nil)
+        #expect(try #require(steps.last).decision.state.flappingSince == nil)
     }
 
     @Test("maintenance holds alerts; afterwards the current status is announced only if it differs from the last announcement")
@@ -195,8 +195,8 @@ struct MonitorStateTests {
 
 @Suite("Maintenance windows")
 struct MaintenanceWindowTests {
-    static func at(_ text: String) -> EpochMilliseconds {
-        EpochMilliseconds(try! Date(text, strategy: .iso8601).timeIntervalSince1970 * 1000)
+    static func at(_ text: String) throws -> EpochMilliseconds {
+        EpochMilliseconds(try Date(text, strategy: .iso8601).timeIntervalSince1970 * 1000)
     }
 
     @Test("a one-off window in a time zone covers its local times, end excluded")

@@ -82,7 +82,7 @@ struct PipelineTests {
         var pipeline = Pipeline(configuration: configuration { $0.maxPending = 3 }, pending: [], now: now)
         pipeline.claimed(claim(4, nextDue: nil), limit: 10, now: now, tickMode: false)
         for id in 1...3 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now) }
-        let batch = pipeline.batchToCommit(now: now)!
+        let batch = try #require(pipeline.batchToCommit(now: now))
         pipeline.commitFailed(batch, error: StoreError(.busy, "locked"), now: now)
         #expect(!pipeline.shouldClaim(now: now + 60_000))  // 3 results wait: at the bound
         #expect(pipeline.batchToCommit(now: now + 1) == nil)  // backing off
@@ -96,7 +96,7 @@ struct PipelineTests {
         pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
         var time = now
         for _ in 0..<2 {
-            let batch = pipeline.batchToCommit(now: time)!
+            let batch = try #require(pipeline.batchToCommit(now: time))
             pipeline.commitFailed(batch, error: StoreError(.busy, "locked"), now: time)
             time += 60_000
         }
@@ -112,7 +112,7 @@ struct PipelineTests {
         #expect(!pipeline.shouldClaim(now: now + 10_000) && !pipeline.isFinished)
         pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
         pipeline.checked(.sample(monitorID: 2, slot: now), now: now)
-        let batch = pipeline.batchToCommit(now: now)!
+        let batch = try #require(pipeline.batchToCommit(now: now))
         #expect(batch.count == 2 && !pipeline.isFinished)
         pipeline.committed(batch)
         #expect(pipeline.isFinished && pipeline.report.persisted == 2)

@@ -6,8 +6,8 @@ import Testing
 struct AddressPolicyTests {
     let policy = AddressPolicy.publicOnly
 
-    func verdict(_ text: String, port: Int = 80, policy: AddressPolicy = .publicOnly) -> AddressPolicy.Verdict {
-        policy.verdict(IPAddress(text)!, port: port)
+    func verdict(_ text: String, port: Int = 80, policy: AddressPolicy = .publicOnly) throws -> AddressPolicy.Verdict {
+        policy.verdict(try #require(IPAddress(text)), port: port)
     }
 
     @Test("special-purpose IPv4 addresses are denied, at both edges of each range", arguments: [
@@ -61,9 +61,9 @@ struct AddressPolicyTests {
     }
 
     @Test("operators can allow a range, optionally one port, and deny rules win")
-    func operatorRules() {
-        let lan = AddressPolicy(allow: [AddressPolicy.Rule("10.0.0.0/8")!, AddressPolicy.Rule("127.0.0.1/32:8080")!],
-                                deny: [AddressPolicy.Rule("10.9.0.0/16")!, AddressPolicy.Rule("8.8.8.0/24")!])
+    func operatorRules() throws {
+        let lan = AddressPolicy(allow: [try #require(AddressPolicy.Rule("10.0.0.0/8")), try #require(AddressPolicy.Rule("127.0.0.1/32:8080"))],
+                                deny: [try #require(AddressPolicy.Rule("10.9.0.0/16")), try #require(AddressPolicy.Rule("8.8.8.0/24"))])
         #expect(verdict("10.1.2.3", policy: lan) == .allowed)
         #expect(verdict("::ffff:10.1.2.3", policy: lan) == .allowed)
         #expect(verdict("10.9.1.1", policy: lan) == .denied("denied by an operator rule"))  // the rule's text is not shown
@@ -96,18 +96,18 @@ struct AddressPolicyTests {
 
 @Suite("Address policy: embedded IPv4, NAT64 prefixes, the runner's own addresses (pure)")
 struct EmbeddedAndLocalTests {
-    func verdict(_ text: String, _ policy: AddressPolicy = .publicOnly, port: Int = 443, local: Set<IPAddress> = []) -> AddressPolicy.Verdict {
-        policy.verdict(IPAddress(text)!, port: port, local: local)
+    func verdict(_ text: String, _ policy: AddressPolicy = .publicOnly, port: Int = 443, local: Set<IPAddress> = []) throws -> AddressPolicy.Verdict {
+        policy.verdict(try #require(IPAddress(text)), port: port, local: local)
     }
 
     @Test("an allow rule on the outer IPv6 form does not let in an internal embedded IPv4")
-    func allowOnOuterForm() {
-        let nat64 = AddressPolicy(allow: [AddressPolicy.Rule("64:ff9b::/96")!, AddressPolicy.Rule("::ffff:0:0/96")!])
+    func allowOnOuterForm() throws {
+        let nat64 = AddressPolicy(allow: [try #require(AddressPolicy.Rule("64:ff9b::/96")), try #require(AddressPolicy.Rule("::ffff:0:0/96"))])
         #expect(verdict("64:ff9b::a9fe:a9fe", nat64) == .denied("link-local (cloud metadata) (169.254.0.0/16)"))
         #expect(verdict("::ffff:10.0.0.1", nat64) != .allowed)
         #expect(verdict("64:ff9b::808:808", nat64) == .allowed)
         // Allowing the IPv4 range itself opens both forms.
-        let lan = AddressPolicy(allow: [AddressPolicy.Rule("10.0.0.0/8")!])
+        let lan = AddressPolicy(allow: [try #require(AddressPolicy.Rule("10.0.0.0/8"))])
         #expect(verdict("::ffff:10.0.0.1", lan) == .allowed && verdict("64:ff9b::a00:1", lan) == .allowed)
     }
 
@@ -124,37 +124,38 @@ struct EmbeddedAndLocalTests {
         ("2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100:0", "192.0.2.33"), ("2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33", "192.0.2.33"),
         ("2600:1f00::/32", "2600:1f00:a9fe:a9fe::", "169.254.169.254"), ("2600:1f00:64::/96", "2600:1f00:64::a9fe:a9fe", "169.254.169.254"),
     ])
-    func nat64(prefix: String, address: String, embedded: String) {
-        let policy = AddressPolicy(nat64Prefixes: [CIDR(prefix)!])
-        #expect(policy.embeddedIPv4(IPAddress(address)!).map { IPAddress.v4($0).description } == embedded)
+    func nat64(prefix: String, address: String, embedded: String) throws {
+        let policy = AddressPolicy(nat64Prefixes: [try #require(CIDR(prefix))])
+        #expect(policy.embeddedIPv4(try #require(IPAddress(address))).map { IPAddress.v4($0).description } == embedded)
         #expect(verdict(address, policy) != .allowed)
-        #expect(AddressPolicy.publicOnly.embeddedIPv4(IPAddress(address)!) == nil)
+        #expect(AddressPolicy.publicOnly.embeddedIPv4(try #require(IPAddress(address))) == nil)
     }
 
     @Test("the runner's own addresses are denied, even inside an allowed range, unless allowed by themselves")
-    func ownAddresses() {
-        let own: Set<IPAddress> = [IPAddress("8.8.4.4")!, IPAddress("10.0.0.5")!, IPAddress("2a00:1450::5")!]
+    func ownAddresses() throws {
+        let own: Set<IPAddress> = [try #require(IPAddress("8.8.4.4")), try #require(IPAddress("10.0.0.5")), try #require(IPAddress("2a00:1450::5"))]
         #expect(verdict("8.8.4.4", local: own) == .denied("an address of the runner itself"))
         #expect(verdict("::ffff:8.8.4.4", local: own) == .denied("an address of the runner itself"))
         #expect(verdict("2a00:1450::5", local: own) != .allowed)
         #expect(verdict("8.8.8.8", local: own) == .allowed)
-        let lan = AddressPolicy(allow: [AddressPolicy.Rule("10.0.0.0/8")!])
+        let lan = AddressPolicy(allow: [try #require(AddressPolicy.Rule("10.0.0.0/8"))])
         #expect(verdict("10.0.0.5", lan, local: own) != .allowed && verdict("10.0.0.6", lan, local: own) == .allowed)
-        let host = AddressPolicy(allow: [AddressPolicy.Rule("10.0.0.5/32:9100")!])
+        let host = AddressPolicy(allow: [try #require(AddressPolicy.Rule("10.0.0.5/32:9100"))])
         #expect(verdict("10.0.0.5", host, port: 9100, local: own) == .allowed && verdict("10.0.0.5", host, port: 22, local: own) != .allowed)
     }
 
     @Test("the interfaces read from the system include loopback")
     func systemInterfaces() {
-        #expect(LocalAddresses().current.contains(IPAddress("127.0.0.1")!))
+        #expect(LocalAddresses().current.contains(try #require(IPAddress("127.0.0.1"))))
     }
 
     @Test("interface addresses are read again once a reading is older than the refresh interval, not before")
-    func refreshedInterfaces() {
+    func refreshedInterfaces() throws {
         let readings = Mutex(0)
+        let address = try #require(IPAddress("8.8.4.4"))
         let read: @Sendable () -> Set<IPAddress> = {
             readings.withLock { $0 += 1 }
-            return [IPAddress("8.8.4.4")!]
+            return [address]
         }
         let cached = LocalAddresses(read: read, refresh: .seconds(3600))
         _ = (cached.current, cached.current)

@@ -42,7 +42,7 @@ struct GuardFixture {
         let allowed = try await LoopbackServer.http(host: "127.0.0.1")
         let forbidden = try await LoopbackServer.http(host: "127.0.0.2", port: allowed.port)
         let otherPort = try await LoopbackServer.http(host: "127.0.0.1")
-        let policy = AddressPolicy(allow: [AddressPolicy.Rule(CIDR("127.0.0.1/32")!, port: allowed.port)])
+        let policy = AddressPolicy(allow: [AddressPolicy.Rule(try #require(CIDR("127.0.0.1/32")), port: allowed.port)])
         return GuardFixture(allowed: allowed, forbidden: forbidden, otherPort: otherPort, policy: policy)
     }
 
@@ -181,9 +181,9 @@ struct GuardTests {
 
 @Suite("Redirects")
 struct RedirectTests {
-    func check(_ url: String, settings: String = "{}", policy: AddressPolicy) async -> CheckResult {
+    func check(_ url: String, settings: String = "{}", policy: AddressPolicy) async throws -> CheckResult {
         let monitor = Monitor(id: 1, name: "r", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 5000, settings: settings)
-        return await StandardProbe(network: .hermetic(policy)).check(try! CheckSpec(monitor: monitor))
+        return await StandardProbe(network: .hermetic(policy)).check(try CheckSpec(monitor: monitor))
     }
 
     @Test("up to three redirects are followed and recorded; a fourth is refused")
@@ -251,9 +251,9 @@ struct OwnAddressGuardTests {
     func ownAddress() async throws {
         let fixture = try await GuardFixture.make()
         // 127.0.0.0/8 allowed, with 127.0.0.2 standing for the runner's public interface address.
-        let policy = AddressPolicy(allow: [AddressPolicy.Rule("127.0.0.0/8")!])
+        let policy = AddressPolicy(allow: [try #require(AddressPolicy.Rule("127.0.0.0/8"))])
         let network = Network(policy: policy, resolver: HermeticResolver(["own.test": ["127.0.0.2"]]),
-                              local: LocalAddresses(fixed: [IPAddress("127.0.0.2")!]))
+                              local: LocalAddresses(fixed: [try #require(IPAddress("127.0.0.2"))]))
         func check(_ url: String) async throws -> CheckResult {
             let monitor = Monitor(id: 1, name: "t", type: "http", target: url, intervalSeconds: 30, timeoutMilliseconds: 5000)
             return await StandardProbe(network: network).check(try CheckSpec(monitor: monitor))

@@ -68,7 +68,7 @@ struct RequestRulesTests {
     func credentialsStayHome() async throws {
         let home = try await LoopbackServer.http()
         let elsewhere = try await LoopbackServer.http()
-        let network = Network(policy: AddressPolicy(allow: [AddressPolicy.Rule("127.0.0.1/32")!]), resolver: HermeticResolver())
+        let network = Network(policy: AddressPolicy(allow: [try #require(AddressPolicy.Rule("127.0.0.1/32"))]), resolver: HermeticResolver())
         let settings = #"{"headers":[{"name":"Authorization","value":"Bearer s3cret"},{"name":"Cookie","value":"session=s3cret"},{"name":"X-Trace","value":"kept"}],"keyword":"x-trace: kept","keyword_absent":"s3cret"}"#
         let away = try spec(home.url("/redirect-to?" + elsewhere.url("/echo-headers")), settings)
         let result = await StandardProbe(network: network).check(away)

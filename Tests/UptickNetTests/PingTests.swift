@@ -35,7 +35,8 @@ struct PingTests {
         #expect(result.status == .up, "\(result)")
         let stats = try #require(result.details?.ping)
         #expect(stats.sent == 3 && stats.received == 3 && stats.lossPercent == 0 && stats.address == host)
-        #expect(stats.rttMinMicroseconds! <= stats.rttAvgMicroseconds! && stats.rttAvgMicroseconds! <= stats.rttMaxMicroseconds!)
+        let (rttMin, rttAvg, rttMax) = (try #require(stats.rttMinMicroseconds), try #require(stats.rttAvgMicroseconds), try #require(stats.rttMaxMicroseconds))
+        #expect(rttMin <= rttAvg && rttAvg <= rttMax)
     }
 
     @Test("concurrent pings share one raw socket per family, and each gets exactly its own replies", .enabled(if: canOpen(.raw)))

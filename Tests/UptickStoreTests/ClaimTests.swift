@@ -41,7 +41,7 @@ struct ClaimTests {
         #expect(second.nextDue == now + 1)
 
         for claimed in first.monitors + second.monitors {
-            let original = now - 5000 + Int64(ids.firstIndex(of: claimed.monitor.id)!) * 1000
+            let original = now - 5000 + Int64(try #require(ids.firstIndex(of: claimed.monitor.id))) * 1000
             #expect(claimed.slot == original)
             #expect(claimed.monitor.nextCheckAt == Schedule.nextSlot(after: original, intervalMilliseconds: 30_000, now: now))
         }

@@ -27,13 +27,11 @@ public enum CLI {
 
     private static func runBlocking(_ arguments: [String], in directory: URL?, environment: [String: String]) throws -> Result {
         let process = try start(arguments, in: directory, environment: environment)
-        let out = process.standardOutput as! Pipe
-        let err = process.standardError as! Pipe
         // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
         let group = DispatchGroup()
         nonisolated(unsafe) var errData = Data()
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async(group: group) { errData = process.errors.readDataToEndOfFile() }
+        let outData = process.output.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
@@ -56,6 +54,13 @@ public enum CLI {
         try process.run()
         return process
     }
+}
+
+extension Process {
+    /// The read end of the standard output pipe of a process ``CLI/start(_:in:environment:)`` started.
+    public var output: FileHandle { (standardOutput as? Pipe)?.fileHandleForReading ?? .nullDevice }
+    /// The read end of its standard error pipe.
+    public var errors: FileHandle { (standardError as? Pipe)?.fileHandleForReading ?? .nullDevice }
 }
 
 /// Runs `body`, which blocks (reads a pipe to its end, waits for a process), on a Dispatch thread, so no

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// A Python helper from `Tests/Helpers`, run by the `python3` on PATH: a real server (SMTP, libSQL) on
 /// 127.0.0.1. It prints `PORT n` once listening, then one line per thing it reports, and stops when its
@@ -17,12 +18,24 @@ public final class HelperProcess: Sendable {
         self.input = input
     }
 
-    /// Starts `Tests/Helpers/<script>` with `arguments`, and waits until it listens. The wait (blocking reads
-    /// while Python starts) happens on a Dispatch thread, never on Swift's cooperative pool: two threads on
-    /// this machine, which a few helpers starting at once would hold for seconds, and every other test's
-    /// probes with them.
-    public static func start(_ script: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws -> HelperProcess {
-        try await withCheckedThrowingContinuation { continuation in
+    /// How long a helper may take to start listening.
+    static let startLimit: TimeInterval = 30
+
+    /// Starts `Tests/Helpers/<script>` with `arguments`, and waits until it listens. The Python `modules` it
+    /// imports are checked first (once per test process): a missing one fails this test, and only the tests
+    /// that need it, with how to install it; nothing is installed from here. The wait (blocking reads while
+    /// Python starts) happens on a Dispatch thread, never on Swift's cooperative pool: two threads on this
+    /// machine, which a few helpers starting at once would hold for seconds, and every other test's probes
+    /// with them. A helper that does not listen within ``startLimit`` is killed and the test fails.
+    public static func start(_ script: String, _ arguments: [String], requires modules: [String] = [],
+                             environment extra: [String: String] = [:]) async throws -> HelperProcess {
+        for module in modules {
+            if let problem = await PythonModules.shared.problem(importing: module) {
+                throw HelperError(description: "\(script) needs the Python module '\(module)': \(problem). "
+                                               + "Install it with `python3 -m pip install \(module)` (.ci/run does)")
+            }
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try startBlocking(script, arguments, environment: extra) })
             }
@@ -42,6 +55,10 @@ public final class HelperProcess: Sendable {
         process.standardOutput = output
         process.standardInput = input
         try process.run()
+        // A helper that hangs before listening is killed, which ends the read below.
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + startLimit, execute: watchdog)
+        defer { watchdog.cancel() }
         // Byte by byte, so nothing after the PORT line is consumed here.
         var line = [UInt8]()
         let handle = output.fileHandleForReading
@@ -49,8 +66,7 @@ public final class HelperProcess: Sendable {
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
             process.terminate()
-            throw HelperError(description: "\(script) did not start (python3 and the modules it imports are needed: "
-                                           + "`python3 -m pip install aiosmtpd dnslib`): '\(text)'")
+            throw HelperError(description: "\(script) did not start listening within \(Int(startLimit)) s (is python3 on PATH?): '\(text)'")
         }
         return HelperProcess(port: port, output: handle, process: process, input: input)
     }
@@ -93,5 +109,43 @@ public final class HelperProcess: Sendable {
         public init(description: String) {
             self.description = description
         }
+    }
+}
+
+/// Which Python modules the `python3` on PATH can import, each asked once per test process (on a Dispatch
+/// thread) and remembered, so fifty SMTP tests cost one check, and a missing module costs no waiting at all.
+final class PythonModules: Sendable {
+    static let shared = PythonModules()
+
+    private let answers = Mutex<[String: Task<String?, Never>]>([:])
+
+    /// `nil` when `module` imports; otherwise why not.
+    func problem(importing module: String) async -> String? {
+        let task = answers.withLock { answers in
+            if let known = answers[module] { return known }
+            let task = Task<String?, Never> {
+                await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: Self.check(module)) }
+                }
+            }
+            answers[module] = task
+            return task
+        }
+        return await task.value
+    }
+
+    private static func check(_ module: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import \(module)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return "python3 cannot be started (\(error))"
+        }
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? nil : "python3 cannot import it"
     }
 }

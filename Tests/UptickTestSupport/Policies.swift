@@ -5,7 +5,7 @@ import UptickNet
 extension AddressPolicy {
     /// Public-only, plus 127.0.0.1 (where the tests' allowed servers listen). The rest of loopback,
     /// 127.0.0.2 and up, stays denied: that is where the tests put the servers nothing may reach.
-    public static let testLoopback = AddressPolicy(allow: [Rule(CIDR("127.0.0.1/32")!)])
+    public static let testLoopback = AddressPolicy(allow: [Rule(CIDR(.v4(0x7F00_0001), 32))])
 }
 
 /// The tests' resolver: names from a table (`localhost` is 127.0.0.1 and ::1), every other name unknown, and

@@ -14,7 +14,8 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         guard contains(address), Self.masked(address, prefix) == address else { return nil }
     }
 
-    init(_ address: IPAddress, _ prefixLength: Int) {
+    /// `address/prefixLength`; the prefix is clamped to the address family's width.
+    public init(_ address: IPAddress, _ prefixLength: Int) {
         self.address = address
         self.prefixLength = prefixLength
     }

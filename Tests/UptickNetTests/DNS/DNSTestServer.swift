@@ -26,11 +26,13 @@ final class DNSTestServer: Sendable {
     }
 
     private let helper: HelperProcess
+    let address: SocketAddress
     private let log = Log()
     private let reader: Task<Void, Never>
 
-    private init(helper: HelperProcess) {
+    private init(helper: HelperProcess, address: SocketAddress) {
         self.helper = helper
+        self.address = address
         let lines = helper.lines()
         let log = self.log
         reader = Task {
@@ -51,10 +53,9 @@ final class DNSTestServer: Sendable {
 
     /// Starts the server; fails with a message saying what to install when python3 lacks dnslib.
     static func start() async throws -> DNSTestServer {
-        DNSTestServer(helper: try await HelperProcess.start("dns_server.py", []))
+        let helper = try await HelperProcess.start("dns_server.py", [], requires: ["dnslib"])
+        return DNSTestServer(helper: helper, address: try SocketAddress(ipAddress: "127.0.0.1", port: helper.port))
     }
-
-    var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: helper.port) }
 
     /// A resolver asking only this server: 2 s per try, 2 tries, unless told otherwise.
     func resolver(timeout: Duration = .seconds(2), attempts: Int = 2, lookupsPerZone: Int = 32, cacheEntries: Int = 1000,
