@@ -147,7 +147,10 @@ public struct Engine: Sendable {
             pipeline.claimed(claim, limit: limit, now: now, tickMode: mode.isTick)
         } catch {
             logger.error("claim failed: \(error)")
-            pipeline.claimFailed(error, now: now, tickMode: mode.isTick)
+            // The backoff counts from the failure, not from the start of a claim that may have waited out a
+            // busy timeout longer than the backoff: otherwise the loop claims again at once, forever, and
+            // never commits nor reads a result while the database stays locked.
+            pipeline.claimFailed(error, now: clock.now(), tickMode: mode.isTick)
         }
     }
 

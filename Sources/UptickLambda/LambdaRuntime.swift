@@ -11,6 +11,13 @@ public struct Invocation: Sendable {
     public var deadline: Int64
     public var traceID: String?
     public var event: Data
+
+    public init(requestID: String, deadline: Int64, traceID: String? = nil, event: Data) {
+        self.requestID = requestID
+        self.deadline = deadline
+        self.traceID = traceID
+        self.event = event
+    }
 }
 
 /// The AWS Lambda Runtime API (2018-06-01), spoken by hand over HTTP/1.1 to `AWS_LAMBDA_RUNTIME_API`:

@@ -106,7 +106,7 @@ struct AlertCLITests {
         let received = await hook.requests(count: 1)
         #expect(received.first?.json?["type"] as? String == "monitor.down")
         process.terminate()  // SIGTERM
-        nonisolated(unsafe) let running = process
+        let running = process
         await offPool {
             _ = running.output.readDataToEndOfFile()
             _ = running.errors.readDataToEndOfFile()

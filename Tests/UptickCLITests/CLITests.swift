@@ -265,7 +265,7 @@ struct CLITests {
         }
         #expect(printed.contains("tcp") && printed.contains("UP"), "printed: \(printed)")
         process.terminate()  // SIGTERM
-        nonisolated(unsafe) let running = process
+        let running = process
         printed += await offPool {
             let rest = String(decoding: stdout.readDataToEndOfFile(), as: UTF8.self)
             running.waitUntilExit()

@@ -8,7 +8,7 @@ import UptickStore
 import UptickTargets
 import UptickTestSupport
 
-@Suite("The daemon")
+@Suite("The daemon", .timeLimit(.minutes(1)))
 struct DaemonTests {
     @Test("a stop while checks are in flight lets them finish and commits every result")
     func gracefulShutdown() async throws {

@@ -78,11 +78,12 @@ struct PipelineTests {
     }
 
     @Test("while the database refuses writes, results wait, claiming pauses at the bound, and retries back off")
-    func backpressure() {
+    func backpressure() throws {
         var pipeline = Pipeline(configuration: configuration { $0.maxPending = 3 }, pending: [], now: now)
         pipeline.claimed(claim(4, nextDue: nil), limit: 10, now: now, tickMode: false)
         for id in 1...3 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now) }
-        let batch = try #require(pipeline.batchToCommit(now: now))
+        let next = pipeline.batchToCommit(now: now)
+        let batch = try #require(next)
         pipeline.commitFailed(batch, error: StoreError(.busy, "locked"), now: now)
         #expect(!pipeline.shouldClaim(now: now + 60_000))  // 3 results wait: at the bound
         #expect(pipeline.batchToCommit(now: now + 1) == nil)  // backing off
@@ -90,13 +91,14 @@ struct PipelineTests {
     }
 
     @Test("a tick gives up committing after the final attempts and hands the results back")
-    func tickGivesUp() {
+    func tickGivesUp() throws {
         var pipeline = Pipeline(configuration: configuration { $0.finalPersistAttempts = 2 }, pending: [], now: now)
         pipeline.claimed(claim(1, nextDue: nil), limit: 10, now: now, tickMode: true)
         pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
         var time = now
         for _ in 0..<2 {
-            let batch = try #require(pipeline.batchToCommit(now: time))
+            let next = pipeline.batchToCommit(now: time)
+            let batch = try #require(next)
             pipeline.commitFailed(batch, error: StoreError(.busy, "locked"), now: time)
             time += 60_000
         }
@@ -105,14 +107,15 @@ struct PipelineTests {
     }
 
     @Test("a stop ends claiming but not the commits of what is in flight")
-    func stopDrains() {
+    func stopDrains() throws {
         var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
         pipeline.claimed(claim(2, nextDue: nil), limit: 10, now: now, tickMode: false)
         pipeline.stopRequested()
         #expect(!pipeline.shouldClaim(now: now + 10_000) && !pipeline.isFinished)
         pipeline.checked(.sample(monitorID: 1, slot: now), now: now)
         pipeline.checked(.sample(monitorID: 2, slot: now), now: now)
-        let batch = try #require(pipeline.batchToCommit(now: now))
+        let next = pipeline.batchToCommit(now: now)
+        let batch = try #require(next)
         #expect(batch.count == 2 && !pipeline.isFinished)
         pipeline.committed(batch)
         #expect(pipeline.isFinished && pipeline.report.persisted == 2)
