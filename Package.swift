@@ -190,6 +190,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "UptickAppTests",
+            dependencies: [
+                "UptickApp", "UptickCore", "UptickEngine", "UptickStore", "UptickLambda", "UptickTargets", "UptickTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "UptickCLITests",
             dependencies: ["uptick", "UptickApp", "UptickLambda", "UptickTestSupport"],
             swiftSettings: strict

@@ -279,6 +279,95 @@ struct CLITests {
     }
 }
 
+@Suite("Stopping the daemon", .timeLimit(.minutes(1)))
+struct DaemonSignalTests {
+    /// A daemon whose one HTTP check is held by the target for `delay`, started and seen mid-check.
+    func midCheck(_ workspace: Workspace, delay: Int64) async throws -> (Process, Receiver) {
+        let target = try await Receiver.start()
+        target.delay(.seconds(delay))
+        _ = try await workspace.run("monitor", "add", "--type", "http", "--target", target.url("/slow"), "--interval", "30s")
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        let process = try CLI.start(["run", "--db", workspace.db, "--quiet", "--allow-cidr", "127.0.0.1/32"])
+        _ = await target.requests(count: 1)
+        return (process, target)
+    }
+
+    func exit(of process: Process) async -> (status: Int32, stderr: String) {
+        let running = process
+        let stderr = await offPool {
+            let text = String(decoding: running.errors.readDataToEndOfFile(), as: UTF8.self)
+            _ = running.output.readDataToEndOfFile()
+            running.waitUntilExit()
+            return text
+        }
+        return (process.terminationStatus, stderr)
+    }
+
+    @Test("a second signal a second or more after the first stops at once, exit 130, the check in flight left to its lease")
+    func secondSignal() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let (process, target) = try await midCheck(workspace, delay: 20)
+        process.terminate()
+        // The pause is the stimulus itself: a repeat within a second counts as the same request.
+        try await Task.sleep(for: .milliseconds(1200))
+        let second = ContinuousClock.now
+        process.terminate()
+        let (status, stderr) = await exit(of: process)
+        #expect(status == 130, "\(stderr)")
+        #expect(ContinuousClock.now - second < .seconds(10), "it waited for the check")
+        #expect(stderr.contains("second signal"), "\(stderr)")
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks") == 0)
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 1)
+        try await target.stop()
+    }
+
+    @Test("a signal repeated within a second is the same request: the check in flight finishes and is committed, exit 0")
+    func repeatedSignal() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let (process, target) = try await midCheck(workspace, delay: 2)
+        process.terminate()
+        process.terminate()
+        let (status, stderr) = await exit(of: process)
+        #expect(status == 0, "\(stderr)")
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks WHERE status = 'up'") == 1)
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+        try await target.stop()
+    }
+}
+
+@Suite("uptick.yaml")
+struct ConfigFileTests {
+    @Test("keys mirror the flags; a flag wins over the environment, which wins over the file; a bad key names its line")
+    func configFile() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let yaml = workspace.directory.appendingPathComponent("uptick.yaml")
+        try "db: \(workspace.db)\nconcurrency: 3\n".write(to: yaml, atomically: true, encoding: .utf8)
+        // The file alone names the database: `status` finds it from the working directory.
+        _ = try await workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:1", "--name", "from-file")
+        let status = try await CLI.run(["status"], in: workspace.directory)
+        #expect(status.status == 0 && status.stdout.contains("from-file"), "\(status.stderr)")
+        // Precedence, seen through a bad value in each source: the error names the one that won.
+        try "db: \(workspace.db)\nconcurrency: 0\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let fromFile = try await CLI.run(["tick"], in: workspace.directory)
+        #expect(fromFile.status == 64 && fromFile.stderr.contains("concurrency in ./uptick.yaml must be"), "\(fromFile.stderr)")
+        let fromEnvironment = try await CLI.run(["tick"], in: workspace.directory, environment: ["UPTICK_CONCURRENCY": "-1"])
+        #expect(fromEnvironment.stderr.contains("UPTICK_CONCURRENCY must be"), "\(fromEnvironment.stderr)")
+        let fromFlag = try await CLI.run(["tick", "--concurrency", "100001"], in: workspace.directory, environment: ["UPTICK_CONCURRENCY": "-1"])
+        #expect(fromFlag.stderr.contains("--concurrency must be"), "\(fromFlag.stderr)")
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        let fine = try await CLI.run(["tick", "--concurrency", "2", "--json"], in: workspace.directory)
+        #expect(fine.status == 0 && fine.stdout.contains(#""claimed" : 1"#), "\(fine.stdout)\(fine.stderr)")
+        try "db: \(workspace.db)\nconcurency: 2\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let typo = try await CLI.run(["status"], in: workspace.directory)
+        #expect(typo.status == 64 && typo.stderr.contains("uptick.yaml:2: unknown setting 'concurency'"), "\(typo.stderr)")
+        let named = try await CLI.run(["status", "--config-file", "missing.yaml"], in: workspace.directory)
+        #expect(named.status == 64 && named.stderr.contains("config file missing.yaml does not exist"))
+    }
+}
+
 @Suite("uptick check")
 struct CheckCommandTests {
     @Test("exit status: 0 up, 1 degraded, 2 down or blocked, 64 bad input")
