@@ -1,14 +1,19 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Every target compiles in Swift 6 mode with complete concurrency checking; `any` is spelled out.
+/// Every target compiles in Swift 6 mode with complete concurrency checking; `any` is spelled out; a file sees
+/// only the modules it imports, and an import is internal unless it says otherwise (so a module's public
+/// interface names exactly the modules it re-exposes).
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Linux only (Glibc, ICMP sockets, glibc symbol pins): there is no `platforms` entry, since SwiftPM has none
+/// for Linux, and a macOS one would promise a build that does not exist.
 let package = Package(
     name: "uptick",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "uptick", targets: ["uptick"]),
         .executable(name: "uptick-bench", targets: ["UptickBench"]),
@@ -44,12 +49,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "UptickProbes",
-            dependencies: ["UptickCore", "UptickNet", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "UptickCore", "UptickNet",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(name: "UptickStore", dependencies: ["UptickCore", "CSQLite"], swiftSettings: strict),
@@ -102,7 +112,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -113,6 +122,7 @@ let package = Package(
                 "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine", "UptickAlerts", "UptickLibSQL", "UptickLambda",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -121,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "uptick",
             dependencies: [
-                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLibSQL", "UptickLambda",
+                "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLambda",
                 "CGlibcCompat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,6 +144,7 @@ let package = Package(
             name: "UptickTargets",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -160,7 +171,7 @@ let package = Package(
         .target(
             name: "UptickTestSupport",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "UptickTargets", "CSQLite",
+                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/UptickTestSupport",
@@ -170,23 +181,33 @@ let package = Package(
         .testTarget(
             name: "UptickNetTests",
             dependencies: [
-                "UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets",
+                "UptickCore", "UptickNet", "UptickProbes", "UptickEngine", "UptickTestSupport", "UptickTargets",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "UptickStoreTests", dependencies: ["UptickStore", "UptickLibSQL", "UptickHTTPClient", "UptickTestSupport"], swiftSettings: strict),
+        .testTarget(name: "UptickStoreTests", dependencies: ["UptickCore", "UptickStore", "UptickLibSQL", "UptickHTTPClient", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickEngineTests",
             dependencies: [
-                "UptickEngine", "UptickProbes", "UptickNet", "UptickApp", "UptickTestSupport", "UptickTargets",
+                "UptickCore", "UptickStore", "UptickEngine", "UptickProbes", "UptickApp", "UptickTestSupport", "UptickTargets",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "UptickAlertsTests",
-            dependencies: ["UptickAlerts", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets"],
+            dependencies: [
+                "UptickCore", "UptickStore", "UptickAlerts", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -200,7 +221,11 @@ let package = Package(
         ),
         .testTarget(
             name: "UptickCLITests",
-            dependencies: ["uptick", "UptickApp", "UptickLambda", "UptickTestSupport"],
+            // `uptick` is built before these tests run, which spawn it.
+            dependencies: [
+                "uptick", "UptickApp", "UptickCore", "UptickStore", "UptickLambda", "UptickTestSupport", "UptickTargets",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
     ]

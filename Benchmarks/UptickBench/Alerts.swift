@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import ArgumentParser
 import Foundation
 import Logging

@@ -1,5 +1,5 @@
 import Foundation
-import UptickCore
+public import UptickCore
 import UptickStore
 
 /// A channel's settings, typed and validated. Stored as JSON in `channels.config` (docs/alerting.md).

@@ -1,7 +1,7 @@
-import Logging
-import UptickCore
+public import Logging
+public import UptickCore
 import ServiceLifecycle
-import UptickStore
+public import UptickStore
 
 /// The deliverer's limits. Every one has a default; docs/alerting.md lists them.
 public struct DeliveryConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The deliverer as a lifecycle service: ``Deliverer/run(doorbell:)`` until the group shuts down.
 public struct DeliveryService: Service {

@@ -1,5 +1,5 @@
 import Synchronization
-import UptickCore
+public import UptickCore
 
 /// Wakes a waiting deliverer: rung after a commit that put events in the outbox, so delivery does
 /// not wait for the next poll. A ring with nobody waiting is kept for the next wait.

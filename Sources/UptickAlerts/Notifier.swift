@@ -1,8 +1,8 @@
 import Foundation
 import NIOCore
-import UptickCore
-import UptickNet
-import UptickStore
+public import UptickCore
+public import UptickNet
+public import UptickStore
 
 /// Why a delivery attempt failed, and whether trying again could help.
 public struct DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,11 +1,11 @@
 import Foundation
-import Logging
-import UptickAlerts
-import UptickCore
-import UptickEngine
-import UptickNet
-import UptickProbes
-import UptickStore
+public import Logging
+public import UptickAlerts
+public import UptickCore
+public import UptickEngine
+public import UptickNet
+public import UptickProbes
+public import UptickStore
 
 /// The composition root: the one place where the engine, the deliverer and the housekeeping are wired to a
 /// store, the guarded network, the probes, the clock and the logger. The command line, the Lambda handler,

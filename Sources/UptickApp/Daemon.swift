@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
-import UnixSignals
+public import UnixSignals
 import UptickAlerts
-import UptickCore
-import UptickEngine
+public import UptickCore
+public import UptickEngine
 
 /// `uptick run`: the engine, the deliverer and the housekeeping as one ``ServiceGroup``.
 ///

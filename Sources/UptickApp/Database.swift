@@ -1,6 +1,6 @@
 import Foundation
 import UptickLibSQL
-import UptickStore
+public import UptickStore
 
 /// How a runner opens its database, and where its spool goes.
 public enum Database {

@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 import UptickAlerts
-import UptickCore
+public import UptickCore
 import UptickEngine
-import UptickLambda
+public import UptickLambda
 
 /// Why an invocation failed, as Lambda reports it (`errorType`, `errorMessage`).
 public struct InvocationFailure: Error, Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-import UptickCore
+public import UptickCore
 
 /// A monitor as written by a person, on the command line or in a YAML file: durations as text,
 /// status codes as `200-299,301`. ``draft()`` validates it into what the store keeps.

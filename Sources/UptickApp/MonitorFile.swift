@@ -1,5 +1,5 @@
 import Foundation
-import UptickCore
+public import UptickCore
 import Yams
 
 /// A YAML file of monitors for `uptick import`: a top-level `monitors:` list (see examples/monitors.yaml).

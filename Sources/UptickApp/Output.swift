@@ -1,6 +1,6 @@
 import Foundation
-import UptickCore
-import UptickEngine
+public import UptickCore
+public import UptickEngine
 
 /// How the CLI prints: JSON for machines (snake_case keys, like the schema), aligned text for people.
 public enum Output {

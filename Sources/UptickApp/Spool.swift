@@ -1,5 +1,5 @@
 import Foundation
-import UptickCore
+public import UptickCore
 
 /// Results a run could not commit (database locked or gone), kept in a local file and committed
 /// first by the next run. Committing is idempotent, so replaying a spool never duplicates a check.

@@ -1,5 +1,5 @@
-import UptickCore
-import UptickProbes
+public import UptickCore
+public import UptickProbes
 
 /// One check of one monitor as the engine runs it: decode the row, probe within the hard deadline.
 /// `uptick check` uses it too, so a one-off check takes exactly the engine's path.

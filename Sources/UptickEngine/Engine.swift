@@ -1,8 +1,8 @@
-import Logging
+public import Logging
 import ServiceLifecycle
-import UptickCore
-import UptickProbes
-import UptickStore
+public import UptickCore
+public import UptickProbes
+public import UptickStore
 
 /// Claim → probe → persist → hand over transitions, as a pipeline.
 ///

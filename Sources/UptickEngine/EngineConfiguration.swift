@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// How the engine paces and bounds its work. Every field has a documented default (README, "Configuration").
 public struct EngineConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// What a tick, or a daemon run, did.
 public struct EngineReport: Sendable {

@@ -1,5 +1,5 @@
-import ServiceLifecycle
-import UptickCore
+public import ServiceLifecycle
+public import UptickCore
 
 /// The engine as a lifecycle service: ``Engine/run(carriedOver:)`` until the group shuts down (or the task
 /// is cancelled), then `finished` with the report, whose ``EngineReport/unpersisted`` the caller must keep.

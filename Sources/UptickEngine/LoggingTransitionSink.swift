@@ -1,5 +1,5 @@
-import Logging
-import UptickCore
+public import Logging
+public import UptickCore
 
 /// Logs each status change.
 public struct LoggingTransitionSink: TransitionSink {

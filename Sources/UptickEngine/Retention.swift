@@ -1,7 +1,7 @@
-import Logging
-import ServiceLifecycle
-import UptickCore
-import UptickStore
+public import Logging
+public import ServiceLifecycle
+public import UptickCore
+public import UptickStore
 
 /// Deletes old `checks` rows, and finished `outbox` rows, in short batches, so the write lock is never held for long.
 public struct Retention: Sendable {

@@ -1,6 +1,6 @@
-import NIOCore
-import NIOHTTP1
-import NIOPosix
+public import NIOCore
+public import NIOHTTP1
+public import NIOPosix
 import NIOSSL
 
 /// HTTP/1.1 with keep-alive to one origin: connections are reused for later requests and opened when

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What an invocation asks for. Two event shapes are accepted (docs/deploy-aws.md):
 ///

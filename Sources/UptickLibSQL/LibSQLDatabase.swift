@@ -1,11 +1,11 @@
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
-import NIOPosix
+public import NIOPosix
 import UptickCore
 import UptickHTTPClient
-import UptickStore
+public import UptickStore
 
 /// A libSQL database (Turso, or any server speaking Hrana over HTTP) as an ``SQLExecutor``: the store's
 /// SQL, unchanged, over the network.

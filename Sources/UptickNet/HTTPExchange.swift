@@ -1,8 +1,8 @@
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import UptickCore
+public import UptickCore
 
 /// One HTTP/1.1 request on a fresh connection, bounded in time and in bytes read.
 public struct HTTPExchange: Sendable {

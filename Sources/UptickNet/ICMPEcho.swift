@@ -1,8 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
-import UptickCore
+public import UptickCore
 
 /// ICMP echo ("ping") to one address: `count` requests `interval` apart, replies collected until all are
 /// back or the deadline passes.

@@ -1,5 +1,5 @@
-import NIOCore
-import UptickCore
+public import NIOCore
+public import UptickCore
 
 /// Which address families a lookup wants.
 public enum AddressFamilies: Sendable, Hashable {

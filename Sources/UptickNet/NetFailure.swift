@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// A failed network operation: why, and the phase timings measured up to the failure.
 public struct NetFailure: Error, Sendable {

@@ -1,8 +1,8 @@
 import Foundation
-import NIOCore
-import NIOPosix
-import NIOSSL
-import UptickCore
+public import NIOCore
+public import NIOPosix
+public import NIOSSL
+public import UptickCore
 
 /// The one door through which uptick reaches user-supplied addresses: the SSRF guard.
 ///

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// Runs one check of one target. Never throws: whatever the target does becomes a ``CheckResult``.
 public protocol Probe: Sendable {

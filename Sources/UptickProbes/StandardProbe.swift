@@ -1,6 +1,6 @@
 import NIOCore
-import UptickCore
-import UptickNet
+public import UptickCore
+public import UptickNet
 
 /// The probes uptick ships, chosen by the check's kind, all through one ``Network``.
 public struct StandardProbe: Probe {

@@ -1,5 +1,5 @@
-import NIOCore
-import NIOPosix
+public import NIOCore
+public import NIOPosix
 import Synchronization
 
 /// A DNS server on loopback for benchmarks (the tests use a real one, dnslib): every A query is answered

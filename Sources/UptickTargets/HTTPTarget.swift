@@ -1,7 +1,7 @@
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOHTTP1
-import NIOPosix
+public import NIOPosix
 import NIOSSL
 
 extension LoopbackServer {

@@ -1,6 +1,6 @@
 import Foundation
-import NIOCore
-import NIOPosix
+public import NIOCore
+public import NIOPosix
 
 /// How a hostile target misbehaves with every connection.
 public enum Misbehaviour: Sendable {

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
 
 /// A real server on a loopback address and an ephemeral port, for tests and benchmarks. It counts the

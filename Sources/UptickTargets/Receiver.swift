@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOHTTP1
-import NIOPosix
+public import NIOPosix
 
 /// An HTTP server that records every request it receives and answers with a status the test sets:
 /// a webhook receiver (Slack, Discord, PagerDuty and generic webhooks all POST to one), or a

@@ -1,3 +1,4 @@
+import UptickCore
 import ArgumentParser
 import UptickApp
 import UptickStore

@@ -1,3 +1,4 @@
+import UptickEngine
 import ArgumentParser
 import Foundation
 import UptickApp

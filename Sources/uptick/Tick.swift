@@ -1,3 +1,4 @@
+import UptickAlerts
 import ArgumentParser
 import UptickApp
 

@@ -1,3 +1,4 @@
+import UptickEngine
 import Foundation
 import Testing
 import UptickApp

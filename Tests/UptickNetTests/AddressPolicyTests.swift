@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Testing
 @testable import UptickNet

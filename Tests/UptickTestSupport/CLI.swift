@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Runs the `uptick` binary built beside the tests, as a user would.
 public enum CLI {

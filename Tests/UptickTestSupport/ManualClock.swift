@@ -1,5 +1,5 @@
 import Synchronization
-import UptickCore
+public import UptickCore
 
 /// A wall clock that moves only when told to. Sleepers wake when it is advanced past their deadline.
 public final class ManualClock: WallClock {

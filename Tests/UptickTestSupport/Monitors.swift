@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 extension MonitorDraft {
     /// A port monitor on `target` with a short timeout, for tests.

@@ -1,5 +1,5 @@
-import UptickCore
-import UptickStore
+public import UptickCore
+public import UptickStore
 
 extension CheckOutcome {
     /// An `up` outcome for `monitorID` at `slot`, for persistence tests.

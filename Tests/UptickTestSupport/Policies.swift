@@ -1,6 +1,6 @@
-import NIOCore
-import UptickCore
-import UptickNet
+public import NIOCore
+public import UptickCore
+public import UptickNet
 
 extension AddressPolicy {
     /// Public-only, plus 127.0.0.1 (where the tests' allowed servers listen). The rest of loopback,

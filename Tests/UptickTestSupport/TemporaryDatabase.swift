@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 import Synchronization
 import UptickCore
 import UptickLibSQL
-import UptickStore
+public import UptickStore
 
 /// Which transport the store under test uses: the SQLite file directly, or the same file behind the
 /// libSQL test server (Hrana over HTTP).

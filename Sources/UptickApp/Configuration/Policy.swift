@@ -1,5 +1,5 @@
 import NIOCore
-import UptickNet
+public import UptickNet
 
 /// Builds the guarded network from the operator's options and the environment: the address policy
 /// (`--allow-cidr`, `--deny-cidr`, `--nat64-prefix`) and the resolver (`--nameserver`, `--dns-lookups-per-zone`).

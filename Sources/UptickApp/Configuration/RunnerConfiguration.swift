@@ -1,9 +1,9 @@
-import UptickAlerts
+public import UptickAlerts
 import UptickCore
-import UptickEngine
+public import UptickEngine
 import UptickLibSQL
 import UptickLambda
-import UptickNet
+public import UptickNet
 
 /// What a runner does, whichever way it is started (`uptick run`, `uptick tick`, a Lambda invocation): every
 /// setting validated once, from ``Settings`` (flags, environment, `uptick.yaml`), each with its documented default.

@@ -1,7 +1,7 @@
-import NIOCore
-import NIOPosix
+public import NIOCore
+public import NIOPosix
 import Synchronization
-import UptickCore
+public import UptickCore
 
 /// uptick's own stub resolver, on NIO: nothing about one customer's names can hold up anyone else's lookups.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import NIOCore
+public import NIOCore
 
 /// Where and how uptick's resolver asks: the nameservers, and how long it waits for each and how often it
 /// tries, as `/etc/resolv.conf` says (resolv.conf(5)), plus the names of `/etc/hosts`. Search domains and

@@ -1,5 +1,6 @@
+import Glibc
 import Foundation
-import NIOCore
+public import NIOCore
 
 /// An IPv4 or IPv6 address as numbers, parsed strictly (only the canonical forms `inet_pton` accepts).
 public enum IPAddress: Sendable, Hashable, CustomStringConvertible {

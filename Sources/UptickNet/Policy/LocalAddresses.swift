@@ -1,5 +1,5 @@
 import Foundation
-import NIOCore
+public import NIOCore
 import Synchronization
 
 /// The runner host's own interface addresses, which the address policy denies: a service listening on

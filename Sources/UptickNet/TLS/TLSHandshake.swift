@@ -1,8 +1,8 @@
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOSSL
 import NIOTLS
-import UptickCore
+public import UptickCore
 
 /// What a finished handshake tells: the leaf certificate's expiry and the protocol.
 public struct TLSSession: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// What people and the backend API manage and read: the schema, monitors, channels, incidents, the outbox,
 /// history and summaries. A backend written in Swift uses this protocol to agree with the runner on what a

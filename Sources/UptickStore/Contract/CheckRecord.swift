@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// One stored `checks` row.
 public struct CheckRecord: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// A monitor claimed for one slot: the row as it was, and the slot this run is for.
 public struct ClaimedMonitor: Sendable, Hashable {

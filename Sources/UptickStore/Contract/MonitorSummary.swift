@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// A monitor with its latest latency and its uptime over a window, for `uptick status`.
 public struct MonitorSummary: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// What one delivery attempt came to.
 public struct DeliveryOutcome: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// A notification channel as stored in `channels`. `config` holds the channel's JSON settings,
 /// secrets included: it is never printed (the CLI shows `ChannelConfiguration.redacted` instead).

@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 /// What the engine needs from a database. One call is one round trip on a network database.
 public protocol Store: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import UptickCore
+public import UptickCore
 
 /// Monitor management and read models for the CLI. The backend API does the same through its own SQL;
 /// docs/schema.md says which columns each side writes.

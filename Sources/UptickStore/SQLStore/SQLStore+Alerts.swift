@@ -1,4 +1,4 @@
-import UptickCore
+public import UptickCore
 
 extension SQLStore {
     static let outboxColumns = """

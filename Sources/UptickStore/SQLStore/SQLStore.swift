@@ -1,5 +1,5 @@
 import Foundation
-import UptickCore
+public import UptickCore
 
 /// The store on an SQL executor: one set of statements, several transports (a local SQLite file, libSQL over
 /// HTTP), the engine's differences in its ``SQLDialect``.

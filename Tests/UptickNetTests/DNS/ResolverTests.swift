@@ -1,3 +1,4 @@
+import UptickTargets
 import NIOCore
 import Testing
 import UptickCore
