@@ -17,13 +17,11 @@ let package = Package(
     products: [
         .executable(name: "uptick", targets: ["uptick"]),
         .executable(name: "uptick-bench", targets: ["UptickBench"]),
+        // What a backend written in Swift shares with the runner (docs/library.md): the domain (monitor
+        // definitions, validation, schedule math) and the store's catalogue. Every other module is the runner's
+        // own (`package` access), free to change.
         .library(name: "UptickCore", targets: ["UptickCore"]),
-        .library(name: "UptickNet", targets: ["UptickNet"]),
-        .library(name: "UptickProbes", targets: ["UptickProbes"]),
         .library(name: "UptickStore", targets: ["UptickStore"]),
-        .library(name: "UptickEngine", targets: ["UptickEngine"]),
-        .library(name: "UptickAlerts", targets: ["UptickAlerts"]),
-        .library(name: "UptickLibSQL", targets: ["UptickLibSQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -1,9 +1,9 @@
 import Foundation
-public import UptickCore
+package import UptickCore
 import UptickStore
 
 /// A channel's settings, typed and validated. Stored as JSON in `channels.config` (docs/alerting.md).
-public enum ChannelConfiguration: Sendable, Hashable {
+package enum ChannelConfiguration: Sendable, Hashable {
     case webhook(Webhook)
     case slack(url: HTTPCheck)
     case discord(url: HTTPCheck)
@@ -11,24 +11,24 @@ public enum ChannelConfiguration: Sendable, Hashable {
     case email(Email)
 
     /// The channel types, as stored in `channels.type`.
-    public static let types = ["webhook", "slack", "discord", "pagerduty", "email"]
+    package static let types = ["webhook", "slack", "discord", "pagerduty", "email"]
 
     /// A generic JSON webhook, signed when a secret is set.
-    public struct Webhook: Sendable, Hashable {
-        public var url: HTTPCheck
-        public var secret: String?
-        public var headers: [MonitorSettings.Header]
+    package struct Webhook: Sendable, Hashable {
+        package var url: HTTPCheck
+        package var secret: String?
+        package var headers: [MonitorSettings.Header]
     }
 
     /// PagerDuty Events API v2.
-    public struct PagerDuty: Sendable, Hashable {
-        public var routingKey: String
-        public var url: HTTPCheck
+    package struct PagerDuty: Sendable, Hashable {
+        package var routingKey: String
+        package var url: HTTPCheck
     }
 
     /// Email over SMTP.
-    public struct Email: Sendable, Hashable {
-        public enum Security: String, Sendable, Hashable, CaseIterable {
+    package struct Email: Sendable, Hashable {
+        package enum Security: String, Sendable, Hashable, CaseIterable {
             /// Plain connection upgraded with STARTTLS (port 587); refused if the server does not offer it.
             case starttls
             /// TLS from the first byte (port 465).
@@ -37,15 +37,15 @@ public enum ChannelConfiguration: Sendable, Hashable {
             case none
         }
 
-        public var host: String
-        public var port: Int
-        public var security: Security
-        public var username: String?
-        public var password: String?
-        public var from: String
-        public var to: [String]
+        package var host: String
+        package var port: Int
+        package var security: Security
+        package var username: String?
+        package var password: String?
+        package var from: String
+        package var to: [String]
         /// Validate the server's certificate (default true).
-        public var tlsVerify: Bool
+        package var tlsVerify: Bool
     }
 
     /// The JSON object as written; every type uses some of these fields.
@@ -70,10 +70,10 @@ public enum ChannelConfiguration: Sendable, Hashable {
         }
     }
 
-    public static let pagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
+    package static let pagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
 
     /// Decodes and validates a stored channel; the error names the field at fault.
-    public init(type: String, json: String) throws(ConfigurationError) {
+    package init(type: String, json: String) throws(ConfigurationError) {
         let stored: Stored
         do {
             stored = try JSONDecoder().decode(Stored.self, from: Data(json.utf8))
@@ -121,7 +121,7 @@ public enum ChannelConfiguration: Sendable, Hashable {
     }
 
     /// What the CLI may print: secrets and the token-bearing parts of URLs are left out.
-    public static func redacted(type: String, json: String) -> String {
+    package static func redacted(type: String, json: String) -> String {
         guard let configuration = try? ChannelConfiguration(type: type, json: json) else { return "(invalid configuration)" }
         func site(_ url: HTTPCheck) -> String { "\(url.scheme)://\(url.host)\(url.port == (url.scheme == "https" ? 443 : 80) ? "" : ":\(url.port)")/…" }
         switch configuration {
@@ -152,8 +152,8 @@ public enum ChannelConfiguration: Sendable, Hashable {
 }
 
 /// A channel whose settings cannot be used, with the reason.
-public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

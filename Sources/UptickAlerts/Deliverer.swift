@@ -1,46 +1,46 @@
-public import Logging
-public import UptickCore
+package import Logging
+package import UptickCore
 import ServiceLifecycle
-public import UptickStore
+package import UptickStore
 
 /// The deliverer's limits. Every one has a default; docs/alerting.md lists them.
-public struct DeliveryConfiguration: Sendable {
+package struct DeliveryConfiguration: Sendable {
     /// Outbox rows claimed at once, at most.
-    public var batchSize = 200
+    package var batchSize = 200
     /// Requests in flight at once to one channel.
-    public var perChannelConcurrency = 4
+    package var perChannelConcurrency = 4
     /// Requests in flight at once in all.
-    public var maxInFlight = 256
+    package var maxInFlight = 256
     /// How long a claimed row is left to its deliverer before another may take it: it must outlast the row's
     /// wait in its lane, its send and the write of its outcome. A lane therefore holds only as many rows as it
     /// can surely send within the lease (see ``Deliverer``); a lease under twice the notifier's timeout plus
     /// 30 s is raised to that.
-    public var lease: Duration = .seconds(60)
+    package var lease: Duration = .seconds(60)
     /// An event still undelivered this long after it was recorded (or retried by hand) goes dead.
-    public var giveUpAfter: Duration = .seconds(24 * 3600)
+    package var giveUpAfter: Duration = .seconds(24 * 3600)
     /// The first retry's delay; each further one doubles, up to ``maxRetryDelay``. Jitter takes 0–50 % off.
-    public var firstRetryDelay: Duration = .seconds(5)
-    public var maxRetryDelay: Duration = .seconds(600)
+    package var firstRetryDelay: Duration = .seconds(5)
+    package var maxRetryDelay: Duration = .seconds(600)
     /// How often an idle daemon looks for due retries when nobody rings.
-    public var idlePoll: Duration = .seconds(1)
+    package var idlePoll: Duration = .seconds(1)
 
-    public init() {}
+    package init() {}
 }
 
 /// What a delivery run did.
-public struct DeliveryReport: Sendable, Hashable {
-    public var delivered = 0
+package struct DeliveryReport: Sendable, Hashable {
+    package var delivered = 0
     /// Delivered without sending: the channel type does not take this kind (PagerDuty and `degraded`).
-    public var skipped = 0
-    public var retrying = 0
-    public var dead = 0
+    package var skipped = 0
+    package var retrying = 0
+    package var dead = 0
     /// Still in flight when the run had to end: released, due again at once.
-    public var released = 0
-    public var storeErrors = 0
+    package var released = 0
+    package var storeErrors = 0
 
-    public init() {}
+    package init() {}
 
-    public var attempts: Int { delivered + skipped + retrying + dead }
+    package var attempts: Int { delivered + skipped + retrying + dead }
 
     mutating func count(_ outcome: DeliveryOutcome) {
         switch outcome.verdict {
@@ -63,7 +63,7 @@ public struct DeliveryReport: Sendable, Hashable {
 /// (outcomes that finish together share a transaction, which also claims the next rows). A receiver that
 /// answers after 9.9 s holds only its own lane; the others' events are claimed, sent and recorded meanwhile,
 /// and no row outlives its lease, so none is sent twice while its deliverer lives.
-public struct Deliverer: Sendable {
+package struct Deliverer: Sendable {
     let store: any OutboxStore
     let notifier: Notifier
     let clock: any WallClock
@@ -77,7 +77,7 @@ public struct Deliverer: Sendable {
     /// send of its own and 30 s for writing outcomes.
     let laneDepth: Int
 
-    public init(store: any OutboxStore, notifier: Notifier, clock: any WallClock = SystemClock(), configuration: DeliveryConfiguration = DeliveryConfiguration(),
+    package init(store: any OutboxStore, notifier: Notifier, clock: any WallClock = SystemClock(), configuration: DeliveryConfiguration = DeliveryConfiguration(),
                 logger: Logger, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1) },
                 onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) {
         self.store = store
@@ -95,7 +95,7 @@ public struct Deliverer: Sendable {
 
     /// Delivers what is due until nothing is, or until `budget` has passed: sends still in flight then are
     /// cancelled and their rows released, due again at once (for `uptick tick` and the Lambda's deadline).
-    public func deliverDue(budget: Duration) async -> DeliveryReport {
+    package func deliverDue(budget: Duration) async -> DeliveryReport {
         let (events, post) = AsyncStream<Event>.makeStream()
         return await drive(until: .budget(ContinuousClock.now + budget), events: events, post: post)
     }
@@ -104,7 +104,7 @@ public struct Deliverer: Sendable {
     /// claims in the same transaction), or ``DeliveryConfiguration/idlePoll`` passes. At the shutdown, sends in
     /// flight finish (each is bounded by the notifier's timeout) and are recorded. Cancelled, it returns at once;
     /// the rows it held come back when their lease ends. For `uptick run` (see ``DeliveryService``).
-    public func run(doorbell: Doorbell) async -> DeliveryReport {
+    package func run(doorbell: Doorbell) async -> DeliveryReport {
         let (events, post) = AsyncStream<Event>.makeStream()
         return await withGracefulShutdownHandler {
             await drive(until: .shutdown(doorbell), events: events, post: post)

@@ -1,9 +1,9 @@
 import Synchronization
-public import UptickCore
+package import UptickCore
 
 /// Wakes a waiting deliverer: rung after a commit that put events in the outbox, so delivery does
 /// not wait for the next poll. A ring with nobody waiting is kept for the next wait.
-public final class Doorbell: Sendable {
+package final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -11,9 +11,9 @@ public final class Doorbell: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func ring() {
+    package func ring() {
         let waiter = state.withLock { state in
             defer { state.waiter = nil }
             if state.waiter == nil { state.rung = true }
@@ -46,16 +46,16 @@ public final class Doorbell: Sendable {
 }
 
 /// Passes committed outcomes on to another sink and rings the doorbell when any announced something.
-public struct DeliveryTrigger: TransitionSink {
+package struct DeliveryTrigger: TransitionSink {
     let next: any TransitionSink
     let doorbell: Doorbell
 
-    public init(next: any TransitionSink, doorbell: Doorbell) {
+    package init(next: any TransitionSink, doorbell: Doorbell) {
         self.next = next
         self.doorbell = doorbell
     }
 
-    public func statusChanged(_ outcomes: [CheckOutcome]) async {
+    package func statusChanged(_ outcomes: [CheckOutcome]) async {
         if outcomes.contains(where: { !($0.alerts?.events.isEmpty ?? true) }) { doorbell.ring() }
         await next.statusChanged(outcomes)
     }

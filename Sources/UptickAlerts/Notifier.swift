@@ -1,16 +1,16 @@
 import Foundation
 import NIOCore
-public import UptickCore
-public import UptickNet
-public import UptickStore
+package import UptickCore
+package import UptickNet
+package import UptickStore
 
 /// Why a delivery attempt failed, and whether trying again could help.
-public struct DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
+package struct DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    package var message: String
     /// A refused address, a 4xx answer, a bad configuration: retrying cannot help, the event goes dead.
-    public var permanent: Bool
+    package var permanent: Bool
 
-    public init(_ message: String, permanent: Bool) {
+    package init(_ message: String, permanent: Bool) {
         self.message = message
         self.permanent = permanent
     }
@@ -20,12 +20,12 @@ public struct DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertibl
         self.init("\(failure.errorClass.rawValue): \(failure.message)", permanent: failure.errorClass == .blocked)
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Sends one event to one channel, through the guarded network: an alert URL is as user-supplied as a
 /// monitor's target, so a webhook pointed at 169.254.169.254 is refused like a check would be.
-public struct Notifier: Sendable {
+package struct Notifier: Sendable {
     let network: Network
     let clock: any WallClock
     /// Each attempt's deadline.
@@ -33,7 +33,7 @@ public struct Notifier: Sendable {
     /// The largest request body sent.
     let maxBodyBytes: Int
 
-    public init(network: Network, clock: any WallClock = SystemClock(), timeout: Duration = .seconds(10), maxBodyBytes: Int = 64 * 1024) {
+    package init(network: Network, clock: any WallClock = SystemClock(), timeout: Duration = .seconds(10), maxBodyBytes: Int = 64 * 1024) {
         self.network = network
         self.clock = clock
         self.timeout = timeout
@@ -41,13 +41,13 @@ public struct Notifier: Sendable {
     }
 
     /// What happened: delivered (with a note when the channel type skips this kind), or why not.
-    public enum Result: Sendable, Hashable {
+    package enum Result: Sendable, Hashable {
         case delivered(note: String?)
         case failed(DeliveryFailure)
     }
 
     /// Sends the stored payload `json` to `channel`.
-    public func send(_ json: String, to channel: ChannelRecord) async -> Result {
+    package func send(_ json: String, to channel: ChannelRecord) async -> Result {
         do {
             let payload = try JSONDecoder().decode(AlertPayload.self, from: Data(json.utf8))
             return try await send(payload, json: json, to: channel)

@@ -1,25 +1,25 @@
 import Foundation
-public import Logging
-public import UptickAlerts
-public import UptickCore
-public import UptickEngine
-public import UptickNet
-public import UptickProbes
-public import UptickStore
+package import Logging
+package import UptickAlerts
+package import UptickCore
+package import UptickEngine
+package import UptickNet
+package import UptickProbes
+package import UptickStore
 
 /// The composition root: the one place where the engine, the deliverer and the housekeeping are wired to a
 /// store, the guarded network, the probes, the clock and the logger. The command line, the Lambda handler,
 /// the benchmarks and the tests all build their runners here, so each measures and tests what production runs.
-public struct Assembly: Sendable {
-    public let configuration: RunnerConfiguration
-    public let store: any StoreBackend
-    public let network: Network
-    public let logger: Logger
+package struct Assembly: Sendable {
+    package let configuration: RunnerConfiguration
+    package let store: any StoreBackend
+    package let network: Network
+    package let logger: Logger
     /// Where results that could not be committed wait for the next run.
-    public let spool: Spool
+    package let spool: Spool
 
     /// Wires the given parts; ``open(_:role:)`` is the production way in.
-    public init(configuration: RunnerConfiguration, store: any StoreBackend, network: Network, spool: Spool, logger: Logger = Assembly.logger()) {
+    package init(configuration: RunnerConfiguration, store: any StoreBackend, network: Network, spool: Spool, logger: Logger = Assembly.logger()) {
         self.configuration = configuration
         self.store = store
         self.network = network
@@ -30,7 +30,7 @@ public struct Assembly: Sendable {
     /// Opens the configured database (it must exist and be migrated) and builds the network, after raising
     /// the open-files limit that `concurrency` needs. The Lambda role keeps its spool in `/tmp`, its only
     /// writable place.
-    public static func open(_ configuration: RunnerConfiguration, role: RunnerConfiguration.Role) async throws(UptickError) -> Assembly {
+    package static func open(_ configuration: RunnerConfiguration, role: RunnerConfiguration.Role) async throws(UptickError) -> Assembly {
         // Each check in flight holds a socket; leave room for the database and the process itself.
         let files = ResourceLimits.raiseOpenFiles()
         guard configuration.concurrency + 64 <= files else {
@@ -45,7 +45,7 @@ public struct Assembly: Sendable {
     }
 
     /// uptick's logger: notices and above.
-    public static func logger() -> Logger {
+    package static func logger() -> Logger {
         var logger = Logger(label: "uptick")
         logger.logLevel = .notice
         return logger
@@ -53,7 +53,7 @@ public struct Assembly: Sendable {
 
     /// The engine for a role. `doorbell` is rung after each commit that recorded alerts; `onCommit` sees every
     /// committed batch. Tests replace the probe, the clock or the sink; nothing else differs from production.
-    public func engine(
+    package func engine(
         for role: RunnerConfiguration.Role, configuration engineConfiguration: EngineConfiguration? = nil,
         probe: (any Probe)? = nil, clock: any WallClock = SystemClock(), sink: (any TransitionSink)? = nil,
         doorbell: Doorbell? = nil, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
@@ -67,19 +67,19 @@ public struct Assembly: Sendable {
     }
 
     /// The alert deliverer, sending through the same guarded network as the probes.
-    public func deliverer(clock: any WallClock = SystemClock(), onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) -> Deliverer {
+    package func deliverer(clock: any WallClock = SystemClock(), onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) -> Deliverer {
         Deliverer(store: store, notifier: Notifier(network: network), clock: clock, configuration: configuration.delivery,
                   logger: logger, onRecorded: onRecorded)
     }
 
     /// The results the last run could not commit, to be committed first.
-    public func carriedOver() throws(UptickError) -> [CheckOutcome] {
+    package func carriedOver() throws(UptickError) -> [CheckOutcome] {
         try spool.load()
     }
 
     /// The spool policy: what a run could not commit is saved (a clean run removes the spool), and reported as
     /// a runtime fault naming the spool, so a cron job or a supervisor sees it.
-    public func keep(_ report: EngineReport) throws(UptickError) {
+    package func keep(_ report: EngineReport) throws(UptickError) {
         try spool.save(report.unpersisted)
         if !report.unpersisted.isEmpty {
             throw UptickError(
@@ -92,7 +92,7 @@ public struct Assembly: Sendable {
     /// One tick: runs every monitor due now, commits, keeps what could not be committed, then delivers due
     /// alerts for at most `deliverFor` (`nil`: the configuration's), and not past `deliverUntil`. An unreadable spool stops it before it
     /// starts (saving over it would lose it); a later fault is in ``TickRun/failure``, once the results are safe.
-    public func tick(
+    package func tick(
         deliverFor: Duration? = nil, deliverUntil: EpochMilliseconds? = nil, claimUntil: EpochMilliseconds? = nil,
         clock: any WallClock = SystemClock()
     ) async throws(UptickError) -> TickRun {
@@ -116,9 +116,9 @@ public struct Assembly: Sendable {
 }
 
 /// What one tick did, and the fault to report, if any, once its results are safe.
-public struct TickRun: Sendable {
-    public var report: EngineReport
-    public var delivery: DeliveryReport
-    public var elapsedMilliseconds: Int64
-    public var failure: UptickError?
+package struct TickRun: Sendable {
+    package var report: EngineReport
+    package var delivery: DeliveryReport
+    package var elapsedMilliseconds: Int64
+    package var failure: UptickError?
 }

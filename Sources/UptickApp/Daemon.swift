@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-public import ServiceLifecycle
+package import ServiceLifecycle
 import Synchronization
-public import UnixSignals
+package import UnixSignals
 import UptickAlerts
-public import UptickCore
-public import UptickEngine
+package import UptickCore
+package import UptickEngine
 
 /// `uptick run`: the engine, the deliverer and the housekeeping as one ``ServiceGroup``.
 ///
@@ -15,7 +15,7 @@ public import UptickEngine
 /// in flight are left to their leases and every result not yet committed goes to the spool. Repeats within
 /// that second are the same request delivered twice (GNU `timeout` signals both the process and its group),
 /// which is why the escalation is uptick's and not the group's `cancellationSignals`.
-public struct Daemon: Sendable {
+package struct Daemon: Sendable {
     let assembly: Assembly
     let onCommit: @Sendable ([CheckOutcome]) -> Void
     let signals: [UnixSignal]
@@ -24,24 +24,24 @@ public struct Daemon: Sendable {
     static let repeatWindow: Duration = .seconds(1)
 
     /// `signals`: the ones that stop it (none in tests, which shut it down with ``ServiceGroup`` calls).
-    public init(assembly: Assembly, signals: [UnixSignal] = [.sigterm, .sigint], onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) {
+    package init(assembly: Assembly, signals: [UnixSignal] = [.sigterm, .sigint], onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) {
         self.assembly = assembly
         self.signals = signals
         self.onCommit = onCommit
     }
 
     /// How the run ended.
-    public struct Outcome: Sendable {
-        public var report: EngineReport
+    package struct Outcome: Sendable {
+        package var report: EngineReport
         /// A second signal cancelled it.
-        public var cancelled: Bool
+        package var cancelled: Bool
         /// The spool could not be written, or results were left for it.
-        public var failure: UptickError?
+        package var failure: UptickError?
     }
 
     /// Runs until stopped; the results it could not commit are in the spool before it returns. `started` is
     /// called with the group once it exists (a test triggers its shutdown through it).
-    public func run(started: @Sendable (ServiceGroup) async -> Void = { _ in }) async throws(UptickError) -> Outcome {
+    package func run(started: @Sendable (ServiceGroup) async -> Void = { _ in }) async throws(UptickError) -> Outcome {
         let carried = try assembly.carriedOver()
         let doorbell = Doorbell()
         let finished = ReportBox()

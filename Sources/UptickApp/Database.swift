@@ -1,12 +1,12 @@
 import Foundation
 import UptickLibSQL
-public import UptickStore
+package import UptickStore
 
 /// How a runner opens its database, and where its spool goes.
-public enum Database {
+package enum Database {
     /// Opens the database: libSQL for `libsql://`, `https://` and `http://` locations, otherwise a SQLite
     /// file. Unless `create`, it must exist and be migrated.
-    public static func open(_ location: String, token: String? = nil, create: Bool = false) async throws(UptickError) -> any StoreBackend {
+    package static func open(_ location: String, token: String? = nil, create: Bool = false) async throws(UptickError) -> any StoreBackend {
         do throws(StoreError) {
             let executor: any SQLExecutor = LibSQLDatabase.handles(location)
                 ? try LibSQLDatabase(url: location, token: token)
@@ -26,7 +26,7 @@ public enum Database {
     /// The spool that goes with a database location.
     /// Beside a SQLite file; for a libSQL database, `uptick-HOST.spool` in `directory` (the working directory
     /// by default; AWS Lambda passes `/tmp`, its only writable place).
-    public static func spool(for location: String, directory: String = ".") -> Spool {
+    package static func spool(for location: String, directory: String = ".") -> Spool {
         guard LibSQLDatabase.handles(location) else { return Spool(path: filePath(location) + ".spool") }
         let host = URLComponents(string: location)?.host ?? "libsql"
         return Spool(path: directory + "/uptick-\(host.filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }).spool")

@@ -1,33 +1,33 @@
-public import Foundation
+package import Foundation
 import UptickAlerts
-public import UptickCore
+package import UptickCore
 import UptickEngine
-public import UptickLambda
+package import UptickLambda
 
 /// Why an invocation failed, as Lambda reports it (`errorType`, `errorMessage`).
-public struct InvocationFailure: Error, Sendable, Hashable {
-    public var type: String
-    public var message: String
+package struct InvocationFailure: Error, Sendable, Hashable {
+    package var type: String
+    package var message: String
 }
 
 /// The Lambda function: the store opened once at start-up (a cold start pays for it once), then one handler
 /// call per invocation. `uptick lambda` only moves invocations between the runtime API and ``handle(_:)``.
-public struct LambdaFunction: Sendable {
+package struct LambdaFunction: Sendable {
     let assembly: Assembly
     let clock: any WallClock
     /// Kept free at the end of an invocation: the longest check, then a commit.
-    public static let reserve: Int64 = Limits.maxTimeoutMilliseconds + 3_000
+    package static let reserve: Int64 = Limits.maxTimeoutMilliseconds + 3_000
     /// The most an invocation spends delivering alerts after each tick.
     static let deliveryBudget: Duration = .seconds(10)
 
-    public init(assembly: Assembly, clock: any WallClock = SystemClock()) {
+    package init(assembly: Assembly, clock: any WallClock = SystemClock()) {
         self.assembly = assembly
         self.clock = clock
     }
 
     /// Configured from the environment alone (`UPTICK_DB` is required: a Lambda has no working directory
     /// with a database in it).
-    public static func start(environment: [String: String]) async throws(UptickError) -> LambdaFunction {
+    package static func start(environment: [String: String]) async throws(UptickError) -> LambdaFunction {
         guard let location = environment["UPTICK_DB"], !location.isEmpty else {
             throw UptickError("UPTICK_DB is not set (a libsql:// URL, or a file path)")
         }
@@ -37,7 +37,7 @@ public struct LambdaFunction: Sendable {
 
     /// Runs the ticks the event asks for, each claiming only while the rest of the invocation can cover a
     /// whole check and a commit, then delivers due alerts in what time is left. The answer is the ticks' summaries.
-    public func handle(_ invocation: Invocation) async throws(InvocationFailure) -> Data {
+    package func handle(_ invocation: Invocation) async throws(InvocationFailure) -> Data {
         let request: ScheduleRequest
         do {
             request = try ScheduleRequest.parse(invocation.event, defaultTicks: assembly.configuration.ticksPerInvocation)
@@ -74,20 +74,20 @@ public struct LambdaFunction: Sendable {
 }
 
 /// What an invocation returns.
-public struct LambdaAnswer: Encodable, Sendable {
-    public var ticks: [TickSummary]
+package struct LambdaAnswer: Encodable, Sendable {
+    package var ticks: [TickSummary]
     /// Ticks the event asked for that did not fit before the deadline.
-    public var skippedTicks: Int
+    package var skippedTicks: Int
 }
 
 /// One tick, as `uptick tick --json` prints it and an invocation answers it.
-public struct TickSummary: Encodable, Sendable {
-    public var claimed, up, degraded, down, statusChanges, spooled: Int
-    public var alertsDelivered, alertsSkipped, alertsRetrying, alertsDead: Int
-    public var durationMs: Int64
-    public var errors: [String]
+package struct TickSummary: Encodable, Sendable {
+    package var claimed, up, degraded, down, statusChanges, spooled: Int
+    package var alertsDelivered, alertsSkipped, alertsRetrying, alertsDead: Int
+    package var durationMs: Int64
+    package var errors: [String]
 
-    public init(_ run: TickRun) {
+    package init(_ run: TickRun) {
         let report = run.report, delivery = run.delivery
         alertsDelivered = delivery.delivered
         alertsSkipped = delivery.skipped
@@ -105,14 +105,14 @@ public struct TickSummary: Encodable, Sendable {
 }
 
 /// One committed daemon result as JSON.
-public struct OutcomeLine: Encodable, Sendable {
+package struct OutcomeLine: Encodable, Sendable {
     var monitorId: Int64
     var name: String
     var scheduledAt, startedAt: EpochMilliseconds
     var result: CheckResult
     var transition: StatusTransition?
 
-    public init(_ outcome: CheckOutcome) {
+    package init(_ outcome: CheckOutcome) {
         monitorId = outcome.monitorID
         name = outcome.monitorName
         scheduledAt = outcome.scheduledAt

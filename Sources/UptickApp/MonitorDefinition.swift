@@ -1,30 +1,30 @@
 import Foundation
-public import UptickCore
+package import UptickCore
 
 /// A monitor as written by a person, on the command line or in a YAML file: durations as text,
 /// status codes as `200-299,301`. ``draft()`` validates it into what the store keeps.
-public struct MonitorDefinition: Sendable {
-    public var key: String?
-    public var name: String?
-    public var type: String
-    public var target: String
-    public var interval = "30s"
-    public var timeout = "10s"
+package struct MonitorDefinition: Sendable {
+    package var key: String?
+    package var name: String?
+    package var type: String
+    package var target: String
+    package var interval = "30s"
+    package var timeout = "10s"
     /// Text to parse: status codes like `200-299,301`, a duration like `2s`, `Name: value` lines.
-    public var expectStatus: String?
-    public var degradedAfter: String?
-    public var headers: [String] = []
-    public var enabled = true
+    package var expectStatus: String?
+    package var degradedAfter: String?
+    package var headers: [String] = []
+    package var enabled = true
     /// Everything else, stored as given (method, body, keywords, ping, dns and TLS options).
-    public var settings = MonitorSettings()
+    package var settings = MonitorSettings()
 
-    public init(type: String, target: String) {
+    package init(type: String, target: String) {
         self.type = type
         self.target = target
     }
 
     /// The validated draft, or a one-line reason.
-    public func draft() throws(UptickError) -> MonitorDraft {
+    package func draft() throws(UptickError) -> MonitorDraft {
         guard MonitorType(rawValue: type) != nil else {
             throw UptickError("unknown monitor type '\(type)' (expected http, port, ping or dns)")
         }

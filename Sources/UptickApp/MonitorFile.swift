@@ -1,9 +1,9 @@
 import Foundation
-public import UptickCore
+package import UptickCore
 import Yams
 
 /// A YAML file of monitors for `uptick import`: a top-level `monitors:` list (see examples/monitors.yaml).
-public enum MonitorFile {
+package enum MonitorFile {
     static let fields: Set<String> = [
         "key", "name", "type", "target", "interval", "timeout", "expect_status", "keyword", "keyword_absent",
         "degraded_after", "method", "headers", "body", "enabled", "ping_count", "dns_record", "dns_expect", "tls", "tls_verify", "tls_expiry_days", "tls_expiry_status",
@@ -12,13 +12,13 @@ public enum MonitorFile {
     static let maintenanceFields: Set<String> = ["from", "until", "at", "duration", "days", "time_zone"]
 
     /// One monitor of the file, and the channels it names (`nil`: leave its channels as they are).
-    public struct Entry: Sendable {
-        public var draft: MonitorDraft
-        public var notify: [String]?
+    package struct Entry: Sendable {
+        package var draft: MonitorDraft
+        package var notify: [String]?
     }
 
     /// Parses and validates the whole file; the first problem is reported with its line.
-    public static func parse(_ text: String) throws(UptickError) -> [Entry] {
+    package static func parse(_ text: String) throws(UptickError) -> [Entry] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

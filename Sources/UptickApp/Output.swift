@@ -1,11 +1,11 @@
 import Foundation
-public import UptickCore
-public import UptickEngine
+package import UptickCore
+package import UptickEngine
 
 /// How the CLI prints: JSON for machines (snake_case keys, like the schema), aligned text for people.
-public enum Output {
+package enum Output {
     /// Pretty JSON with snake_case keys and sorted fields.
-    public static func json(_ value: some Encodable) -> String {
+    package static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -13,20 +13,20 @@ public enum Output {
     }
 
     /// `2026-11-30T00:50:01.250Z`, or `-` for none.
-    public static func time(_ milliseconds: EpochMilliseconds?) -> String {
+    package static func time(_ milliseconds: EpochMilliseconds?) -> String {
         guard let milliseconds else { return "-" }
         let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
     /// `12.3 ms`, or `-` for none.
-    public static func latency(_ microseconds: Int64?) -> String {
+    package static func latency(_ microseconds: Int64?) -> String {
         guard let microseconds else { return "-" }
         return String(format: "%.1f ms", Double(microseconds) / 1000)
     }
 
     /// Left-aligned columns separated by two spaces.
-    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+    package static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
@@ -36,7 +36,7 @@ public enum Output {
     }
 
     /// One line per committed result, as the daemon prints them.
-    public static func line(_ outcome: CheckOutcome) -> String {
+    package static func line(_ outcome: CheckOutcome) -> String {
         let result = outcome.result
         var parts = [time(outcome.startedAt), "#\(outcome.monitorID)", outcome.monitorName, result.status.rawValue.uppercased(), latency(result.durationMicroseconds)]
         if let errorClass = result.errorClass { parts.append("[\(errorClass.rawValue)]") }
@@ -46,7 +46,7 @@ public enum Output {
     }
 
     /// `uptick check`'s human output: the verdict, then where the time went.
-    public static func breakdown(_ result: CheckResult, target: String) -> String {
+    package static func breakdown(_ result: CheckResult, target: String) -> String {
         var head = [result.status.rawValue.uppercased(), target]
         if let code = result.httpStatus { head.append("HTTP \(code)") }
         if let errorClass = result.errorClass { head.append("[\(errorClass.rawValue)]") }
@@ -68,7 +68,7 @@ public enum Output {
     }
 
     /// The end-of-tick summary.
-    public static func summary(_ report: EngineReport, elapsedMilliseconds: Int64) -> String {
+    package static func summary(_ report: EngineReport, elapsedMilliseconds: Int64) -> String {
         var text = "claimed \(report.claimed), up \(report.up), degraded \(report.degraded), down \(report.down), "
             + "status changes \(report.transitions), \(elapsedMilliseconds) ms"
         if !report.unpersisted.isEmpty { text += ", \(report.unpersisted.count) results spooled" }

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Process limits uptick adjusts at start-up.
-public enum ResourceLimits {
+package enum ResourceLimits {
     /// Raises the soft limit on open files to the hard limit (allowed for any user), since every check in
     /// flight holds a socket: 10 000 checks in flight need 10 000 descriptors. Returns the new soft limit.
     @discardableResult
-    public static func raiseOpenFiles() -> Int {
+    package static func raiseOpenFiles() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
         if limit.rlim_cur < limit.rlim_max {

@@ -1,18 +1,18 @@
 import Foundation
-public import UptickCore
+package import UptickCore
 
 /// Results a run could not commit (database locked or gone), kept in a local file and committed
 /// first by the next run. Committing is idempotent, so replaying a spool never duplicates a check.
-public struct Spool: Sendable {
-    public let path: String
+package struct Spool: Sendable {
+    package let path: String
 
     /// The spool beside a database file: `uptick.db` → `uptick.db.spool`.
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
     }
 
     /// The spooled results; none when there is no spool.
-    public func load() throws(UptickError) -> [CheckOutcome] {
+    package func load() throws(UptickError) -> [CheckOutcome] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         do {
             return try JSONDecoder().decode([CheckOutcome].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
@@ -22,7 +22,7 @@ public struct Spool: Sendable {
     }
 
     /// Replaces the spool with `outcomes` (atomically), or removes it when there are none.
-    public func save(_ outcomes: [CheckOutcome]) throws(UptickError) {
+    package func save(_ outcomes: [CheckOutcome]) throws(UptickError) {
         do {
             if outcomes.isEmpty {
                 if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }

@@ -6,7 +6,7 @@ import Foundation
 public typealias EpochMilliseconds = Int64
 
 /// The source of time for everything that schedules. Injected so schedule logic is tested without sleeping.
-public protocol WallClock: Sendable {
+package protocol WallClock: Sendable {
     /// The current wall-clock time.
     func now() -> EpochMilliseconds
     /// Suspends until `deadline` (wall time) or until the task is cancelled.
@@ -14,14 +14,14 @@ public protocol WallClock: Sendable {
 }
 
 /// The real clock: `Date()` for the time, `Task.sleep` for waiting.
-public struct SystemClock: WallClock {
-    public init() {}
+package struct SystemClock: WallClock {
+    package init() {}
 
-    public func now() -> EpochMilliseconds {
+    package func now() -> EpochMilliseconds {
         EpochMilliseconds((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
-    public func sleep(until deadline: EpochMilliseconds) async throws {
+    package func sleep(until deadline: EpochMilliseconds) async throws {
         let delay = deadline - now()
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
     }
@@ -29,12 +29,12 @@ public struct SystemClock: WallClock {
 
 extension Duration {
     /// Whole milliseconds, rounded down.
-    public var wholeMilliseconds: Int64 {
+    package var wholeMilliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Whole microseconds, rounded down.
-    public var wholeMicroseconds: Int64 {
+    package var wholeMicroseconds: Int64 {
         components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
     }
 }

@@ -1,17 +1,17 @@
-public import UptickCore
-public import UptickProbes
+package import UptickCore
+package import UptickProbes
 
 /// One check of one monitor as the engine runs it: decode the row, probe within the hard deadline.
 /// `uptick check` uses it too, so a one-off check takes exactly the engine's path.
-public struct CheckRunner: Sendable {
+package struct CheckRunner: Sendable {
     let probe: any Probe
 
-    public init(probe: any Probe) {
+    package init(probe: any Probe) {
         self.probe = probe
     }
 
     /// The result; a row that cannot be decoded is a `down` result of its error class, never an error.
-    public func check(_ monitor: Monitor) async -> CheckResult {
+    package func check(_ monitor: Monitor) async -> CheckResult {
         await check(Result { () throws(CheckFailure) in try CheckSpec(monitor: monitor) })
     }
 

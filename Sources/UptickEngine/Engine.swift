@@ -1,15 +1,15 @@
-public import Logging
+package import Logging
 import ServiceLifecycle
-public import UptickCore
-public import UptickProbes
-public import UptickStore
+package import UptickCore
+package import UptickProbes
+package import UptickStore
 
 /// Claim → probe → persist → hand over transitions, as a pipeline.
 ///
 /// Claims happen whenever there is free capacity and something is due, checks run concurrently up to
 /// ``EngineConfiguration/concurrency``, and results are committed in batches while later checks still
 /// run. `tick` drives the pipeline until nothing more is due; `run` drives it until stopped.
-public struct Engine: Sendable {
+package struct Engine: Sendable {
     let store: any Store
     let probe: any Probe
     let clock: any WallClock
@@ -22,7 +22,7 @@ public struct Engine: Sendable {
     /// Monitors whose probe has not returned yet, deadline or not.
     let running = RunningChecks()
 
-    public init(
+    package init(
         store: any Store, probe: any Probe, clock: any WallClock = SystemClock(), sink: any TransitionSink,
         configuration: EngineConfiguration, logger: Logger, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) {
@@ -37,7 +37,7 @@ public struct Engine: Sendable {
 
     /// Runs every monitor due now, commits the results, and returns. `carriedOver` are results a
     /// previous run could not commit; they are committed first.
-    public func tick(carriedOver: [CheckOutcome] = []) async -> EngineReport {
+    package func tick(carriedOver: [CheckOutcome] = []) async -> EngineReport {
         await drive(.tick(at: clock.now()), carriedOver: carriedOver)
     }
 
@@ -47,7 +47,7 @@ public struct Engine: Sendable {
     /// Cancelled, it returns at once: checks in flight are left to their leases, and every result not yet
     /// known to be committed (waiting, or in a commit that has not answered) is in the report's
     /// ``EngineReport/unpersisted``, for the spool. Committing is idempotent, so one that did land is harmless.
-    public func run(carriedOver: [CheckOutcome] = []) async -> EngineReport {
+    package func run(carriedOver: [CheckOutcome] = []) async -> EngineReport {
         await drive(.daemon, carriedOver: carriedOver)
     }
 

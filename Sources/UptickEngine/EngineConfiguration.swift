@@ -1,38 +1,38 @@
-public import UptickCore
+package import UptickCore
 
 /// How the engine paces and bounds its work. Every field has a documented default (README, "Configuration").
-public struct EngineConfiguration: Sendable {
+package struct EngineConfiguration: Sendable {
     /// Checks in flight at once.
-    public var concurrency = 500
+    package var concurrency = 500
     /// Most monitors claimed by one claim statement.
-    public var claimBatch = 500
+    package var claimBatch = 500
     /// Persist as soon as this many results wait…
-    public var flushSize = 500
+    package var flushSize = 500
     /// …or as soon as the oldest waiting result is this old.
-    public var flushDelay: Duration = .milliseconds(200)
+    package var flushDelay: Duration = .milliseconds(200)
     /// A claimed monitor stays leased for its timeout plus this, so a crashed runner's monitors come back.
-    public var leaseGrace: Duration = .seconds(60)
+    package var leaseGrace: Duration = .seconds(60)
     /// Daemon: claims are at least this far apart, so monitors due close together are claimed in one
     /// round trip. It bounds how late a check starts (plus scheduling noise) and the claim rate.
-    public var claimWindow: Duration = .milliseconds(20)
+    package var claimWindow: Duration = .milliseconds(20)
     /// Daemon: the longest sleep without asking the store, so monitors the backend adds are seen.
-    public var idleRecheck: Duration = .seconds(1)
+    package var idleRecheck: Duration = .seconds(1)
     /// Daemon: claim on a fixed period instead of waking for each slot (`--poll 30s` reproduces the original design).
-    public var poll: Duration?
+    package var poll: Duration?
     /// Unpersisted results at which claiming pauses until the database accepts writes again.
-    public var maxPending = 50_000
+    package var maxPending = 50_000
     /// Attempts to persist the last results of a tick, or at shutdown, before they are handed back for spooling.
-    public var finalPersistAttempts = 3
+    package var finalPersistAttempts = 3
     /// The longest wait between two persistence retries.
-    public var maxRetryDelay: Duration = .seconds(30)
+    package var maxRetryDelay: Duration = .seconds(30)
     /// No claim starts at or after this time; once it passes, the run finishes what it claimed and ends.
     /// An AWS Lambda invocation sets its deadline minus the longest check and a commit, so nothing it
     /// claimed is left unrun when the process is frozen.
-    public var claimUntil: EpochMilliseconds?
+    package var claimUntil: EpochMilliseconds?
     /// Written to `checks.runner`.
-    public var runnerID: String
+    package var runnerID: String
 
-    public init(runnerID: String) {
+    package init(runnerID: String) {
         self.runnerID = runnerID
     }
 }

@@ -1,37 +1,37 @@
-public import UptickCore
+package import UptickCore
 
 /// What a tick, or a daemon run, did.
-public struct EngineReport: Sendable {
+package struct EngineReport: Sendable {
     /// Monitors claimed.
-    public var claimed = 0
+    package var claimed = 0
     /// Results committed, by verdict.
-    public var up = 0
-    public var degraded = 0
-    public var down = 0
+    package var up = 0
+    package var degraded = 0
+    package var down = 0
     /// Status changes committed.
-    public var transitions = 0
+    package var transitions = 0
     /// Results that could not be committed; the caller keeps them (see `Spool`) for the next run.
-    public var unpersisted: [CheckOutcome] = []
+    package var unpersisted: [CheckOutcome] = []
     /// The runner's own faults (database errors), in order.
-    public var errors: [String] = []
+    package var errors: [String] = []
     /// Schedule lateness (start − slot) of the checks run, milliseconds.
-    public var lateness = LatenessStats()
+    package var lateness = LatenessStats()
     /// Time spent in successful commits (for rows/s).
-    public var commitTime: Duration = .zero
+    package var commitTime: Duration = .zero
 
     /// Results committed.
-    public var persisted: Int { up + degraded + down }
+    package var persisted: Int { up + degraded + down }
 
-    public init() {}
+    package init() {}
 }
 
 /// Count, max and a coarse histogram of schedule lateness, enough for p50/p99 without storing samples.
-public struct LatenessStats: Sendable {
+package struct LatenessStats: Sendable {
     /// Upper bounds (ms) of the histogram buckets; the last bucket holds everything above.
-    public static let bounds: [Int64] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
-    public private(set) var buckets = [Int](repeating: 0, count: bounds.count + 1)
-    public private(set) var count = 0
-    public private(set) var max: Int64 = 0
+    package static let bounds: [Int64] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+    package private(set) var buckets = [Int](repeating: 0, count: bounds.count + 1)
+    package private(set) var count = 0
+    package private(set) var max: Int64 = 0
 
     mutating func record(_ milliseconds: Int64) {
         let value = Swift.max(0, milliseconds)
@@ -41,7 +41,7 @@ public struct LatenessStats: Sendable {
     }
 
     /// The bucket bound under which `quantile` (0...1) of the samples fall; `nil` without samples.
-    public func percentile(_ quantile: Double) -> Int64? {
+    package func percentile(_ quantile: Double) -> Int64? {
         guard count > 0 else { return nil }
         let rank = Int((Double(count) * quantile).rounded(.up))
         var seen = 0

@@ -1,15 +1,15 @@
-public import Logging
-public import UptickCore
+package import Logging
+package import UptickCore
 
 /// Logs each status change.
-public struct LoggingTransitionSink: TransitionSink {
+package struct LoggingTransitionSink: TransitionSink {
     let logger: Logger
 
-    public init(logger: Logger) {
+    package init(logger: Logger) {
         self.logger = logger
     }
 
-    public func statusChanged(_ outcomes: [CheckOutcome]) async {
+    package func statusChanged(_ outcomes: [CheckOutcome]) async {
         for outcome in outcomes {
             guard let transition = outcome.transition else { continue }
             // A new monitor coming up is not news (nor is it announced): only visible at info level.

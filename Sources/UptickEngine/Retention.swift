@@ -1,21 +1,21 @@
-public import Logging
-public import ServiceLifecycle
-public import UptickCore
-public import UptickStore
+package import Logging
+package import ServiceLifecycle
+package import UptickCore
+package import UptickStore
 
 /// Deletes old `checks` rows, and finished `outbox` rows, in short batches, so the write lock is never held for long.
-public struct Retention: Sendable {
+package struct Retention: Sendable {
     let store: any Store
     /// Rows per DELETE.
-    public var batchSize = 5_000
+    package var batchSize = 5_000
 
-    public init(store: any Store) {
+    package init(store: any Store) {
         self.store = store
     }
 
     /// Deletes every check that started before `cutoff`, and every delivered or dead outbox row created
     /// before it; returns how many of each.
-    public func prune(startedBefore cutoff: EpochMilliseconds) async throws(StoreError) -> (checks: Int, events: Int) {
+    package func prune(startedBefore cutoff: EpochMilliseconds) async throws(StoreError) -> (checks: Int, events: Int) {
         let checks = try await batches { limit throws(StoreError) in try await store.pruneChecks(startedBefore: cutoff, limit: limit) }
         let events = try await batches { limit throws(StoreError) in try await store.pruneOutbox(createdBefore: cutoff, limit: limit) }
         return (checks, events)
@@ -34,14 +34,14 @@ public struct Retention: Sendable {
 
 /// The daemon's housekeeping as a lifecycle service: prunes checks older than `keep` at start and then every
 /// `period`, until the group shuts down or the task is cancelled.
-public struct RetentionService: Service {
+package struct RetentionService: Service {
     let retention: Retention
     let keep: Duration
     let period: Duration
     let clock: any WallClock
     let logger: Logger
 
-    public init(retention: Retention, keep: Duration, every period: Duration = .seconds(3600), clock: any WallClock = SystemClock(), logger: Logger) {
+    package init(retention: Retention, keep: Duration, every period: Duration = .seconds(3600), clock: any WallClock = SystemClock(), logger: Logger) {
         self.retention = retention
         self.keep = keep
         self.period = period
@@ -49,7 +49,7 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
-    public func run() async {
+    package func run() async {
         _ = try? await cancelWhenGracefulShutdown { await prunePeriodically() }
     }
 

@@ -1,48 +1,48 @@
-public import NIOCore
-public import NIOHTTP1
-public import NIOPosix
+package import NIOCore
+package import NIOHTTP1
+package import NIOPosix
 import NIOSSL
 
 /// HTTP/1.1 with keep-alive to one origin: connections are reused for later requests and opened when
 /// none is idle. For addresses the operator chose (the database, the Lambda runtime API): it does not go
 /// through the SSRF guard, which is for user-supplied addresses.
-public actor HTTPConnectionPool {
-    public struct Origin: Sendable, Hashable {
-        public var host: String
-        public var port: Int
-        public var tls: Bool
+package actor HTTPConnectionPool {
+    package struct Origin: Sendable, Hashable {
+        package var host: String
+        package var port: Int
+        package var tls: Bool
 
-        public init(host: String, port: Int, tls: Bool) {
+        package init(host: String, port: Int, tls: Bool) {
             self.host = host
             self.port = port
             self.tls = tls
         }
     }
 
-    public struct Response: Sendable {
-        public var status: Int
-        public var headers: HTTPHeaders
-        public var body: ByteBuffer
+    package struct Response: Sendable {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var body: ByteBuffer
     }
 
     /// Why a request failed before a complete response came back.
-    public enum Failure: Error {
+    package enum Failure: Error {
         /// On a reused connection, before any byte of the response: the server may have closed it while idle.
         case staleConnection(any Error)
         case failed(any Error)
         case timedOut
     }
 
-    public let origin: Origin
+    package let origin: Origin
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
     private var idle: [Connection] = []
     /// The most idle connections kept.
     static let maxIdle = 8
     /// The largest response body accepted.
-    public static let maxResponseBytes = 64 * 1024 * 1024
+    package static let maxResponseBytes = 64 * 1024 * 1024
 
-    public init(origin: Origin, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    package init(origin: Origin, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         self.origin = origin
         self.group = group
         if origin.tls {
@@ -55,7 +55,7 @@ public actor HTTPConnectionPool {
     }
 
     /// Sends one request and reads its whole response, within `timeout`.
-    public func send(method: HTTPMethod, path: String, headers: [(String, String)], body: ByteBuffer?, timeout: TimeAmount) async throws(Failure) -> Response {
+    package func send(method: HTTPMethod, path: String, headers: [(String, String)], body: ByteBuffer?, timeout: TimeAmount) async throws(Failure) -> Response {
         let deadline = NIODeadline.now() + timeout
         let reused: Bool
         let connection: Connection

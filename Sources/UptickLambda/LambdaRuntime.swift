@@ -1,18 +1,18 @@
-public import Foundation
+package import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import UptickHTTPClient
 
 /// One invocation as the Lambda Runtime API hands it over.
-public struct Invocation: Sendable {
-    public var requestID: String
+package struct Invocation: Sendable {
+    package var requestID: String
     /// When Lambda freezes or stops the process, epoch milliseconds (`Lambda-Runtime-Deadline-Ms`).
-    public var deadline: Int64
-    public var traceID: String?
-    public var event: Data
+    package var deadline: Int64
+    package var traceID: String?
+    package var event: Data
 
-    public init(requestID: String, deadline: Int64, traceID: String? = nil, event: Data) {
+    package init(requestID: String, deadline: Int64, traceID: String? = nil, event: Data) {
         self.requestID = requestID
         self.deadline = deadline
         self.traceID = traceID
@@ -23,19 +23,19 @@ public struct Invocation: Sendable {
 /// The AWS Lambda Runtime API (2018-06-01), spoken by hand over HTTP/1.1 to `AWS_LAMBDA_RUNTIME_API`:
 /// `GET …/invocation/next`, then `POST …/invocation/ID/response` or `…/ID/error`; `POST …/init/error`
 /// when start-up fails. See docs/deploy-aws.md.
-public struct LambdaRuntimeClient: Sendable {
+package struct LambdaRuntimeClient: Sendable {
     let pool: HTTPConnectionPool
     static let prefix = "/2018-06-01/runtime"
 
     /// `api`: the `host:port` in `AWS_LAMBDA_RUNTIME_API`.
-    public init(api: String) throws {
+    package init(api: String) throws {
         let parts = api.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw RuntimeError("AWS_LAMBDA_RUNTIME_API '\(api)' is not host:port") }
         pool = try HTTPConnectionPool(origin: .init(host: String(parts[0]), port: port, tls: false))
     }
 
     /// Waits for the next invocation (the call blocks until Lambda has one).
-    public func next() async throws -> Invocation {
+    package func next() async throws -> Invocation {
         let response = try await send(.GET, "/invocation/next", body: nil, timeout: .hours(24))
         guard response.status == 200 else { throw RuntimeError("next invocation: HTTP \(response.status)") }
         let headers = response.headers
@@ -48,17 +48,17 @@ public struct LambdaRuntimeClient: Sendable {
     }
 
     /// Reports the invocation's result (a JSON document).
-    public func respond(_ invocation: Invocation, with body: Data) async throws {
+    package func respond(_ invocation: Invocation, with body: Data) async throws {
         try await post("/invocation/\(invocation.requestID)/response", body, errorType: nil)
     }
 
     /// Reports that the invocation failed.
-    public func fail(_ invocation: Invocation, type: String, message: String) async throws {
+    package func fail(_ invocation: Invocation, type: String, message: String) async throws {
         try await post("/invocation/\(invocation.requestID)/error", Self.errorBody(type: type, message: message), errorType: type)
     }
 
     /// Reports that the function could not start; Lambda then stops the process.
-    public func failInit(type: String, message: String) async throws {
+    package func failInit(type: String, message: String) async throws {
         try await post("/init/error", Self.errorBody(type: type, message: message), errorType: type)
     }
 
@@ -95,7 +95,7 @@ public struct LambdaRuntimeClient: Sendable {
     }
 }
 
-public struct RuntimeError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct RuntimeError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

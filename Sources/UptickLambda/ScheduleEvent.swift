@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// What an invocation asks for. Two event shapes are accepted (docs/deploy-aws.md):
 ///
@@ -6,22 +6,22 @@ public import Foundation
 ///   (both fields optional; `{}` or `{"uptick": {}}` is one tick);
 /// - **EventBridge rule** "Scheduled Event" (`"source": "aws.events"`, `"detail-type": "Scheduled Event"`): one tick,
 ///   or `UPTICK_TICKS_PER_INVOCATION` ticks.
-public struct ScheduleRequest: Sendable, Hashable {
+package struct ScheduleRequest: Sendable, Hashable {
     /// Ticks in this invocation (1 or 2): EventBridge cannot schedule below one minute, two ticks 30 s apart
     /// give the original 30 s cadence.
-    public var ticks: Int
+    package var ticks: Int
     /// Between the starts of consecutive ticks.
-    public var spacingSeconds: Int
+    package var spacingSeconds: Int
 
-    public static let maxTicks = 4
+    package static let maxTicks = 4
 
-    public init(ticks: Int = 1, spacingSeconds: Int = 30) {
+    package init(ticks: Int = 1, spacingSeconds: Int = 30) {
         self.ticks = ticks
         self.spacingSeconds = spacingSeconds
     }
 
     /// The request in `event`, or why it is not one uptick understands.
-    public static func parse(_ event: Data, defaultTicks: Int = 1) throws -> ScheduleRequest {
+    package static func parse(_ event: Data, defaultTicks: Int = 1) throws -> ScheduleRequest {
         guard let object = try? JSONSerialization.jsonObject(with: event) as? [String: Any] else {
             throw RuntimeError("the event is not a JSON object")
         }

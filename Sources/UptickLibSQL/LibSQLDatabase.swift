@@ -1,11 +1,11 @@
 import Foundation
-public import NIOCore
+package import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
-public import NIOPosix
+package import NIOPosix
 import UptickCore
 import UptickHTTPClient
-public import UptickStore
+package import UptickStore
 
 /// A libSQL database (Turso, or any server speaking Hrana over HTTP) as an ``SQLExecutor``: the store's
 /// SQL, unchanged, over the network.
@@ -14,19 +14,19 @@ public import UptickStore
 /// fresh stream. A transaction is `BEGIN IMMEDIATE`, the statements each conditioned on the previous
 /// step's success, `COMMIT` on the last, and `ROLLBACK` when the commit did not happen, so it is atomic
 /// without a second round trip. No stream outlives its request, so no baton is ever carried over.
-public final class LibSQLDatabase: SQLExecutor {
+package final class LibSQLDatabase: SQLExecutor {
     /// Where requests go: `https://host[:port][/prefix]` or `http://…`.
-    public let baseURL: String
+    package let baseURL: String
     private let token: String?
     private let pool: HTTPConnectionPool
     private let pipelinePath: String
     /// Each request's deadline, and the attempts and backoff for 429, 5xx and connection failures.
-    public let timeout: Duration
+    package let timeout: Duration
     let attempts: Int
     let backoff: Duration
 
     /// `url`: `libsql://NAME-ORG.turso.io` (HTTPS), `https://…` or `http://…`; `token`: the bearer token, if any.
-    public init(url: String, token: String?, timeout: Duration = .seconds(10), attempts: Int = 4, backoff: Duration = .milliseconds(200),
+    package init(url: String, token: String?, timeout: Duration = .seconds(10), attempts: Int = 4, backoff: Duration = .milliseconds(200),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws(StoreError) {
         guard let parsed = Self.parse(url) else {
             throw StoreError(.unavailable, "'\(url)' is not a libSQL URL (libsql://HOST, https://HOST or http://HOST:PORT)")
@@ -45,7 +45,7 @@ public final class LibSQLDatabase: SQLExecutor {
     }
 
     /// Whether `location` names a libSQL database rather than a file.
-    public static func handles(_ location: String) -> Bool {
+    package static func handles(_ location: String) -> Bool {
         location.hasPrefix("libsql://") || location.hasPrefix("https://") || location.hasPrefix("http://")
     }
 
@@ -60,7 +60,7 @@ public final class LibSQLDatabase: SQLExecutor {
         return (HTTPConnectionPool.Origin(host: host, port: port, tls: tls), "\(scheme)://\(displayHost):\(port)\(prefix)", prefix)
     }
 
-    public func execute(_ statements: [SQLStatement], transaction: Bool) async throws(StoreError) -> [SQLRows] {
+    package func execute(_ statements: [SQLStatement], transaction: Bool) async throws(StoreError) -> [SQLRows] {
         guard !statements.isEmpty else { return [] }
         let steps = Self.steps(statements, transaction: transaction)
         let body: Data

@@ -1,23 +1,23 @@
-public import NIOCore
+package import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-public import UptickCore
+package import UptickCore
 
 /// One HTTP/1.1 request on a fresh connection, bounded in time and in bytes read.
-public struct HTTPExchange: Sendable {
+package struct HTTPExchange: Sendable {
     /// What to send.
-    public struct Request: Sendable {
-        public var host: String
-        public var port: Int
-        public var path: String
-        public var method: String
-        public var headers: [(name: String, value: String)]
-        public var body: String?
+    package struct Request: Sendable {
+        package var host: String
+        package var port: Int
+        package var path: String
+        package var method: String
+        package var headers: [(name: String, value: String)]
+        package var body: String?
         /// HTTPS: whether to validate the certificate; `nil` for plain HTTP.
-        public var tlsVerify: Bool?
+        package var tlsVerify: Bool?
 
-        public init(host: String, port: Int, path: String, method: String = "GET",
+        package init(host: String, port: Int, path: String, method: String = "GET",
                     headers: [(name: String, value: String)] = [], body: String? = nil, tlsVerify: Bool? = nil) {
             self.host = host
             self.port = port
@@ -30,19 +30,19 @@ public struct HTTPExchange: Sendable {
     }
 
     /// What came back: the status and at most ``Limits/maxBodyBytes`` of the body.
-    public struct Response: Sendable {
-        public var status: Int
+    package struct Response: Sendable {
+        package var status: Int
         /// The `Location` header, for redirects.
-        public var location: String?
-        public var body: [UInt8]
-        public var timings: PhaseTimings
+        package var location: String?
+        package var body: [UInt8]
+        package var timings: PhaseTimings
         /// The TLS session, for HTTPS.
-        public var tls: TLSSession?
+        package var tls: TLSSession?
     }
 
-    public let network: Network
+    package let network: Network
 
-    public init(network: Network) {
+    package init(network: Network) {
         self.network = network
     }
 
@@ -53,7 +53,7 @@ public struct HTTPExchange: Sendable {
     /// The whole pipeline is installed by the bootstrap and the exchange is driven by one handler on the
     /// channel's event loop, from `channelActive` to the close: the caller awaits the connection and the
     /// result, nothing in between.
-    public func perform(_ request: Request, deadline: NIODeadline, bodyLimit: Int = Limits.maxBodyBytes) async throws(NetFailure) -> Response {
+    package func perform(_ request: Request, deadline: NIODeadline, bodyLimit: Int = Limits.maxBodyBytes) async throws(NetFailure) -> Response {
         let (addresses, dnsTimings) = try await network.allowedAddresses(host: request.host, port: request.port, deadline: deadline)
         let tls: NIOSSLContext?
         do {

@@ -1,8 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
-public import NIOCore
+package import NIOCore
 import NIOPosix
-public import UptickCore
+package import UptickCore
 
 /// ICMP echo ("ping") to one address: `count` requests `interval` apart, replies collected until all are
 /// back or the deadline passes.
@@ -10,18 +10,18 @@ public import UptickCore
 /// It opens an unprivileged datagram ICMP socket where the kernel allows it (`net.ipv4.ping_group_range`
 /// includes the process's group), else a raw socket (needs CAP_NET_RAW), else reports `unsupported`
 /// (AWS Lambda, most containers without the capability).
-public struct ICMPEcho: Sendable {
+package struct ICMPEcho: Sendable {
     /// The two kinds of ICMP socket, in the order they are tried.
-    public enum SocketKind: Sendable, CaseIterable {
+    package enum SocketKind: Sendable, CaseIterable {
         case datagram
         case raw
     }
 
     /// Opens an ICMP socket for `family` (`AF_INET`/`AF_INET6`) of `kind`; returns the descriptor or `-errno`.
-    public typealias Opener = @Sendable (_ family: Int32, _ kind: SocketKind) -> Int32
+    package typealias Opener = @Sendable (_ family: Int32, _ kind: SocketKind) -> Int32
 
     /// The real `socket(2)`.
-    public static let systemOpener: Opener = { family, kind in
+    package static let systemOpener: Opener = { family, kind in
         let type = Int32(kind == .raw ? SOCK_RAW.rawValue : SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let proto = family == AF_INET6 ? Int32(IPPROTO_ICMPV6) : Int32(IPPROTO_ICMP)
         let descriptor = socket(family, type, proto)
@@ -29,13 +29,13 @@ public struct ICMPEcho: Sendable {
     }
 
     /// What came back (replies received and loss follow from `roundTrips`; see `PingStatistics`).
-    public struct Statistics: Sendable, Hashable, Codable {
-        public var address: String
-        public var sent: Int
+    package struct Statistics: Sendable, Hashable, Codable {
+        package var address: String
+        package var sent: Int
         /// Round-trip times of the replies, in microseconds, in sequence order.
-        public var roundTrips: [Int64]
+        package var roundTrips: [Int64]
         /// Why requests could not be sent, if any could not (they count as lost).
-        public var sendErrors: [String]
+        package var sendErrors: [String]
     }
 
     let group: any EventLoopGroup
@@ -44,14 +44,14 @@ public struct ICMPEcho: Sendable {
     /// family, with replies routed by identifier, costs O(replies) where a socket per check costs O(replies × checks).
     let shared: SharedRawSockets
 
-    public init(network: Network, opener: @escaping Opener = ICMPEcho.systemOpener) {
+    package init(network: Network, opener: @escaping Opener = ICMPEcho.systemOpener) {
         self.group = network.group
         self.opener = opener
         self.shared = SharedRawSockets()
     }
 
     /// Pings `address` (already judged by the address policy).
-    public func ping(_ address: SocketAddress, count: Int, interval: TimeAmount, deadline: NIODeadline) async throws(CheckFailure) -> Statistics {
+    package func ping(_ address: SocketAddress, count: Int, interval: TimeAmount, deadline: NIODeadline) async throws(CheckFailure) -> Statistics {
         guard let family = address.protocol == .inet6 ? AF_INET6 : (address.protocol == .inet ? AF_INET : nil) else {
             throw CheckFailure(.invalidTarget, "not an IP address: \(address)")
         }

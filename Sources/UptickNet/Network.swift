@@ -1,8 +1,8 @@
 import Foundation
-public import NIOCore
-public import NIOPosix
-public import NIOSSL
-public import UptickCore
+package import NIOCore
+package import NIOPosix
+package import NIOSSL
+package import UptickCore
 
 /// The one door through which uptick reaches user-supplied addresses: the SSRF guard.
 ///
@@ -11,10 +11,10 @@ public import UptickCore
 /// check and use (rebinding) cannot get through. Connections are fresh per check so connect time is
 /// measured every time, and every operation, the name lookup included, is bounded by a deadline. No proxy
 /// is ever used.
-public struct Network: Sendable {
+package struct Network: Sendable {
     let group: any EventLoopGroup
     /// What may be connected to.
-    public let policy: AddressPolicy
+    package let policy: AddressPolicy
     let resolver: any NameResolver
     let tls: TLSContexts
     /// The runner's own addresses, denied with the policy.
@@ -22,14 +22,14 @@ public struct Network: Sendable {
     /// Whether failure messages say why a name gave no usable address (no such name, no records, only
     /// denied addresses). Off by default: customers see these messages, and the difference tells whether
     /// an internal name exists. An operator may turn it on for a trusted fleet.
-    public let revealsDNSDetail: Bool
+    package let revealsDNSDetail: Bool
     /// Whether a monitor may set its own `Host` header (to reach another virtual host on the same address).
-    public let allowsHostHeader: Bool
+    package let allowsHostHeader: Bool
 
     /// Uses NIO's shared event loops (one per core), uptick's own resolver on the system's DNS
     /// configuration, the system's interface addresses, and the system's trust roots for TLS (tests pass
     /// their own CA).
-    public init(policy: AddressPolicy = .publicOnly, resolver: (any NameResolver)? = nil, local: LocalAddresses = LocalAddresses(),
+    package init(policy: AddressPolicy = .publicOnly, resolver: (any NameResolver)? = nil, local: LocalAddresses = LocalAddresses(),
                 tlsTrustRoots: NIOSSLTrustRoots = .default, revealsDNSDetail: Bool = false, allowsHostHeader: Bool = false,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
@@ -43,23 +43,23 @@ public struct Network: Sendable {
 
     /// The addresses of `host` in `families`: an address spelled out (in any numeric form) as is, a name
     /// through the resolver. Not yet judged; empty when the name has none.
-    public func lookup(_ host: String, families: AddressFamilies = .both, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
+    package func lookup(_ host: String, families: AddressFamilies = .both, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
         if let literal = IPAddress(numericHost: host) { return families.includes(literal) ? [literal] : [] }
         return try await resolver.lookup(host, families: families, deadline: deadline)
     }
 
     /// A connection to a named host, and how long getting it took.
-    public struct Connection: Sendable {
-        public let channel: any Channel
-        public let address: SocketAddress
+    package struct Connection: Sendable {
+        package let channel: any Channel
+        package let address: SocketAddress
         /// DNS and connect phases.
-        public let timings: PhaseTimings
+        package let timings: PhaseTimings
     }
 
     /// The addresses of `host` the policy allows, in the order to try them, and the DNS time. Fails with
     /// `blocked` when the host is an address the policy denies, and like an unknown name (`dns`) when it is
     /// a name with no allowed address (see ``revealsDNSDetail``).
-    public func allowedAddresses(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> (addresses: [SocketAddress], timings: PhaseTimings) {
+    package func allowedAddresses(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> (addresses: [SocketAddress], timings: PhaseTimings) {
         var timings = PhaseTimings()
         let dnsStart = NIODeadline.now()
         let addresses: [IPAddress]
@@ -76,7 +76,7 @@ public struct Network: Sendable {
     }
 
     /// Splits addresses into those the policy allows and the reasons for those it denies.
-    public func judge(_ addresses: [IPAddress], port: Int) -> (allowed: [IPAddress], denied: [(address: IPAddress, reason: String)]) {
+    package func judge(_ addresses: [IPAddress], port: Int) -> (allowed: [IPAddress], denied: [(address: IPAddress, reason: String)]) {
         var allowed: [IPAddress] = []
         var denied: [(IPAddress, String)] = []
         let local = local.current
@@ -95,7 +95,7 @@ public struct Network: Sendable {
     /// no addresses of the kind asked, or has only denied ones: what an internal name resolves to, and
     /// whether it exists, are our network's secrets, and messages are shown to the customer who chose the
     /// name. ``revealsDNSDetail`` restores the difference (the kinds of range, never the addresses).
-    public func unusable(host: String, denied: [(address: IPAddress, reason: String)]) -> CheckFailure {
+    package func unusable(host: String, denied: [(address: IPAddress, reason: String)]) -> CheckFailure {
         if IPAddress(numericHost: host) != nil, let first = denied.first {
             return CheckFailure(.blocked, "\(first.address) is \(first.reason)")
         }
@@ -113,7 +113,7 @@ public struct Network: Sendable {
     ///
     /// The channel comes back with reading paused: the caller installs its protocol handlers, then
     /// sets `autoRead`, so nothing a fast server sends is lost.
-    public func connect(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> Connection {
+    package func connect(host: String, port: Int, deadline: NIODeadline) async throws(NetFailure) -> Connection {
         var (addresses, timings) = try await allowedAddresses(host: host, port: port, deadline: deadline)
         var failure = CheckFailure(.other, "no address to connect to")
         for address in addresses {
@@ -182,7 +182,7 @@ public struct Network: Sendable {
 
 extension SocketAddress {
     /// `1.2.3.4:80` or `[::1]:80`.
-    public var display: String {
+    package var display: String {
         guard let ip = ipAddress, let port else { return description }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }

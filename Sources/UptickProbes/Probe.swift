@@ -1,7 +1,7 @@
-public import UptickCore
+package import UptickCore
 
 /// Runs one check of one target. Never throws: whatever the target does becomes a ``CheckResult``.
-public protocol Probe: Sendable {
+package protocol Probe: Sendable {
     /// Checks `spec`'s target, finishing within `spec.timeoutMilliseconds`.
     func check(_ spec: CheckSpec) async -> CheckResult
 }

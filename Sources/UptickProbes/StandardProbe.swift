@@ -1,18 +1,18 @@
 import NIOCore
-public import UptickCore
-public import UptickNet
+package import UptickCore
+package import UptickNet
 
 /// The probes uptick ships, chosen by the check's kind, all through one ``Network``.
-public struct StandardProbe: Probe {
+package struct StandardProbe: Probe {
     let network: Network
     let icmp: ICMPEcho
 
-    public init(network: Network = Network(), icmpOpener: @escaping ICMPEcho.Opener = ICMPEcho.systemOpener) {
+    package init(network: Network = Network(), icmpOpener: @escaping ICMPEcho.Opener = ICMPEcho.systemOpener) {
         self.network = network
         self.icmp = ICMPEcho(network: network, opener: icmpOpener)
     }
 
-    public func check(_ spec: CheckSpec) async -> CheckResult {
+    package func check(_ spec: CheckSpec) async -> CheckResult {
         let start = NIODeadline.now()
         // End a little before the engine's hard deadline, so a target's timeout is reported by the probe,
         // with its phase timings, and the engine's backstop only ever catches a misbehaving probe.

@@ -1,12 +1,12 @@
-public import NIOCore
-public import NIOPosix
+package import NIOCore
+package import NIOPosix
 import Synchronization
 
 /// A DNS server on loopback for benchmarks (the tests use a real one, dnslib): every A query is answered
 /// with 127.0.0.1 after `delay`, with `ttl`; AAAA queries get an empty answer (NODATA); names ending in
 /// `silent.test` are never answered. Counts the queries it receives.
-public final class DNSTarget: Sendable {
-    public let channel: any Channel
+package final class DNSTarget: Sendable {
+    package let channel: any Channel
     private let counter: Counter
 
     private init(channel: any Channel, counter: Counter) {
@@ -14,12 +14,12 @@ public final class DNSTarget: Sendable {
         self.counter = counter
     }
 
-    public var port: Int { channel.localAddress?.port ?? 0 }
+    package var port: Int { channel.localAddress?.port ?? 0 }
 
     /// Queries received so far.
-    public var queries: Int { counter.count.load(ordering: .relaxed) }
+    package var queries: Int { counter.count.load(ordering: .relaxed) }
 
-    public static func start(host: String = "127.0.0.1", port: Int = 0, delay: TimeAmount, ttl: UInt32,
+    package static func start(host: String = "127.0.0.1", port: Int = 0, delay: TimeAmount, ttl: UInt32,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> DNSTarget {
         let counter = Counter()
         let channel = try await DatagramBootstrap(group: group)
@@ -34,7 +34,7 @@ public final class DNSTarget: Sendable {
         return DNSTarget(channel: channel, counter: counter)
     }
 
-    public func stop() async throws {
+    package func stop() async throws {
         try await channel.close()
     }
 

@@ -1,7 +1,7 @@
 import Foundation
-public import NIOCore
+package import NIOCore
 import NIOHTTP1
-public import NIOPosix
+package import NIOPosix
 import NIOSSL
 
 extension LoopbackServer {
@@ -20,7 +20,7 @@ extension LoopbackServer {
     /// - `/see-other/303` (or 307, 308): that status to `/echo-method`, which answers with the method used
     /// - `/head-only`: a head announcing 1 000 bytes, no body, connection left open (right for a HEAD request;
     ///   a client that does not know it sent HEAD waits for the body)
-    public static func http(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+    package static func http(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         try await start(host: host, port: port, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
@@ -30,7 +30,7 @@ extension LoopbackServer {
     }
 
     /// The same HTTP server behind TLS, presenting `identity` (see ``TestCertificateAuthority``).
-    public static func https(identity: TestIdentity, host: String = "127.0.0.1", port: Int = 0,
+    package static func https(identity: TestIdentity, host: String = "127.0.0.1", port: Int = 0,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         let configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(identity.certificate)], privateKey: .privateKey(identity.privateKey)
@@ -46,7 +46,7 @@ extension LoopbackServer {
     }
 
     /// A TCP listener that accepts connections and closes them.
-    public static func tcp(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+    package static func tcp(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         try await start(host: host, port: port, group: group) { $0.close() }
     }
 }

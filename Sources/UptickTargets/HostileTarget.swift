@@ -1,9 +1,9 @@
 import Foundation
-public import NIOCore
-public import NIOPosix
+package import NIOCore
+package import NIOPosix
 
 /// How a hostile target misbehaves with every connection.
-public enum Misbehaviour: Sendable {
+package enum Misbehaviour: Sendable {
     /// Answers the first bytes it receives with bytes that are not HTTP, then closes.
     case garbage
     /// Aborts the connection with a TCP reset as soon as it is accepted.
@@ -22,7 +22,7 @@ public enum Misbehaviour: Sendable {
 
 extension LoopbackServer {
     /// A TCP server that misbehaves in one chosen way, to prove a check still ends in time with the right class.
-    public static func hostile(_ misbehaviour: Misbehaviour, host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
+    package static func hostile(_ misbehaviour: Misbehaviour, host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LoopbackServer {
         // Build the large payloads here, off the event loops.
         _ = (Misbehaver.hugeHead.count, Misbehaver.bomb.count)
         return try await start(host: host, port: port, group: group) { channel in

@@ -8,9 +8,9 @@ import NIOPosix
 /// process in tests: invocations are queued by the test, `next` long-polls until there is one, and
 /// responses, invocation errors and init errors are recorded. (AWS's runtime interface emulator is not
 /// installable here.)
-public final class LambdaRuntimeServer: Sendable {
+package final class LambdaRuntimeServer: Sendable {
     /// How an invocation ended.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case response(String)
         case error(type: String, body: String)
     }
@@ -31,7 +31,7 @@ public final class LambdaRuntimeServer: Sendable {
         var nextID = 0
     }
 
-    public let server: LoopbackServer
+    package let server: LoopbackServer
     private let state: NIOLockedValueBox<State>
 
     private init(server: LoopbackServer, state: NIOLockedValueBox<State>) {
@@ -39,7 +39,7 @@ public final class LambdaRuntimeServer: Sendable {
         self.state = state
     }
 
-    public static func start() async throws -> LambdaRuntimeServer {
+    package static func start() async throws -> LambdaRuntimeServer {
         let state = NIOLockedValueBox(State())
         let server = try await LoopbackServer.start(host: "127.0.0.1", port: 0, group: MultiThreadedEventLoopGroup.singleton) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -51,11 +51,11 @@ public final class LambdaRuntimeServer: Sendable {
     }
 
     /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
-    public var api: String { server.target }
+    package var api: String { server.target }
 
     /// Queues an invocation of `event` that must end by `deadline` (epoch ms); returns its request id.
     @discardableResult
-    public func invoke(_ event: String, deadline: Int64) -> String {
+    package func invoke(_ event: String, deadline: Int64) -> String {
         let (queued, poller) = state.withLockedValue { state -> (Queued, (@Sendable (Queued) -> Void)?) in
             state.nextID += 1
             let queued = Queued(id: "req-\(state.nextID)", event: event, deadline: deadline)
@@ -70,7 +70,7 @@ public final class LambdaRuntimeServer: Sendable {
     }
 
     /// Waits for the invocation's response or error.
-    public func outcome(of id: String) async -> Outcome {
+    package func outcome(of id: String) async -> Outcome {
         await withCheckedContinuation { continuation in
             let ready = state.withLockedValue { state -> Outcome? in
                 if let outcome = state.outcomes[id] { return outcome }
@@ -82,7 +82,7 @@ public final class LambdaRuntimeServer: Sendable {
     }
 
     /// Waits for an init error and returns its body.
-    public func initError() async -> String {
+    package func initError() async -> String {
         await withCheckedContinuation { continuation in
             let ready = state.withLockedValue { state -> String? in
                 if let error = state.initError { return error }
@@ -93,7 +93,7 @@ public final class LambdaRuntimeServer: Sendable {
         }
     }
 
-    public func stop() async throws {
+    package func stop() async throws {
         try await server.stop()
     }
 

@@ -1,12 +1,12 @@
 import NIOConcurrencyHelpers
-public import NIOCore
+package import NIOCore
 import NIOPosix
 
 /// A real server on a loopback address and an ephemeral port, for tests and benchmarks. It counts the
 /// connections it accepts. Made by ``http(host:port:group:)``, ``tcp(host:port:group:)`` or ``hostile(_:host:port:group:)``.
-public final class LoopbackServer: Sendable {
-    public let host: String
-    public let port: Int
+package final class LoopbackServer: Sendable {
+    package let host: String
+    package let port: Int
     private let channel: any Channel
     private let group: any EventLoopGroup
     private let state: NIOLockedValueBox<Accepted>
@@ -28,7 +28,7 @@ public final class LoopbackServer: Sendable {
     /// after a check could miss a connection (and a "no connection" assertion pass falsely). This opens a
     /// marker connection from ``markerSource`` and waits until the server accepts it: accepts are first
     /// in, first out, so everything connected earlier has been counted by then.
-    public func settledConnections() async throws -> Int {
+    package func settledConnections() async throws -> Int {
         let marker = state.withLockedValue { state in
             state.markersSent += 1
             return state.markersSent
@@ -49,19 +49,19 @@ public final class LoopbackServer: Sendable {
     }
 
     /// `http://host:port` + `path` (`https://` with `scheme: "https"`).
-    public func url(_ path: String = "/", scheme: String = "http") -> String { "\(scheme)://\(authority)\(path)" }
+    package func url(_ path: String = "/", scheme: String = "http") -> String { "\(scheme)://\(authority)\(path)" }
 
     /// `host:port`, as a port monitor's target.
-    public var target: String { authority }
+    package var target: String { authority }
 
     private var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    public func stop() async throws {
+    package func stop() async throws {
         try await channel.close()
     }
 
     /// A TCP server on loopback whose connections get the handlers `child` installs.
-    public static func start(
+    package static func start(
         host: String, port: Int, group: any EventLoopGroup, child: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> LoopbackServer {
         let state = NIOLockedValueBox(Accepted())

@@ -1,27 +1,27 @@
-public import Foundation
+package import Foundation
 import NIOConcurrencyHelpers
-public import NIOCore
+package import NIOCore
 import NIOHTTP1
-public import NIOPosix
+package import NIOPosix
 
 /// An HTTP server that records every request it receives and answers with a status the test sets:
 /// a webhook receiver (Slack, Discord, PagerDuty and generic webhooks all POST to one), or a
 /// monitored target that can be switched down and up again.
-public final class Receiver: Sendable {
+package final class Receiver: Sendable {
     /// One request as received.
-    public struct Request: Sendable {
-        public var method: String
-        public var uri: String
+    package struct Request: Sendable {
+        package var method: String
+        package var uri: String
         /// Header names in lower case.
-        public var headers: [String: String]
-        public var body: [UInt8]
-        public var receivedAt: Date
+        package var headers: [String: String]
+        package var body: [UInt8]
+        package var receivedAt: Date
         /// The status it was answered with.
-        public var status: Int
+        package var status: Int
 
-        public var text: String { String(decoding: body, as: UTF8.self) }
+        package var text: String { String(decoding: body, as: UTF8.self) }
         /// The body as a JSON object, or `nil`.
-        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
+        package var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
     }
 
     struct State {
@@ -36,7 +36,7 @@ public final class Receiver: Sendable {
         var nextWaiter = 0
     }
 
-    public let server: LoopbackServer
+    package let server: LoopbackServer
     private let state: NIOLockedValueBox<State>
 
     private init(server: LoopbackServer, state: NIOLockedValueBox<State>) {
@@ -44,7 +44,7 @@ public final class Receiver: Sendable {
         self.state = state
     }
 
-    public static func start(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Receiver {
+    package static func start(host: String = "127.0.0.1", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Receiver {
         let state = NIOLockedValueBox(State())
         let server = try await LoopbackServer.start(host: host, port: 0, group: group) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -56,26 +56,26 @@ public final class Receiver: Sendable {
     }
 
     /// `http://host:port` + `path`.
-    public func url(_ path: String = "/") -> String { server.url(path) }
+    package func url(_ path: String = "/") -> String { server.url(path) }
 
     /// The status later requests get (200 by default).
-    public func respond(with status: Int) {
+    package func respond(with status: Int) {
         state.withLockedValue { $0.status = status }
     }
 
     /// Answers later requests only after `delay`, as a slow receiver does.
-    public func delay(_ delay: TimeAmount) {
+    package func delay(_ delay: TimeAmount) {
         state.withLockedValue { $0.delay = delay }
     }
 
     /// Holds every later answer until ``release()``: requests are recorded but stay open, as with a
     /// slow receiver, so a client's requests in flight can be counted.
-    public func hold() {
+    package func hold() {
         state.withLockedValue { $0.holding = true }
     }
 
     /// Sends the held answers and stops holding.
-    public func release() {
+    package func release() {
         let held = state.withLockedValue { state in
             state.holding = false
             defer { state.held = [] }
@@ -85,11 +85,11 @@ public final class Receiver: Sendable {
     }
 
     /// Every request so far.
-    public var requests: [Request] { state.withLockedValue { $0.requests } }
+    package var requests: [Request] { state.withLockedValue { $0.requests } }
 
     /// Returns once at least `count` requests have arrived (all of them, in arrival order), or after `limit`
     /// with those that did: a test whose requests never come fails on its own expectations, never hangs.
-    public func requests(count: Int, within limit: Duration = .seconds(30)) async -> [Request] {
+    package func requests(count: Int, within limit: Duration = .seconds(30)) async -> [Request] {
         await withCheckedContinuation { continuation in
             let waiter = state.withLockedValue { state -> Int? in
                 if state.requests.count >= count { return nil }
@@ -109,7 +109,7 @@ public final class Receiver: Sendable {
         }
     }
 
-    public func stop() async throws {
+    package func stop() async throws {
         try await server.stop()
     }
 

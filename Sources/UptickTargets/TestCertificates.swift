@@ -1,26 +1,26 @@
 import Crypto
-public import Foundation
-public import NIOSSL
+package import Foundation
+package import NIOSSL
 import SwiftASN1
 import X509
 
 /// A certificate and its key, ready for a TLS server.
-public struct TestIdentity: Sendable {
-    public let certificate: NIOSSLCertificate
-    public let privateKey: NIOSSLPrivateKey
+package struct TestIdentity: Sendable {
+    package let certificate: NIOSSLCertificate
+    package let privateKey: NIOSSLPrivateKey
     /// The same two in PEM, for servers that are not NIO (the SMTP test server).
-    public let certificatePEM: String
-    public let privateKeyPEM: String
+    package let certificatePEM: String
+    package let privateKeyPEM: String
 }
 
 /// A throwaway certificate authority made for one test run: nothing is read from or written to disk.
-public struct TestCertificateAuthority: Sendable {
+package struct TestCertificateAuthority: Sendable {
     /// The CA certificate, to trust in the client under test.
-    public let certificate: NIOSSLCertificate
+    package let certificate: NIOSSLCertificate
     private let key: P256.Signing.PrivateKey
     private let name: DistinguishedName
 
-    public init() throws {
+    package init() throws {
         key = P256.Signing.PrivateKey()
         name = try DistinguishedName { CommonName("uptick test CA") }
         let now = Date()
@@ -39,7 +39,7 @@ public struct TestCertificateAuthority: Sendable {
 
     /// A leaf for `names` (DNS) and `addresses` (IP), valid from `notBefore` to `notAfter`, signed by this CA,
     /// or by itself when `selfSigned`.
-    public func issue(names: [String] = ["localhost"], addresses: [[UInt8]] = [[127, 0, 0, 1]],
+    package func issue(names: [String] = ["localhost"], addresses: [[UInt8]] = [[127, 0, 0, 1]],
                       notBefore: Date = Date() - 3600, notAfter: Date = Date() + 100 * 86_400, selfSigned: Bool = false) throws -> TestIdentity {
         let leafKey = P256.Signing.PrivateKey()
         let subject = try DistinguishedName { CommonName(names.first ?? "leaf") }

@@ -1,23 +1,23 @@
-public import Foundation
+package import Foundation
 
 /// Runs the `uptick` binary built beside the tests, as a user would.
-public enum CLI {
+package enum CLI {
     /// What a finished command printed and returned.
-    public struct Result: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
+    package struct Result: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
     }
 
     /// The built `uptick` executable: next to the test bundle, or `UPTICK_BINARY`.
-    public static var binary: URL {
+    package static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["UPTICK_BINARY"] { return URL(fileURLWithPath: path) }
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("uptick")
     }
 
     /// Runs `uptick arguments…` to completion. The wait happens on a Dispatch thread: blocking one of Swift's
     /// cooperative threads (two on this machine) for a whole command would starve every other test's tasks.
-    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Result {
+    package static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Swift.Result { try runBlocking(arguments, in: directory, environment: environment) })
@@ -39,7 +39,7 @@ public enum CLI {
     }
 
     /// Starts `uptick arguments…` with piped output and returns the running process.
-    public static func start(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:]) throws -> Process {
+    package static func start(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -58,14 +58,14 @@ public enum CLI {
 
 extension Process {
     /// The read end of the standard output pipe of a process ``CLI/start(_:in:environment:)`` started.
-    public var output: FileHandle { (standardOutput as? Pipe)?.fileHandleForReading ?? .nullDevice }
+    package var output: FileHandle { (standardOutput as? Pipe)?.fileHandleForReading ?? .nullDevice }
     /// The read end of its standard error pipe.
-    public var errors: FileHandle { (standardError as? Pipe)?.fileHandleForReading ?? .nullDevice }
+    package var errors: FileHandle { (standardError as? Pipe)?.fileHandleForReading ?? .nullDevice }
 }
 
 /// Runs `body`, which blocks (reads a pipe to its end, waits for a process), on a Dispatch thread, so no
 /// thread of Swift's cooperative pool is held meanwhile.
-public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+package func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(returning: body()) }
     }

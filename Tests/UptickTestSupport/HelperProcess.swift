@@ -5,8 +5,8 @@ import Synchronization
 /// A Python helper from `Tests/Helpers`, run by the `python3` on PATH: a real server (SMTP, libSQL) on
 /// 127.0.0.1. It prints `PORT n` once listening, then one line per thing it reports, and stops when its
 /// standard input closes (so it never outlives the test process).
-public final class HelperProcess: Sendable {
-    public let port: Int
+package final class HelperProcess: Sendable {
+    package let port: Int
     private let output: FileHandle
     private let process: Process
     private let input: Pipe
@@ -27,7 +27,7 @@ public final class HelperProcess: Sendable {
     /// Python starts) happens on a Dispatch thread, never on Swift's cooperative pool: two threads on this
     /// machine, which a few helpers starting at once would hold for seconds, and every other test's probes
     /// with them. A helper that does not listen within ``startLimit`` is killed and the test fails.
-    public static func start(_ script: String, _ arguments: [String], requires modules: [String] = [],
+    package static func start(_ script: String, _ arguments: [String], requires modules: [String] = [],
                              environment extra: [String: String] = [:]) async throws -> HelperProcess {
         for module in modules {
             if let problem = await PythonModules.shared.problem(importing: module) {
@@ -74,7 +74,7 @@ public final class HelperProcess: Sendable {
     /// The helper's output lines after the `PORT` line, until it exits. Read by a thread of its own with
     /// blocking reads: a `readabilityHandler` (a libdispatch source on the pipe) crashed the test process
     /// now and then in libdispatch's event loop when the helper stopped. Call at most once.
-    public func lines() -> AsyncStream<String> {
+    package func lines() -> AsyncStream<String> {
         let (lines, continuation) = AsyncStream<String>.makeStream()
         let thread = Thread { [self] in
             var buffer = [UInt8](), chunk = [UInt8](repeating: 0, count: 4096)
@@ -97,16 +97,16 @@ public final class HelperProcess: Sendable {
 
     /// Closes the helper's input, which makes it exit. It is reaped on a Dispatch thread: waiting here would
     /// block a thread of Swift's cooperative pool (two on this machine), and every other test's tasks with it.
-    public func stop() {
+    package func stop() {
         try? input.fileHandleForWriting.close()
         let process = process
         DispatchQueue.global().async { process.waitUntilExit() }
     }
 
-    public struct HelperError: Error, CustomStringConvertible {
-        public var description: String
+    package struct HelperError: Error, CustomStringConvertible {
+        package var description: String
 
-        public init(description: String) {
+        package init(description: String) {
             self.description = description
         }
     }

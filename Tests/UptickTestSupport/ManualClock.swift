@@ -1,8 +1,8 @@
 import Synchronization
-public import UptickCore
+package import UptickCore
 
 /// A wall clock that moves only when told to. Sleepers wake when it is advanced past their deadline.
-public final class ManualClock: WallClock {
+package final class ManualClock: WallClock {
     private struct Sleeper {
         var deadline: EpochMilliseconds
         var continuation: CheckedContinuation<Void, any Error>
@@ -19,14 +19,14 @@ public final class ManualClock: WallClock {
 
     private let state: Mutex<State>
 
-    public init(now: EpochMilliseconds) {
+    package init(now: EpochMilliseconds) {
         state = Mutex(State(now: now))
     }
 
-    public func now() -> EpochMilliseconds { state.withLock { $0.now } }
+    package func now() -> EpochMilliseconds { state.withLock { $0.now } }
 
     /// Moves the clock to `time` and wakes the sleepers whose deadline has come.
-    public func advance(to time: EpochMilliseconds) {
+    package func advance(to time: EpochMilliseconds) {
         let woken = state.withLock { state in
             state.now = max(state.now, time)
             let due = state.sleepers.filter { $0.value.deadline <= state.now }
@@ -36,10 +36,10 @@ public final class ManualClock: WallClock {
         for continuation in woken { continuation.resume() }
     }
 
-    public func advance(by milliseconds: EpochMilliseconds) { advance(to: now() + milliseconds) }
+    package func advance(by milliseconds: EpochMilliseconds) { advance(to: now() + milliseconds) }
 
     /// Returns once `count` sleeps have begun in total: the sleeping code has done its work and waits.
-    public func waitForSleep(_ count: Int) async {
+    package func waitForSleep(_ count: Int) async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
                 if state.sleepsBegun >= count { return true }
@@ -50,7 +50,7 @@ public final class ManualClock: WallClock {
         }
     }
 
-    public func sleep(until deadline: EpochMilliseconds) async throws {
+    package func sleep(until deadline: EpochMilliseconds) async throws {
         let (id, ready) = state.withLock { state in
             defer { state.nextID += 1 }
             state.sleepsBegun += 1

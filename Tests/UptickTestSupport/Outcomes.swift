@@ -1,9 +1,9 @@
-public import UptickCore
-public import UptickStore
+package import UptickCore
+package import UptickStore
 
 extension CheckOutcome {
     /// An `up` outcome for `monitorID` at `slot`, for persistence tests.
-    public static func sample(monitorID: Int64, slot: EpochMilliseconds, status: CheckStatus = .up, runner: String = "test") -> CheckOutcome {
+    package static func sample(monitorID: Int64, slot: EpochMilliseconds, status: CheckStatus = .up, runner: String = "test") -> CheckOutcome {
         let result = CheckResult(status: status, errorClass: status == .up ? nil : .refused, message: "sample",
                                  timings: PhaseTimings(dnsMicroseconds: 10, connectMicroseconds: 20), durationMicroseconds: 30)
         let decision = MonitorState().applying(result, at: slot, policy: .immediate)
@@ -14,7 +14,7 @@ extension CheckOutcome {
 
 extension AlertPolicy {
     /// The original design: every verdict is confirmed at once (1/1), no flapping detection.
-    public static var immediate: AlertPolicy {
+    package static var immediate: AlertPolicy {
         var policy = AlertPolicy()
         policy.failureThreshold = 1
         policy.recoveryThreshold = 1
@@ -25,19 +25,19 @@ extension AlertPolicy {
 
 extension SQLiteDatabase {
     /// The single integer a query returns.
-    public func scalar(_ sql: String, _ arguments: [SQLValue] = []) async throws -> Int64? {
+    package func scalar(_ sql: String, _ arguments: [SQLValue] = []) async throws -> Int64? {
         try await execute([SQLStatement(sql, arguments)], transaction: false)[0].rows.first?.first?.integer
     }
 
     /// Runs statements in one transaction.
-    public func run(_ sql: String, _ arguments: [SQLValue] = []) async throws {
+    package func run(_ sql: String, _ arguments: [SQLValue] = []) async throws {
         _ = try await execute([SQLStatement(sql, arguments)], transaction: true)
     }
 }
 
 extension SQLStore {
     /// Adds `count` port monitors on `target` in one transaction, all due at `dueAt`; returns their ids.
-    public func addDueMonitors(_ count: Int, target: String = "127.0.0.1:9", dueAt: EpochMilliseconds, interval: Int64 = 30) async throws -> [Int64] {
+    package func addDueMonitors(_ count: Int, target: String = "127.0.0.1:9", dueAt: EpochMilliseconds, interval: Int64 = 30) async throws -> [Int64] {
         let drafts = (0..<count).map { MonitorDraft.port(target, key: "due-\($0)", interval: interval) }
         _ = try await upsert(drafts, now: dueAt)
         let results = try await executor.execute([

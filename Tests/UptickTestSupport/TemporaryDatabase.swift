@@ -1,26 +1,26 @@
-public import Foundation
+package import Foundation
 import Synchronization
 import UptickCore
 import UptickLibSQL
-public import UptickStore
+package import UptickStore
 
 /// Which transport the store under test uses: the SQLite file directly, or the same file behind the
 /// libSQL test server (Hrana over HTTP).
-public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+package enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
     case libsql
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// A fresh, migrated SQLite file in its own temporary folder, removed by ``remove()``. `store` goes
 /// through the chosen backend; `database` always opens the file directly, for assertions on what it holds.
-public struct TemporaryDatabase: Sendable {
-    public let directory: URL
-    public let path: String
-    public let database: SQLiteDatabase
-    public let store: SQLStore
-    public let backend: Backend
+package struct TemporaryDatabase: Sendable {
+    package let directory: URL
+    package let path: String
+    package let database: SQLiteDatabase
+    package let store: SQLStore
+    package let backend: Backend
     private let servers: Servers
 
     /// libSQL test servers started for this database, stopped by ``remove()``.
@@ -31,7 +31,7 @@ public struct TemporaryDatabase: Sendable {
     }
 
     /// Creates (and migrates) `uptick.db` in a new temporary folder, served by `backend`.
-    public static func make(migrated: Bool = true, backend: Backend = .sqlite) async throws -> TemporaryDatabase {
+    package static func make(migrated: Bool = true, backend: Backend = .sqlite) async throws -> TemporaryDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("uptick.db").path
@@ -44,7 +44,7 @@ public struct TemporaryDatabase: Sendable {
 
     /// A second, independent connection to the same file (as another process would have): another
     /// SQLite connection, or another libSQL server process on the file.
-    public func secondConnection(busyTimeout: Duration = .seconds(5)) async throws -> SQLStore {
+    package func secondConnection(busyTimeout: Duration = .seconds(5)) async throws -> SQLStore {
         switch backend {
         case .sqlite: SQLStore(executor: try SQLiteDatabase(path: path, create: false, busyTimeout: busyTimeout))
         case .libsql: try await Self.store(path: path, backend: backend, database: database, servers: servers, busyTimeout: busyTimeout)
@@ -62,7 +62,7 @@ public struct TemporaryDatabase: Sendable {
         }
     }
 
-    public func remove() {
+    package func remove() {
         servers.stopAll()
         try? FileManager.default.removeItem(at: directory)
     }

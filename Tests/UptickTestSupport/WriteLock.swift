@@ -1,11 +1,11 @@
 import CSQLite
 
 /// Another connection holding SQLite's write lock (BEGIN IMMEDIATE), as a second writer process would.
-public final class WriteLock: @unchecked Sendable {
+package final class WriteLock: @unchecked Sendable {
     private var handle: OpaquePointer?
 
     /// Opens `path` and takes the write lock; fails if it cannot.
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK,
               sqlite3_exec(handle, "BEGIN IMMEDIATE", nil, nil, nil) == SQLITE_OK else {
             throw LockError()
@@ -13,7 +13,7 @@ public final class WriteLock: @unchecked Sendable {
     }
 
     /// Rolls back and closes; the lock is free afterwards.
-    public func release() {
+    package func release() {
         sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
         sqlite3_close_v2(handle)
         handle = nil

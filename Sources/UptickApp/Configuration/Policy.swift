@@ -1,12 +1,12 @@
 import NIOCore
-public import UptickNet
+package import UptickNet
 
 /// Builds the guarded network from the operator's options and the environment: the address policy
 /// (`--allow-cidr`, `--deny-cidr`, `--nat64-prefix`) and the resolver (`--nameserver`, `--dns-lookups-per-zone`).
-public enum Policy {
+package enum Policy {
     /// Public-only plus the operator's rules: `allow` and `deny` entries, each `CIDR` or `CIDR:PORT`, and NAT64
     /// prefixes besides the well-known one.
-    public static func make(allow: [String], deny: [String], nat64: [String] = []) throws(UptickError) -> AddressPolicy {
+    package static func make(allow: [String], deny: [String], nat64: [String] = []) throws(UptickError) -> AddressPolicy {
         func rules(_ values: [String], _ flag: String) throws(UptickError) -> [AddressPolicy.Rule] {
             try values.map { text throws(UptickError) in
                 guard let rule = AddressPolicy.Rule(text) else {
@@ -26,7 +26,7 @@ public enum Policy {
 
     /// The resolver configuration: the system's (`/etc/resolv.conf`, `/etc/hosts`), with `nameservers`
     /// (`IP`, `IP:PORT` or `[IPv6]:PORT`) in place of resolv.conf's.
-    public static func resolver(nameservers: [String], lookupsPerZone: Int?) throws(UptickError) -> ResolverConfiguration {
+    package static func resolver(nameservers: [String], lookupsPerZone: Int?) throws(UptickError) -> ResolverConfiguration {
         var configuration = ResolverConfiguration.system()
         let servers = try nameservers.map { text throws(UptickError) in
             guard let address = nameserver(text) else {
@@ -61,7 +61,7 @@ public enum Policy {
     }
 
     /// One line for the start-up log, so an allowed internal range is never a surprise.
-    public static func describe(_ policy: AddressPolicy) -> String? {
+    package static func describe(_ policy: AddressPolicy) -> String? {
         guard !policy.allow.isEmpty || !policy.deny.isEmpty || !policy.nat64Prefixes.isEmpty else { return nil }
         var parts = ["address policy: public unicast only"]
         if !policy.allow.isEmpty { parts.append("ALSO ALLOWING \(policy.allow.map(\.description).joined(separator: ", "))") }

@@ -1,66 +1,66 @@
-public import UptickAlerts
+package import UptickAlerts
 import UptickCore
-public import UptickEngine
+package import UptickEngine
 import UptickLibSQL
 import UptickLambda
-public import UptickNet
+package import UptickNet
 
 /// What a runner does, whichever way it is started (`uptick run`, `uptick tick`, a Lambda invocation): every
 /// setting validated once, from ``Settings`` (flags, environment, `uptick.yaml`), each with its documented default.
-public struct RunnerConfiguration: Sendable {
+package struct RunnerConfiguration: Sendable {
     /// How the runner is started; it decides the pacing on a network database (``engine(for:)``).
-    public enum Role: Sendable {
+    package enum Role: Sendable {
         case daemon, tick, lambda
     }
 
     /// `db`: a SQLite file path (or `file:PATH`), or a libSQL URL. Default `./uptick.db`.
-    public var database = "./uptick.db"
+    package var database = "./uptick.db"
     /// `db-token` (also `TURSO_AUTH_TOKEN`).
-    public var token: String?
+    package var token: String?
     /// `concurrency`: checks in flight at once.
-    public var concurrency = 500
+    package var concurrency = 500
     /// `batch`: most monitors claimed per claim statement.
-    public var batch = 500
+    package var batch = 500
     /// `poll`: claim on a fixed period instead of at each slot (daemon).
-    public var poll: Duration?
+    package var poll: Duration?
     /// `retention`: the daemon deletes checks older than this, hourly; `nil` (`off`) keeps them.
-    public var retention: Duration? = .seconds(30 * 86_400)
+    package var retention: Duration? = .seconds(30 * 86_400)
     /// `deliver-for`: after a tick's checks, deliver due alerts for at most this long (0 skips delivery).
-    public var deliverFor: Duration = .seconds(10)
+    package var deliverFor: Duration = .seconds(10)
     /// `ticks-per-invocation`: ticks a Lambda invocation runs when its event does not say.
-    public var ticksPerInvocation = 1
-    public var policy = PolicySettings()
-    public var delivery = DeliveryConfiguration()
+    package var ticksPerInvocation = 1
+    package var policy = PolicySettings()
+    package var delivery = DeliveryConfiguration()
 
     /// The network options: the address policy and the resolver.
-    public struct PolicySettings: Sendable {
-        public var allow: [String] = []
-        public var deny: [String] = []
-        public var nat64: [String] = []
-        public var nameservers: [String] = []
-        public var lookupsPerZone: Int?
-        public var dnsDetail = false
-        public var allowHostHeader = false
+    package struct PolicySettings: Sendable {
+        package var allow: [String] = []
+        package var deny: [String] = []
+        package var nat64: [String] = []
+        package var nameservers: [String] = []
+        package var lookupsPerZone: Int?
+        package var dnsDetail = false
+        package var allowHostHeader = false
 
-        public init() {}
+        package init() {}
 
         /// The guarded network, with its one resolver (and cache), for everything the runner connects to.
-        public func network() throws(UptickError) -> Network {
+        package func network() throws(UptickError) -> Network {
             let resolver = DNSResolver(configuration: try Policy.resolver(nameservers: nameservers, lookupsPerZone: lookupsPerZone))
             return Network(policy: try policy(), resolver: resolver, revealsDNSDetail: dnsDetail, allowsHostHeader: allowHostHeader)
         }
 
         /// The address policy alone.
-        public func policy() throws(UptickError) -> AddressPolicy {
+        package func policy() throws(UptickError) -> AddressPolicy {
             try Policy.make(allow: allow, deny: deny, nat64: nat64)
         }
     }
 
     /// The defaults.
-    public init() {}
+    package init() {}
 
     /// Every setting from `settings`; the first invalid one is reported with where it came from.
-    public init(_ settings: Settings) throws(UptickError) {
+    package init(_ settings: Settings) throws(UptickError) {
         func duration(_ key: String, atLeast minimum: Int64, _ example: String) throws(UptickError) -> Duration? {
             guard let (text, source) = settings.value(key) else { return nil }
             guard let milliseconds = DurationParser.milliseconds(text), milliseconds >= minimum else {
@@ -109,12 +109,12 @@ public struct RunnerConfiguration: Sendable {
     }
 
     /// Whether the database is reached over the network (libSQL), where round trips are the cost.
-    public var isNetworkDatabase: Bool { LibSQLDatabase.handles(database) }
+    package var isNetworkDatabase: Bool { LibSQLDatabase.handles(database) }
 
     /// The engine's configuration for a role. This is the one place that tunes for a network database: a tick
     /// or an invocation commits once at its end (or per `batch` results), and the daemon claims and commits
     /// at most about once a second.
-    public func engine(for role: Role, runnerID: String = Runner.identity) -> EngineConfiguration {
+    package func engine(for role: Role, runnerID: String = Runner.identity) -> EngineConfiguration {
         var configuration = EngineConfiguration(runnerID: runnerID)
         configuration.concurrency = concurrency
         configuration.claimBatch = batch

@@ -8,9 +8,9 @@ import Yams
 /// A single value comes from the first source that has it: flags win over the environment, which wins over
 /// the file. The address ranges (``accumulating``) are the exception: every source's rules apply, so a `deny`
 /// rule set in one place is never dropped by a flag given in another.
-public struct Settings: Sendable {
+package struct Settings: Sendable {
     /// Every key the file may hold, with whether it takes a list.
-    public static let keys: [String: Bool] = [
+    package static let keys: [String: Bool] = [
         "db": false, "db-token": false,
         "concurrency": false, "batch": false, "poll": false, "retention": false, "deliver-for": false,
         "ticks-per-invocation": false,
@@ -21,13 +21,13 @@ public struct Settings: Sendable {
     /// Keys whose values from every source add up.
     static let accumulating: Set<String> = ["allow-cidr", "deny-cidr", "nat64-prefix", "nameserver"]
 
-    public var flags: [String: [String]]
-    public var environment: [String: String]
-    public var file: [String: [String]]
+    package var flags: [String: [String]]
+    package var environment: [String: String]
+    package var file: [String: [String]]
     /// Where ``file`` came from, for messages.
-    public var filePath: String?
+    package var filePath: String?
 
-    public init(flags: [String: [String]] = [:], environment: [String: String] = [:], file: [String: [String]] = [:], filePath: String? = nil) {
+    package init(flags: [String: [String]] = [:], environment: [String: String] = [:], file: [String: [String]] = [:], filePath: String? = nil) {
         self.flags = flags
         self.environment = environment
         self.file = file
@@ -35,12 +35,12 @@ public struct Settings: Sendable {
     }
 
     /// `UPTICK_` + the key in capitals, `-` as `_`.
-    public static func variable(_ key: String) -> String {
+    package static func variable(_ key: String) -> String {
         "UPTICK_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
     }
 
     /// The value of a single-valued key, and where it came from (for messages).
-    public func value(_ key: String) -> (text: String, source: String)? {
+    package func value(_ key: String) -> (text: String, source: String)? {
         if let flag = flags[key]?.last { return (flag, "--\(key)") }
         if let value = environment[Self.variable(key)], !value.isEmpty { return (value, Self.variable(key)) }
         if let value = file[key]?.last { return (value, "\(key) in \(filePath ?? "the config file")") }
@@ -49,7 +49,7 @@ public struct Settings: Sendable {
 
     /// The values of a list key: flags, then the environment (comma-separated), then the file; for
     /// ``accumulating`` keys all three, otherwise the first source that has any.
-    public func values(_ key: String) -> [String] {
+    package func values(_ key: String) -> [String] {
         let fromEnvironment = (environment[Self.variable(key)] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let sources = [flags[key] ?? [], fromEnvironment, file[key] ?? []]
@@ -59,7 +59,7 @@ public struct Settings: Sendable {
 
     /// The config file: `--config-file`, else `UPTICK_CONFIG_FILE`, else `./uptick.yaml` when it exists. A file named
     /// explicitly must exist.
-    public static func configFile(_ option: String?, environment: [String: String]) throws(UptickError) -> (path: String, values: [String: [String]])? {
+    package static func configFile(_ option: String?, environment: [String: String]) throws(UptickError) -> (path: String, values: [String: [String]])? {
         let named = option ?? environment["UPTICK_CONFIG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let path = named ?? "./uptick.yaml"
         guard FileManager.default.fileExists(atPath: path) else {
@@ -71,7 +71,7 @@ public struct Settings: Sendable {
     }
 
     /// A config file's keys and values: a mapping of keys to a value or (for list keys) a list of values.
-    public static func parse(_ text: String, path: String) throws(UptickError) -> [String: [String]] {
+    package static func parse(_ text: String, path: String) throws(UptickError) -> [String: [String]] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

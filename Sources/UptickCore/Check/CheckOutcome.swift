@@ -1,22 +1,22 @@
 /// A finished check ready to be persisted: the result, when it ran, and the monitor state it leads to.
-public struct CheckOutcome: Sendable, Hashable, Codable {
-    public var monitorID: Int64
+package struct CheckOutcome: Sendable, Hashable, Codable {
+    package var monitorID: Int64
     /// The monitor's name when it was claimed, for display (not stored with the check).
-    public var monitorName: String
+    package var monitorName: String
     /// The slot this check ran for.
-    public var scheduledAt: EpochMilliseconds
-    public var startedAt: EpochMilliseconds
-    public var result: CheckResult
+    package var scheduledAt: EpochMilliseconds
+    package var startedAt: EpochMilliseconds
+    package var result: CheckResult
     /// The runner that produced it (see `checks.runner`).
-    public var runner: String
+    package var runner: String
     /// The monitor's state after this result.
-    public var state: MonitorState
+    package var state: MonitorState
     /// Set when this result changed the monitor's status.
-    public var transition: StatusTransition?
+    package var transition: StatusTransition?
     /// The incident it opened or resolved and the events it announces; `nil` when none.
-    public var alerts: AlertEffects?
+    package var alerts: AlertEffects?
 
-    public init(
+    package init(
         monitorID: Int64, monitorName: String, scheduledAt: EpochMilliseconds, startedAt: EpochMilliseconds, result: CheckResult,
         runner: String, state: MonitorState, transition: StatusTransition?, alerts: AlertEffects? = nil
     ) {

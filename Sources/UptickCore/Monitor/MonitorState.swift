@@ -1,3 +1,4 @@
+public import UptickCore
 /// The part of a monitor that its check results change. Pure: ``applying(_:at:policy:)`` is the status
 /// logic, and docs/alerting.md describes it in words.
 public struct MonitorState: Sendable, Hashable, Codable {
@@ -64,13 +65,13 @@ public struct MonitorState: Sendable, Hashable, Codable {
     }
 
     /// What one check did to a monitor.
-    public struct Decision: Sendable, Hashable {
-        public var state: MonitorState
+    package struct Decision: Sendable, Hashable {
+        package var state: MonitorState
         /// Set when the confirmed status changed.
-        public var transition: StatusTransition?
-        public var incident: IncidentChange?
+        package var transition: StatusTransition?
+        package var incident: IncidentChange?
         /// What to announce, in order.
-        public var notices: [Notice]
+        package var notices: [Notice]
     }
 
     /// The state after `result`, which started at `time`, under `policy`.
@@ -86,7 +87,7 @@ public struct MonitorState: Sendable, Hashable, Codable {
     ///    and with `notifyDegraded` off degraded counts as up. So after maintenance or flapping, the
     ///    current status is announced only if it differs from what was last announced.
     /// 5. While down and announced, a reminder follows every `reminderMilliseconds` without a notice.
-    public func applying(_ result: CheckResult, at time: EpochMilliseconds, policy: AlertPolicy = AlertPolicy()) -> Decision {
+    package func applying(_ result: CheckResult, at time: EpochMilliseconds, policy: AlertPolicy = AlertPolicy()) -> Decision {
         let verdict = result.status
         var next = self
         if verdict == .down {

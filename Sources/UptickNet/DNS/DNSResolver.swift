@@ -1,7 +1,7 @@
-public import NIOCore
-public import NIOPosix
+package import NIOCore
+package import NIOPosix
 import Synchronization
-public import UptickCore
+package import UptickCore
 
 /// uptick's own stub resolver, on NIO: nothing about one customer's names can hold up anyone else's lookups.
 ///
@@ -14,18 +14,18 @@ public import UptickCore
 ///   one name already under way are joined, not repeated.
 /// - At most ``ResolverConfiguration/lookupsPerZone`` lookups per zone are on the network at once, so one
 ///   customer's thousands of names under a slow zone cannot flood the nameserver everyone shares.
-public final class DNSResolver: NameResolver, Sendable {
+package final class DNSResolver: NameResolver, Sendable {
     /// What the cache and the network have done so far.
-    public struct Statistics: Sendable, Hashable {
+    package struct Statistics: Sendable, Hashable {
         /// Name/type pairs answered from the cache (or the hosts file) without a query.
-        public var cacheHits = 0
+        package var cacheHits = 0
         /// Lookups that joined one already under way.
-        public var joined = 0
+        package var joined = 0
         /// Lookups that went to the network.
-        public var misses = 0
+        package var misses = 0
         /// Queries sent (a lookup sends one per try; A and AAAA are two lookups).
-        public var queries = 0
-        public var failures = 0
+        package var queries = 0
+        package var failures = 0
     }
 
     /// The longest a shared lookup runs, whoever waits for it: the longest check's deadline.
@@ -43,7 +43,7 @@ public final class DNSResolver: NameResolver, Sendable {
     /// Positive answers are kept at most a day (RFC 8767 §4).
     static let maxTTL: UInt32 = 86_400
 
-    public let configuration: ResolverConfiguration
+    package let configuration: ResolverConfiguration
     let group: any EventLoopGroup
     private let state: Mutex<State>
 
@@ -60,15 +60,15 @@ public final class DNSResolver: NameResolver, Sendable {
         var head = 0
     }
 
-    public init(configuration: ResolverConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    package init(configuration: ResolverConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.group = group
         self.state = Mutex(State(cache: DNSCache(capacity: configuration.cacheEntries)))
     }
 
-    public var statistics: Statistics { state.withLock { $0.statistics } }
+    package var statistics: Statistics { state.withLock { $0.statistics } }
 
-    public func lookup(_ name: String, families: AddressFamilies, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
+    package func lookup(_ name: String, families: AddressFamilies, deadline: NIODeadline) async throws(CheckFailure) -> [IPAddress] {
         let canonical = DNSMessage.canonical(name)
         if let listed = configuration.hosts[canonical] {
             state.withLock { $0.statistics.cacheHits += 1 }

@@ -1,30 +1,30 @@
 import Foundation
-public import NIOCore
+package import NIOCore
 
 /// Where and how uptick's resolver asks: the nameservers, and how long it waits for each and how often it
 /// tries, as `/etc/resolv.conf` says (resolv.conf(5)), plus the names of `/etc/hosts`. Search domains and
 /// `ndots` are read past on purpose: a customer's name is always queried as written, fully qualified, so
 /// `db` never becomes `db.our-internal-domain`.
-public struct ResolverConfiguration: Sendable {
+package struct ResolverConfiguration: Sendable {
     /// The nameservers, tried in order (at most ``maxNameservers``, as glibc).
-    public var nameservers: [SocketAddress]
+    package var nameservers: [SocketAddress]
     /// How long one query waits for an answer from one server (resolv.conf's `timeout`, glibc's default 5 s).
-    public var timeout: Duration
+    package var timeout: Duration
     /// Rounds over all nameservers (resolv.conf's `attempts`, default 2).
-    public var attempts: Int
+    package var attempts: Int
     /// Names from the hosts file, lower case, without a final dot.
-    public var hosts: [String: [IPAddress]]
+    package var hosts: [String: [IPAddress]]
     /// Lookups of names under one zone (see ``DNSResolver/zone(of:)``) that may wait on the network at once;
     /// more wait for a turn within their own check's deadline.
-    public var lookupsPerZone: Int
+    package var lookupsPerZone: Int
     /// Answers kept in the cache; the oldest entries go first when it is full.
-    public var cacheEntries: Int
+    package var cacheEntries: Int
 
-    public static let maxNameservers = 3
-    public static let defaultLookupsPerZone = 32
-    public static let defaultCacheEntries = 100_000
+    package static let maxNameservers = 3
+    package static let defaultLookupsPerZone = 32
+    package static let defaultCacheEntries = 100_000
 
-    public init(nameservers: [SocketAddress], timeout: Duration = .seconds(5), attempts: Int = 2, hosts: [String: [IPAddress]] = [:],
+    package init(nameservers: [SocketAddress], timeout: Duration = .seconds(5), attempts: Int = 2, hosts: [String: [IPAddress]] = [:],
                 lookupsPerZone: Int = defaultLookupsPerZone, cacheEntries: Int = defaultCacheEntries) {
         self.nameservers = Array(nameservers.prefix(Self.maxNameservers))
         self.timeout = timeout
@@ -36,7 +36,7 @@ public struct ResolverConfiguration: Sendable {
 
     /// The system's configuration: `/etc/resolv.conf` and `/etc/hosts`. With no nameserver line, glibc's
     /// default (the local host, port 53) applies.
-    public static func system(resolvConf: String = "/etc/resolv.conf", hostsFile: String = "/etc/hosts") -> ResolverConfiguration {
+    package static func system(resolvConf: String = "/etc/resolv.conf", hostsFile: String = "/etc/hosts") -> ResolverConfiguration {
         let conf = (try? String(contentsOfFile: resolvConf, encoding: .utf8)) ?? ""
         let hosts = (try? String(contentsOfFile: hostsFile, encoding: .utf8)) ?? ""
         var configuration = parse(resolvConf: conf)

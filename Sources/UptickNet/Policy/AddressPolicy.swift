@@ -6,19 +6,19 @@
 /// reaches services listening on 0.0.0.0) unless an allow rule names that very address. An IPv6 address that
 /// carries an IPv4 address (mapped, compatible, NAT64 with the well-known or a configured prefix, 6to4) is
 /// judged as both: each must pass, so an allow rule on the outer form cannot let in an internal IPv4.
-public struct AddressPolicy: Sendable, Hashable {
+package struct AddressPolicy: Sendable, Hashable {
     /// An operator rule: a range, optionally restricted to one port.
-    public struct Rule: Sendable, Hashable, CustomStringConvertible {
-        public let range: CIDR
-        public let port: Int?
+    package struct Rule: Sendable, Hashable, CustomStringConvertible {
+        package let range: CIDR
+        package let port: Int?
 
-        public init(_ range: CIDR, port: Int? = nil) {
+        package init(_ range: CIDR, port: Int? = nil) {
             self.range = range
             self.port = port
         }
 
         /// `CIDR` or `CIDR:PORT`, e.g. `10.0.0.0/8`, `192.168.1.10/32:8080`, `fd00::/8`.
-        public init?(_ text: String) {
+        package init?(_ text: String) {
             var rangeText = Substring(text)
             var port: Int?
             if let slash = text.firstIndex(of: "/"), let colon = text[slash...].firstIndex(of: ":") {
@@ -39,11 +39,11 @@ public struct AddressPolicy: Sendable, Hashable {
             if case .v4 = range.address { range.prefixLength == 32 } else { range.prefixLength == 128 }
         }
 
-        public var description: String { port.map { "\(range):\($0)" } ?? range.description }
+        package var description: String { port.map { "\(range):\($0)" } ?? range.description }
     }
 
     /// The result of judging one address.
-    public enum Verdict: Sendable, Hashable {
+    package enum Verdict: Sendable, Hashable {
         case allowed
         /// Denied, with the kind of range that denied it (`loopback (127.0.0.0/8)`). Operator rules are not
         /// named: the text reaches the customer.
@@ -51,27 +51,27 @@ public struct AddressPolicy: Sendable, Hashable {
     }
 
     /// Exceptions: addresses allowed although special-purpose (a self-hoster's LAN).
-    public var allow: [Rule]
+    package var allow: [Rule]
     /// Extra ranges to deny; they win over `allow`.
-    public var deny: [Rule]
+    package var deny: [Rule]
     /// NAT64 prefixes of the network uptick runs in (RFC 6052: /32, /40, /48, /56, /64 or /96), besides the
     /// well-known 64:ff9b::/96: an address under one is judged by the IPv4 address it embeds too.
-    public var nat64Prefixes: [CIDR]
+    package var nat64Prefixes: [CIDR]
 
-    public init(allow: [Rule] = [], deny: [Rule] = [], nat64Prefixes: [CIDR] = []) {
+    package init(allow: [Rule] = [], deny: [Rule] = [], nat64Prefixes: [CIDR] = []) {
         self.allow = allow
         self.deny = deny
         self.nat64Prefixes = nat64Prefixes
     }
 
     /// Public unicast only.
-    public static let publicOnly = AddressPolicy()
+    package static let publicOnly = AddressPolicy()
 
     /// The prefix lengths RFC 6052 §2.2 defines.
-    public static let nat64PrefixLengths: Set<Int> = [32, 40, 48, 56, 64, 96]
+    package static let nat64PrefixLengths: Set<Int> = [32, 40, 48, 56, 64, 96]
 
     /// The verdict on connecting to `address` at `port`; `local` holds the runner's own interface addresses.
-    public func verdict(_ address: IPAddress, port: Int, local: Set<IPAddress> = []) -> Verdict {
+    package func verdict(_ address: IPAddress, port: Int, local: Set<IPAddress> = []) -> Verdict {
         // The address itself and, for IPv6 forms that carry one, its IPv4 address (no array: this runs per check).
         let embedded = embeddedIPv4(address).map(IPAddress.v4)
         func denied(_ candidate: IPAddress) -> Bool { deny.contains { $0.matches(candidate, port: port) } }
@@ -92,7 +92,7 @@ public struct AddressPolicy: Sendable, Hashable {
     /// The IPv4 address an IPv6 address carries and that a packet to it would effectively reach: IPv4-mapped
     /// `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 under 64:ff9b::/96 or a configured prefix, and
     /// 6to4 `2002:aabb:ccdd::`. `nil` for IPv4 addresses and other IPv6 addresses.
-    public func embeddedIPv4(_ address: IPAddress) -> UInt32? {
+    package func embeddedIPv4(_ address: IPAddress) -> UInt32? {
         if let embedded = address.embeddedIPv4 { return embedded }
         guard case .v6(let high, let low) = address else { return nil }
         for prefix in nat64Prefixes where prefix.contains(address) {

@@ -1,10 +1,10 @@
 /// An address range: an address and a prefix length, like `10.0.0.0/8` or `fc00::/7`.
-public struct CIDR: Sendable, Hashable, CustomStringConvertible {
-    public let address: IPAddress
-    public let prefixLength: Int
+package struct CIDR: Sendable, Hashable, CustomStringConvertible {
+    package let address: IPAddress
+    package let prefixLength: Int
 
     /// `address/prefix`, where host bits beyond the prefix must be zero. A bare address is a /32 or /128.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let address = IPAddress(String(parts[0])) else { return nil }
         let width = if case .v4 = address { 32 } else { 128 }
@@ -15,13 +15,13 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `address/prefixLength`; the prefix is clamped to the address family's width.
-    public init(_ address: IPAddress, _ prefixLength: Int) {
+    package init(_ address: IPAddress, _ prefixLength: Int) {
         self.address = address
         self.prefixLength = prefixLength
     }
 
     /// Whether `other` is in this range (an IPv4 range never contains an IPv6 address, and back).
-    public func contains(_ other: IPAddress) -> Bool {
+    package func contains(_ other: IPAddress) -> Bool {
         switch (address, other) {
         case (.v4, .v4), (.v6, .v6): Self.masked(other, prefixLength) == address
         default: false
@@ -39,5 +39,5 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(address)/\(prefixLength)" }
+    package var description: String { "\(address)/\(prefixLength)" }
 }

@@ -1,16 +1,16 @@
 import Glibc
 import Foundation
-public import NIOCore
+package import NIOCore
 
 /// An IPv4 or IPv6 address as numbers, parsed strictly (only the canonical forms `inet_pton` accepts).
-public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
+package enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     case v4(UInt32)
     /// High and low 64 bits.
     case v6(UInt64, UInt64)
 
     /// Parses `192.0.2.1` or `2001:db8::1` (no brackets, no zone); `nil` for anything else, including
     /// the legacy spellings `inet_aton` would accept (`127.1`, `0x7f.1`, `2130706433`).
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             self = .v4(UInt32(bigEndian: v4.s_addr))
@@ -24,7 +24,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// Parses a host that is an address in any form the C library's numeric parser takes, as a URL's host
     /// may be: the legacy IPv4 spellings of `inet_aton` (`127.1`, `0x7f.1`, `2130706433`, octal parts) and
     /// IPv6 with a zone (`fe80::1%eth0`, judged without the zone). `nil` for a name.
-    public init?(numericHost text: String) {
+    package init?(numericHost text: String) {
         // Bytes, not Characters: this runs for every check, and grapheme breaking costs more than the parse.
         let utf8 = text.utf8
         if utf8.contains(UInt8(ascii: ":")) {
@@ -45,7 +45,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The address a socket address points at; `nil` for Unix sockets.
-    public init?(_ address: SocketAddress) {
+    package init?(_ address: SocketAddress) {
         switch address {
         case .v4(let v4): self = .v4(UInt32(bigEndian: v4.address.sin_addr.s_addr))
         case .v6(let v6):
@@ -63,7 +63,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The socket address of this address at `port`.
-    public func socketAddress(port: Int) -> SocketAddress {
+    package func socketAddress(port: Int) -> SocketAddress {
         switch self {
         case .v4(let value):
             var address = sockaddr_in()
@@ -83,7 +83,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// The IPv4 address an IPv6 address carries and that a packet to it would effectively reach:
     /// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` and 6to4
     /// `2002:aabb:ccdd::`. `nil` for IPv4 addresses and other IPv6 addresses.
-    public var embeddedIPv4: UInt32? {
+    package var embeddedIPv4: UInt32? {
         guard case .v6(let high, let low) = self else { return nil }
         let low32 = UInt32(truncatingIfNeeded: low)
         if high == 0, low >> 32 == 0xFFFF { return low32 }                      // ::ffff:0:0/96
@@ -93,7 +93,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .v4(let value):
             return [24, 16, 8, 0].map { String(value >> UInt32($0) & 0xFF) }.joined(separator: ".")

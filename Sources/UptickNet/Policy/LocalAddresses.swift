@@ -1,25 +1,25 @@
 import Foundation
-public import NIOCore
+package import NIOCore
 import Synchronization
 
 /// The runner host's own interface addresses, which the address policy denies: a service listening on
 /// 0.0.0.0 answers on every one of them, public ones included. Read with `getifaddrs` at start and again
 /// when ``refreshInterval`` has passed (interfaces come and go: DHCP, containers, VPNs).
-public final class LocalAddresses: Sendable {
+package final class LocalAddresses: Sendable {
     /// How long a reading is used before the interfaces are read again.
-    public static let refreshInterval: TimeAmount = .seconds(30)
+    package static let refreshInterval: TimeAmount = .seconds(30)
 
     private let read: @Sendable () -> Set<IPAddress>
     private let refresh: TimeAmount
     private let state: Mutex<(addresses: Set<IPAddress>, readAt: NIODeadline)>
 
     /// The system's interfaces.
-    public convenience init() {
+    package convenience init() {
         self.init(read: LocalAddresses.interfaces)
     }
 
     /// A fixed set (tests).
-    public convenience init(fixed: Set<IPAddress>) {
+    package convenience init(fixed: Set<IPAddress>) {
         self.init(read: { fixed })
     }
 
@@ -30,7 +30,7 @@ public final class LocalAddresses: Sendable {
     }
 
     /// The addresses, read again first if the last reading is too old.
-    public var current: Set<IPAddress> {
+    package var current: Set<IPAddress> {
         let now = NIODeadline.now()
         if let fresh = state.withLock({ now - $0.readAt < refresh ? $0.addresses : nil }) { return fresh }
         let addresses = read()

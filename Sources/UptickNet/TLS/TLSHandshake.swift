@@ -1,21 +1,21 @@
 import Foundation
-public import NIOCore
+package import NIOCore
 import NIOSSL
 import NIOTLS
-public import UptickCore
+package import UptickCore
 
 /// What a finished handshake tells: the leaf certificate's expiry and the protocol.
-public struct TLSSession: Sendable, Hashable {
+package struct TLSSession: Sendable, Hashable {
     /// The leaf certificate's `notAfter`, seconds since 1970.
-    public var notAfter: Int64
-    public var version: String?
-    public var verified: Bool
+    package var notAfter: Int64
+    package var version: String?
+    package var verified: Bool
 }
 
 extension Network {
     /// Makes a TLS handshake on a fresh connection, before `deadline`. SNI and the host name check use
     /// `serverName` unless it is an IP literal. Leaves reading on, with the TLS handler in the pipeline.
-    public func secure(_ connection: Connection, serverName: String, verify: Bool, deadline: NIODeadline) async throws(NetFailure) -> (TLSSession, PhaseTimings) {
+    package func secure(_ connection: Connection, serverName: String, verify: Bool, deadline: NIODeadline) async throws(NetFailure) -> (TLSSession, PhaseTimings) {
         var timings = connection.timings
         let channel = connection.channel
         let context: NIOSSLContext
@@ -104,7 +104,7 @@ extension Network {
     /// wait for it, and a failed handshake surfaces as an error on the next read.
     /// `installing` runs on the channel's event loop right as the TLS handler goes in, before any further
     /// byte is read: what it observes is exactly what arrived in plaintext.
-    public func startTLS(on channel: any Channel, serverName: String, verify: Bool,
+    package func startTLS(on channel: any Channel, serverName: String, verify: Bool,
                          installing: @escaping @Sendable () -> Void = {}) async throws(NetFailure) {
         let context: NIOSSLContext
         do {
@@ -124,7 +124,7 @@ extension Network {
     }
 
     /// The check failure an error of a connection made by this network stands for.
-    public static func failure(_ error: any Error, on channel: any Channel) -> CheckFailure {
+    package static func failure(_ error: any Error, on channel: any Channel) -> CheckFailure {
         classify(error, address: channel.remoteAddress)
     }
 }

@@ -77,4 +77,4 @@ public protocol Catalogue: Sendable {
 /// Everything one database does for uptick: the runner's claim and persist (``Store``), the deliverer's
 /// outbox (``OutboxStore``) and the ``Catalogue``. Each backend (SQLite, libSQL; PostgreSQL next) is one, and
 /// passes the same conformance suite (Tests/UptickStoreTests).
-public typealias StoreBackend = Store & OutboxStore & Catalogue
+package typealias StoreBackend = Store & OutboxStore & Catalogue

@@ -1,12 +1,12 @@
-public import UptickCore
+package import UptickCore
 
 /// A monitor claimed for one slot: the row as it was, and the slot this run is for.
-public struct ClaimedMonitor: Sendable, Hashable {
-    public var monitor: Monitor
+package struct ClaimedMonitor: Sendable, Hashable {
+    package var monitor: Monitor
     /// The slot being run (the latest slot at or before the claim time).
-    public var slot: EpochMilliseconds
+    package var slot: EpochMilliseconds
 
-    public init(monitor: Monitor, slot: EpochMilliseconds) {
+    package init(monitor: Monitor, slot: EpochMilliseconds) {
         self.monitor = monitor
         self.slot = slot
     }

@@ -1,8 +1,8 @@
-public import UptickCore
+package import UptickCore
 
 /// What one delivery attempt came to.
-public struct DeliveryOutcome: Sendable, Hashable {
-    public enum Verdict: Sendable, Hashable {
+package struct DeliveryOutcome: Sendable, Hashable {
+    package enum Verdict: Sendable, Hashable {
         case delivered
         /// Try again at the given time.
         case retry(at: EpochMilliseconds)
@@ -12,13 +12,13 @@ public struct DeliveryOutcome: Sendable, Hashable {
         case released
     }
 
-    public var outboxID: Int64
-    public var verdict: Verdict
-    public var at: EpochMilliseconds
+    package var outboxID: Int64
+    package var verdict: Verdict
+    package var at: EpochMilliseconds
     /// Why it failed; for a delivered event, a note such as "skipped" (or `nil`).
-    public var error: String?
+    package var error: String?
 
-    public init(outboxID: Int64, verdict: Verdict, at: EpochMilliseconds, error: String?) {
+    package init(outboxID: Int64, verdict: Verdict, at: EpochMilliseconds, error: String?) {
         self.outboxID = outboxID
         self.verdict = verdict
         self.at = at
@@ -27,7 +27,7 @@ public struct DeliveryOutcome: Sendable, Hashable {
 }
 
 /// What the deliverer needs from a database.
-public protocol OutboxStore: Sendable {
+package protocol OutboxStore: Sendable {
     /// Claims up to `limit` due outbox rows of enabled channels, only the oldest undelivered row of each
     /// (channel, monitor) pair so events arrive in order per monitor, at most `perChannel` rows of each
     /// channel (its oldest), none of the channels in `excluding` (their lanes are full); leases them for
@@ -44,14 +44,14 @@ public protocol OutboxStore: Sendable {
 }
 
 /// The arguments of a delivery claim (see ``OutboxStore/claimDeliveries(now:limit:perChannel:excluding:lease:)``).
-public struct DeliveryRequest: Sendable, Hashable {
-    public var now: EpochMilliseconds
-    public var limit: Int
-    public var perChannel: Int
-    public var excluding: Set<Int64>
-    public var lease: Duration
+package struct DeliveryRequest: Sendable, Hashable {
+    package var now: EpochMilliseconds
+    package var limit: Int
+    package var perChannel: Int
+    package var excluding: Set<Int64>
+    package var lease: Duration
 
-    public init(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>, lease: Duration) {
+    package init(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>, lease: Duration) {
         self.now = now
         self.limit = limit
         self.perChannel = perChannel
@@ -61,7 +61,7 @@ public struct DeliveryRequest: Sendable, Hashable {
 }
 
 /// The answer to ``OutboxStore/claimDeliveries(now:limit:perChannel:excluding:lease:)``.
-public struct DeliveryClaim: Sendable {
-    public var rows: [OutboxRecord]
-    public var channels: [Int64: ChannelRecord]
+package struct DeliveryClaim: Sendable {
+    package var rows: [OutboxRecord]
+    package var channels: [Int64: ChannelRecord]
 }

@@ -1,7 +1,7 @@
-public import UptickCore
+package import UptickCore
 
 /// What the engine needs from a database. One call is one round trip on a network database.
-public protocol Store: Sendable {
+package protocol Store: Sendable {
     /// Gives new and re-enabled monitors their first slot, then atomically claims up to `limit`
     /// enabled monitors due at `now` (oldest slot first), advances each to its next slot, and leases
     /// it until its timeout plus `leaseGrace` has passed so no other runner checks it meanwhile.
@@ -20,13 +20,13 @@ public protocol Store: Sendable {
 }
 
 /// The answer to a claim.
-public struct Claim: Sendable, Hashable {
+package struct Claim: Sendable, Hashable {
     /// The monitors claimed, each for one slot.
-    public var monitors: [ClaimedMonitor]
+    package var monitors: [ClaimedMonitor]
     /// When the next unleased enabled monitor is due after this claim; `nil` when none is enabled.
-    public var nextDue: EpochMilliseconds?
+    package var nextDue: EpochMilliseconds?
 
-    public init(monitors: [ClaimedMonitor], nextDue: EpochMilliseconds?) {
+    package init(monitors: [ClaimedMonitor], nextDue: EpochMilliseconds?) {
         self.monitors = monitors
         self.nextDue = nextDue
     }

@@ -27,18 +27,18 @@ extension SQLStore {
         RETURNING \(Self.outboxColumns)
         """
 
-    public func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>,
+    package func claimDeliveries(now: EpochMilliseconds, limit: Int, perChannel: Int, excluding: Set<Int64>,
                                 lease: Duration) async throws(StoreError) -> DeliveryClaim {
         let request = DeliveryRequest(now: now, limit: limit, perChannel: perChannel, excluding: excluding, lease: lease)
         return Self.claim(from: try await executor.execute(claimStatements(request), transaction: true)[...])
     }
 
-    public func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
+    package func record(_ outcomes: [DeliveryOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
         _ = try await executor.execute(outcomes.map(statement), transaction: true)
     }
 
-    public func record(_ outcomes: [DeliveryOutcome], thenClaiming request: DeliveryRequest) async throws(StoreError) -> DeliveryClaim {
+    package func record(_ outcomes: [DeliveryOutcome], thenClaiming request: DeliveryRequest) async throws(StoreError) -> DeliveryClaim {
         let results = try await executor.execute(outcomes.map(statement) + claimStatements(request), transaction: true)
         return Self.claim(from: results.suffix(2))
     }

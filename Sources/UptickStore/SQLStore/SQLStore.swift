@@ -3,7 +3,7 @@ public import UptickCore
 
 /// The store on an SQL executor: one set of statements, several transports (a local SQLite file, libSQL over
 /// HTTP), the engine's differences in its ``SQLDialect``.
-public struct SQLStore: StoreBackend {
+public struct SQLStore: Catalogue, Store, OutboxStore {
     public let executor: any SQLExecutor
     public let dialect: SQLDialect
 
@@ -66,7 +66,7 @@ public struct SQLStore: StoreBackend {
 
     // MARK: Store
 
-    public func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration) async throws(StoreError) -> Claim {
+    package func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration) async throws(StoreError) -> Claim {
         let results = try await executor.execute([
             SQLStatement(Self.scheduleNew(dialect), [.integer(now)]),
             SQLStatement(Self.claim(dialect), [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds)]),
@@ -78,12 +78,12 @@ public struct SQLStore: StoreBackend {
         return Claim(monitors: claimed, nextDue: results[2].named.first.map { $0["next_check_at"].integer ?? now })
     }
 
-    public func persist(_ outcomes: [CheckOutcome]) async throws(StoreError) {
+    package func persist(_ outcomes: [CheckOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
         _ = try await executor.execute(Self.persistStatements(outcomes, dialect), transaction: true)
     }
 
-    public func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
+    package func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
         // Rows are inserted in time order, so the oldest are at the front of the rowid order and the
         // scan stops after `limit` of them: each batch is short and holds the write lock briefly.
         let statement = SQLStatement(
@@ -93,7 +93,7 @@ public struct SQLStore: StoreBackend {
         return Int(try await executor.execute([statement], transaction: true)[0].changes)
     }
 
-    public func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
+    package func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
         let statement = SQLStatement("""
             DELETE FROM outbox WHERE id IN (
                 SELECT id FROM outbox WHERE created_at < ? AND (delivered_at IS NOT NULL OR dead_at IS NOT NULL) ORDER BY id LIMIT ?)
