@@ -12,6 +12,7 @@ public enum Limits {
     public static let maxResponseHeaderFields = 100
     /// Echo requests per ping check: the default and the most.
     public static let defaultPingCount = 3
+    /// Echo requests one ping check may send, at most.
     public static let maxPingCount = 10
     /// The most redirects followed.
     public static let maxRedirects = 3

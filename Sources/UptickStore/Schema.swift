@@ -6,8 +6,11 @@
 public enum Schema {
     /// One step of the schema.
     public struct Migration: Sendable {
+        /// The migration's number, in order.
         public var version: Int64
+        /// What it does, for `schema_migrations`.
         public var name: String
+        /// What it runs.
         public var steps: [Step]
     }
 

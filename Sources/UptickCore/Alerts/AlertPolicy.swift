@@ -9,14 +9,17 @@ public struct AlertPolicy: Sendable, Hashable {
     public var notifyDegraded = true
     /// More than this many confirmed status changes within ``flapWindowMilliseconds`` is flapping; 0 turns detection off.
     public var flapThreshold = 5
+    /// The window in which status changes are counted for flapping.
     public var flapWindowMilliseconds: Int64 = 10 * 60_000
     /// While an incident is open, remind every this often; `nil`: never.
     public var reminderMilliseconds: Int64?
+    /// When alerts are held.
     public var maintenance: [MaintenanceWindow.Schedule] = []
 
     /// The largest threshold: the verdict history keeps this many checks.
     public static let maxThreshold = 10
 
+    /// The defaults (docs/alerting.md).
     public init() {}
 
     /// The policy in `settings`, or an `invalid_monitor` failure naming the bad field.

@@ -8,9 +8,11 @@ import Foundation
 public struct MaintenanceWindow: Sendable, Hashable, Codable {
     /// One-off: local date and time `YYYY-MM-DDTHH:MM[:SS]`, or with an offset (`Z`, `+01:00`).
     public var from: String?
+    /// The end of a one-off window (local time in `timeZone`, `YYYY-MM-DDTHH:MM`).
     public var until: String?
     /// Recurring: local start time `HH:MM`.
     public var at: String?
+    /// How long a recurring window (`at`) lasts.
     public var durationMinutes: Int?
     /// Recurring: `mon`…`sun`; every day when absent.
     public var days: [String]?
@@ -23,6 +25,7 @@ public struct MaintenanceWindow: Sendable, Hashable, Codable {
         case timeZone = "time_zone"
     }
 
+    /// A window as written: one-off (`from`, `until`) or recurring (`at`, `durationMinutes`, optional `days`).
     public init(from: String? = nil, until: String? = nil, at: String? = nil, durationMinutes: Int? = nil, days: [String]? = nil, timeZone: String? = nil) {
         self.from = from
         self.until = until

@@ -9,6 +9,7 @@ public struct CheckDetails: Sendable, Hashable, Codable {
     /// The TLS session of an https or TLS port check.
     public var tls: TLSDetails?
 
+    /// Details as recorded; each is `nil` when the check type has none.
     public init(redirects: [String]? = nil, ping: PingStatistics? = nil, answers: [String]? = nil, tls: TLSDetails? = nil) {
         self.redirects = redirects
         self.ping = ping
@@ -37,6 +38,7 @@ public struct TLSDetails: Sendable, Hashable, Codable {
         case daysLeft = "days_left"
     }
 
+    /// Details as recorded; each is `nil` when the check type has none.
     public init(notAfter: EpochMilliseconds, daysLeft: Int, version: String?, verified: Bool) {
         self.notAfter = notAfter
         self.daysLeft = daysLeft
@@ -49,12 +51,17 @@ public struct TLSDetails: Sendable, Hashable, Codable {
 public struct PingStatistics: Sendable, Hashable, Codable {
     /// The address pinged.
     public var address: String
+    /// Echo requests sent.
     public var sent: Int
+    /// Echo replies received.
     public var received: Int
+    /// Requests without a reply, in percent.
     public var lossPercent: Double
     /// Round-trip times in microseconds; `nil` without replies.
     public var rttMinMicroseconds: Int64?
+    /// The mean round trip of the replies.
     public var rttAvgMicroseconds: Int64?
+    /// The slowest round trip.
     public var rttMaxMicroseconds: Int64?
 
     enum CodingKeys: String, CodingKey {
@@ -65,6 +72,7 @@ public struct PingStatistics: Sendable, Hashable, Codable {
         case rttMaxMicroseconds = "rtt_max_us"
     }
 
+    /// Details as recorded; each is `nil` when the check type has none.
     public init(address: String, sent: Int, roundTrips: [Int64]) {
         self.address = address
         self.sent = sent

@@ -1,5 +1,6 @@
 /// What one check of one target found. Target faults are data here, never thrown errors.
 public struct CheckResult: Sendable, Hashable, Codable {
+    /// The verdict.
     public var status: CheckStatus
     /// Set whenever `status` is not `up`.
     public var errorClass: ErrorClass?
@@ -7,12 +8,14 @@ public struct CheckResult: Sendable, Hashable, Codable {
     public var message: String?
     /// The final HTTP status code, for HTTP checks that got one.
     public var httpStatus: Int?
+    /// Where the time went, phase by phase.
     public var timings: PhaseTimings
     /// The whole check, in microseconds.
     public var durationMicroseconds: Int64
     /// Redirects followed and other findings; `nil` when there are none.
     public var details: CheckDetails?
 
+    /// A result as a probe reports it.
     public init(
         status: CheckStatus, errorClass: ErrorClass? = nil, message: String? = nil, httpStatus: Int? = nil,
         timings: PhaseTimings = PhaseTimings(), durationMicroseconds: Int64, details: CheckDetails? = nil

@@ -5,11 +5,13 @@ import Foundation
 /// Built once per claim from the stored row; a row that cannot be decoded becomes a `CheckFailure`,
 /// which the engine records as a check result instead of crashing.
 public struct CheckSpec: Sendable, Hashable {
+    /// The monitor this check is for.
     public var monitorID: Int64
     /// The hard deadline of the check, at most ``Limits/maxTimeoutMilliseconds``.
     public var timeoutMilliseconds: Int64
     /// Slower than this is `degraded`.
     public var degradedAfterMilliseconds: Int64?
+    /// What to check, by type.
     public var kind: Kind
     /// When results become a confirmed status and what is announced.
     public var alerts: AlertPolicy
@@ -23,6 +25,7 @@ public struct CheckSpec: Sendable, Hashable {
         case dns(DNSCheck)
     }
 
+    /// A check built from its parts (``init(monitor:)`` validates a monitor into one).
     public init(monitorID: Int64, timeoutMilliseconds: Int64, degradedAfterMilliseconds: Int64? = nil, kind: Kind, alerts: AlertPolicy = AlertPolicy()) {
         self.monitorID = monitorID
         self.timeoutMilliseconds = timeoutMilliseconds

@@ -9,11 +9,14 @@ public struct DNSCheck: Sendable, Hashable {
         case any = "ANY"
     }
 
+    /// The name asked for.
     public var host: String
+    /// Which records are asked for.
     public var record: Record
     /// Addresses (as written, canonical) that must all be among the answers; empty: any answer will do.
     public var expect: [String]
 
+    /// The DNS check of `host` under `settings`; bad settings are an invalid monitor.
     public init(host: String, settings: MonitorSettings) throws(CheckFailure) {
         self.host = try Endpoint.validHost(host)
         guard let record = Record(rawValue: (settings.dnsRecord ?? "ANY").uppercased()) else {

@@ -2,8 +2,10 @@
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// A DNS name (lower-cased) or an IP address literal, without brackets.
     public var host: String
+    /// The port.
     public var port: Int
 
+    /// `host` (a name or an address literal) and `port`.
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
@@ -45,5 +47,6 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return lowered
     }
 
+    /// `host:port`, with IPv6 addresses in brackets.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -4,15 +4,23 @@ import Foundation
 public struct HTTPCheck: Sendable, Hashable {
     /// `http` or `https`.
     public var scheme: String
+    /// The URL's host.
     public var host: String
+    /// The URL's port, or the scheme's.
     public var port: Int
     /// Path and query, starting with `/`.
     public var path: String
+    /// The request method (`GET` unless set).
     public var method: String
+    /// Request headers set by the monitor.
     public var headers: [MonitorSettings.Header]
+    /// The request body.
     public var body: String?
+    /// Status codes that count as up.
     public var expectedStatus: StatusCodeSet
+    /// Text the first 10 KB of the body must contain.
     public var keyword: String?
+    /// Text the first 10 KB of the body must not contain.
     public var keywordAbsent: String?
     /// How https is judged (unused for http).
     public var tls: TLSCheck

@@ -18,5 +18,6 @@ public enum HeaderRules {
         reserved.contains(name.lowercased()) ? "header '\(name)' is set by uptick itself (framing and hop-by-hop headers cannot be set)" : nil
     }
 
+    /// Whether a header name is `Host`, in any case.
     public static func isHost(_ name: String) -> Bool { name.lowercased() == "host" }
 }

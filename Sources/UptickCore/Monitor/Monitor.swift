@@ -3,24 +3,32 @@
 /// Fields are kept as stored, untyped where the backend may write anything (`type`, `target`, `settings`):
 /// ``CheckSpec/init(monitor:)`` turns them into a typed check or a clear error.
 public struct Monitor: Sendable, Hashable, Codable {
+    /// The row id.
     public var id: Int64
     /// Optional user-chosen key, unique; `import` upserts by it.
     public var key: String?
+    /// Shown in alerts and pages.
     public var name: String
     /// `http`, `ping` or `port`; anything else is an invalid monitor.
     public var type: String
+    /// A URL for http, `host:port` for port, a host for ping and dns.
     public var target: String
+    /// Seconds between slots.
     public var intervalSeconds: Int64
+    /// The hard deadline of one check.
     public var timeoutMilliseconds: Int64
     /// JSON object, see ``MonitorSettings``.
     public var settings: String
+    /// Disabled monitors are never claimed.
     public var enabled: Bool
+    /// When the latest committed check started.
     public var lastCheckedAt: EpochMilliseconds?
     /// The next slot; `nil` until the runner assigns the monitor its phase.
     public var nextCheckAt: EpochMilliseconds?
     /// What the status logic works on: the confirmed status, counters, alerting memory.
     public var state: MonitorState
 
+    /// A monitor as stored.
     public init(
         id: Int64, key: String? = nil, name: String, type: String, target: String, intervalSeconds: Int64,
         timeoutMilliseconds: Int64, settings: String = "{}", enabled: Bool = true, status: MonitorStatus = .pending,
@@ -63,6 +71,7 @@ public struct Monitor: Sendable, Hashable, Codable {
         )
     }
 
+    /// Encodes the monitor, its settings as a JSON object rather than text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)

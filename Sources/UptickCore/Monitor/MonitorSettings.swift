@@ -37,6 +37,7 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public var notifyDegraded: Bool?
     /// More than this many status changes within `flap_window_minutes` is flapping (default 5; 0: off).
     public var flapThreshold: Int?
+    /// The window in which changes count for flapping (`flap_window`).
     public var flapWindowMinutes: Int?
     /// Remind of an open incident this often (default: never).
     public var reminderMinutes: Int?
@@ -45,8 +46,11 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
 
     /// One request header.
     public struct Header: Sendable, Hashable, Codable {
+        /// The header name.
         public var name: String
+        /// The header value.
         public var value: String
+        /// The header `name: value`.
         public init(name: String, value: String) {
             self.name = name
             self.value = value
@@ -74,6 +78,7 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         case maintenance
     }
 
+    /// Settings as stored; every field is optional and `nil` means the default.
     public init(
         method: String? = nil, headers: [Header]? = nil, body: String? = nil, expectedStatus: StatusCodeSet? = nil,
         keyword: String? = nil, keywordAbsent: String? = nil, degradedAfterMilliseconds: Int64? = nil, pingCount: Int? = nil,

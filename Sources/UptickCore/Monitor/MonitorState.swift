@@ -4,8 +4,11 @@ public import UptickCore
 public struct MonitorState: Sendable, Hashable, Codable {
     /// The confirmed status.
     public var status: MonitorStatus
+    /// Down verdicts in a row.
     public var consecutiveFailures: Int64
+    /// Up or degraded verdicts in a row.
     public var consecutiveSuccesses: Int64
+    /// When the confirmed status last changed.
     public var statusChangedAt: EpochMilliseconds?
     /// The last verdicts, oldest first, at most ``AlertPolicy/maxThreshold``: `+` up, `~` degraded, `-` down.
     public var recentVerdicts: String
@@ -22,6 +25,7 @@ public struct MonitorState: Sendable, Hashable, Codable {
     /// Times of the confirmed status changes inside the flap window, oldest first.
     public var statusChanges: [EpochMilliseconds]
 
+    /// A state as stored in `monitors`.
     public init(
         status: MonitorStatus = .pending, consecutiveFailures: Int64 = 0, consecutiveSuccesses: Int64 = 0,
         statusChangedAt: EpochMilliseconds? = nil, recentVerdicts: String = "", notifiedStatus: MonitorStatus? = nil,
@@ -228,10 +232,14 @@ public struct MonitorState: Sendable, Hashable, Codable {
 
 /// A change of a monitor's confirmed status.
 public struct StatusTransition: Sendable, Hashable, Codable {
+    /// The confirmed status before.
     public var from: MonitorStatus
+    /// The confirmed status after.
     public var to: MonitorStatus
+    /// When the check that confirmed it started.
     public var at: EpochMilliseconds
 
+    /// A change from `from` to `to`, confirmed by the check that started `at`.
     public init(from: MonitorStatus, to: MonitorStatus, at: EpochMilliseconds) {
         self.from = from
         self.to = to

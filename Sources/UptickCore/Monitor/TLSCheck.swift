@@ -10,6 +10,7 @@ public struct TLSCheck: Sendable, Hashable {
     /// Defaults: verify, warn (degraded) below 14 days.
     public static let standard = TLSCheck(verify: true, expiryDays: 14, expiryStatus: .degraded)
 
+    /// TLS expectations: chain validation, the days of validity that count as expiring, and the status then.
     public init(verify: Bool, expiryDays: Int, expiryStatus: CheckStatus) {
         self.verify = verify
         self.expiryDays = expiryDays

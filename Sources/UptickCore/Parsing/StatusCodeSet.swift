@@ -8,6 +8,7 @@ public struct StatusCodeSet: Sendable, Hashable, Codable, CustomStringConvertibl
     /// The default expectation: any 2xx after redirects.
     public static let success = StatusCodeSet(ranges: [200...299])
 
+    /// The codes in `ranges`.
     public init(ranges: [ClosedRange<Int>]) { self.ranges = ranges }
 
     /// Parses `200-299,301`; `nil` when any part is not a code or range within 100...599.
@@ -26,11 +27,13 @@ public struct StatusCodeSet: Sendable, Hashable, Codable, CustomStringConvertibl
     /// Whether `code` is acceptable.
     public func contains(_ code: Int) -> Bool { ranges.contains { $0.contains(code) } }
 
+    /// `200-299,301` form.
     public var description: String {
         ranges.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
             .joined(separator: ",")
     }
 
+    /// Decodes the `200-299,301` text form.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -40,6 +43,7 @@ public struct StatusCodeSet: Sendable, Hashable, Codable, CustomStringConvertibl
         self = parsed
     }
 
+    /// Encodes the `200-299,301` text form.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

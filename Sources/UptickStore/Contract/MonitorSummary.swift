@@ -2,6 +2,7 @@ public import UptickCore
 
 /// A monitor with its latest latency and its uptime over a window, for `uptick status`.
 public struct MonitorSummary: Sendable, Hashable, Codable {
+    /// The monitor.
     public var monitor: Monitor
     /// Duration of the latest check, microseconds.
     public var lastDurationMicroseconds: Int64?

@@ -16,13 +16,17 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case failed
     }
 
+    /// The kind of fault (stable).
     public var code: Code
+    /// One line for a person.
     public var message: String
 
+    /// A fault of `code`, explained by `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }

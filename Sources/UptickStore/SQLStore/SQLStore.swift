@@ -4,12 +4,15 @@ public import UptickCore
 /// The store on an SQL executor: one set of statements, several transports (a local SQLite file, libSQL over
 /// HTTP), the engine's differences in its ``SQLDialect``.
 public struct SQLStore: Catalogue, Store, OutboxStore {
+    /// Where the statements run.
     public let executor: any SQLExecutor
+    /// The engine's SQL differences.
     public let dialect: SQLDialect
 
     /// Rows per multi-row INSERT or UPDATE; 500 × 14 arguments stays far below SQLite's 32 766 limit.
     static let rowsPerStatement = 500
 
+    /// The store on `executor`, speaking `dialect`.
     public init(executor: any SQLExecutor, dialect: SQLDialect = .sqlite) {
         self.executor = executor
         self.dialect = dialect

@@ -53,6 +53,7 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
+    /// Runs the batch on the connection's queue; with `transaction`, in one `BEGIN IMMEDIATE` transaction.
     public func execute(_ batch: [SQLStatement], transaction: Bool) async throws(StoreError) -> [SQLRows] {
         let result: Result<[SQLRows], StoreError> = await withCheckedContinuation { continuation in
             queue.async {
