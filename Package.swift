@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "UptickAlertsTests",
             dependencies: [
-                "UptickCore", "UptickStore", "UptickAlerts", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets",
+                "UptickCore", "UptickStore", "UptickAlerts", "UptickApp", "UptickEngine", "UptickProbes", "UptickNet", "UptickTestSupport", "UptickTargets",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,4 @@
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// The deliverer as a lifecycle service: ``Deliverer/run(doorbell:)`` until the group shuts down.
 package struct DeliveryService: Service {

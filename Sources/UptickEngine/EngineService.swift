@@ -1,4 +1,4 @@
-package import ServiceLifecycle
+import ServiceLifecycle
 package import UptickCore
 
 /// The engine as a lifecycle service: ``Engine/run(carriedOver:)`` until the group shuts down (or the task

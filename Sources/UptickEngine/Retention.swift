@@ -1,5 +1,5 @@
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 package import UptickCore
 package import UptickStore
 
@@ -50,7 +50,7 @@ package struct RetentionService: Service {
     }
 
     package func run() async {
-        _ = try? await cancelWhenGracefulShutdown { await prunePeriodically() }
+        await cancelWhenGracefulShutdown { await prunePeriodically() }
     }
 
     private func prunePeriodically() async {

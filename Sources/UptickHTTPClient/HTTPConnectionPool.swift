@@ -1,6 +1,6 @@
 package import NIOCore
 package import NIOHTTP1
-package import NIOPosix
+import NIOPosix
 import NIOSSL
 
 /// HTTP/1.1 with keep-alive to one origin: connections are reused for later requests and opened when

@@ -2,7 +2,7 @@ import Foundation
 package import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
-package import NIOPosix
+import NIOPosix
 import UptickCore
 import UptickHTTPClient
 package import UptickStore

@@ -1,6 +1,6 @@
 import Foundation
 package import NIOCore
-package import NIOPosix
+import NIOPosix
 package import NIOSSL
 package import UptickCore
 

@@ -1,5 +1,5 @@
 package import NIOCore
-package import NIOPosix
+import NIOPosix
 import Synchronization
 
 /// A DNS server on loopback for benchmarks (the tests use a real one, dnslib): every A query is answered

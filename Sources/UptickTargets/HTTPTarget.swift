@@ -1,7 +1,7 @@
 import Foundation
 package import NIOCore
 import NIOHTTP1
-package import NIOPosix
+import NIOPosix
 import NIOSSL
 
 extension LoopbackServer {

@@ -1,6 +1,6 @@
 import Foundation
 package import NIOCore
-package import NIOPosix
+import NIOPosix
 
 /// How a hostile target misbehaves with every connection.
 package enum Misbehaviour: Sendable {

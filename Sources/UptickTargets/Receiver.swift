@@ -2,7 +2,7 @@ package import Foundation
 import NIOConcurrencyHelpers
 package import NIOCore
 import NIOHTTP1
-package import NIOPosix
+import NIOPosix
 
 /// An HTTP server that records every request it receives and answers with a status the test sets:
 /// a webhook receiver (Slack, Discord, PagerDuty and generic webhooks all POST to one), or a

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import UptickAlerts
+import UptickApp
 import UptickCore
 import UptickEngine
 import UptickNet
@@ -21,9 +22,10 @@ struct AlertWorld {
         AlertWorld(db: try await TemporaryDatabase.make())
     }
 
+    /// The engine as ``Assembly`` wires it for production, on the manual clock.
     var engine: Engine {
-        Engine(store: db.store, probe: StandardProbe(network: network), clock: clock, sink: LoggingTransitionSink(logger: Logger(label: "test")),
-               configuration: EngineConfiguration(runnerID: "test"), logger: Logger(label: "test"))
+        Assembly(configuration: RunnerConfiguration(), store: db.store, network: network, spool: Spool(path: db.path + ".spool"),
+                 logger: Logger(label: "test")).engine(for: .daemon, configuration: EngineConfiguration(runnerID: "test"), clock: clock)
     }
 
     func deliverer(store: (any OutboxStore)? = nil, configuration: DeliveryConfiguration = DeliveryConfiguration(),

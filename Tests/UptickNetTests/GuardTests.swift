@@ -189,12 +189,12 @@ struct RedirectTests {
     @Test("up to three redirects are followed and recorded; a fourth is refused")
     func hopLimit() async throws {
         let fixture = try await GuardFixture.make()
-        let three = await try check(fixture.allowed.url("/redirect/3"), policy: fixture.policy)
+        let three = try await check(fixture.allowed.url("/redirect/3"), policy: fixture.policy)
         #expect(three.status == .up && three.httpStatus == 200)
         #expect(three.details?.redirects == ["/redirect/2", "/redirect/1", "/redirect/0"].map { fixture.allowed.url($0) })
-        let four = await try check(fixture.allowed.url("/redirect/4"), policy: fixture.policy)
+        let four = try await check(fixture.allowed.url("/redirect/4"), policy: fixture.policy)
         #expect(four.errorClass == .redirects && four.details?.redirects?.count == 3)
-        let loop = await try check(fixture.allowed.url("/loop"), policy: fixture.policy)
+        let loop = try await check(fixture.allowed.url("/loop"), policy: fixture.policy)
         #expect(loop.errorClass == .redirects)
         #expect(try await fixture.allowed.settledConnections() == 4 + 4 + 4)
         try await fixture.stop()
@@ -207,7 +207,7 @@ struct RedirectTests {
         let fixture = try await GuardFixture.make()
         let location = target.replacingOccurrences(of: "PORT", with: String(fixture.allowed.port))
             .replacingOccurrences(of: "OTHER", with: String(fixture.otherPort.port))
-        let result = await try check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
+        let result = try await check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
         #expect(result.errorClass == .blocked, "\(result)")
         #expect(result.details?.redirects?.count == 1)
         #expect(try await fixture.untouched())
@@ -217,7 +217,7 @@ struct RedirectTests {
     @Test("redirects to other schemes are refused", arguments: ["ftp://example.com/", "file:///etc/passwd", "gopher://127.0.0.2:70/"])
     func otherSchemes(location: String) async throws {
         let fixture = try await GuardFixture.make()
-        let result = await try check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
+        let result = try await check(fixture.allowed.url("/redirect-to?\(location)"), policy: fixture.policy)
         #expect(result.errorClass == .redirects, "\(result)")
         #expect(try await fixture.untouched())
         try await fixture.stop()
@@ -227,11 +227,11 @@ struct RedirectTests {
     func methods() async throws {
         let fixture = try await GuardFixture.make()
         let post = #"{"method":"POST","body":"hello","keyword":"method"}"#
-        let seeOther = await try check(fixture.allowed.url("/see-other/303"), settings: post, policy: fixture.policy)
+        let seeOther = try await check(fixture.allowed.url("/see-other/303"), settings: post, policy: fixture.policy)
         #expect(seeOther.status == .up)
-        let temporary = await try check(fixture.allowed.url("/see-other/307"), settings: #"{"method":"POST","body":"hello","keyword":"method POST body 5"}"#, policy: fixture.policy)
+        let temporary = try await check(fixture.allowed.url("/see-other/307"), settings: #"{"method":"POST","body":"hello","keyword":"method POST body 5"}"#, policy: fixture.policy)
         #expect(temporary.status == .up, "\(temporary)")
-        let wrong = await try check(fixture.allowed.url("/see-other/303"), settings: #"{"method":"POST","body":"hello","keyword":"method POST"}"#, policy: fixture.policy)
+        let wrong = try await check(fixture.allowed.url("/see-other/303"), settings: #"{"method":"POST","body":"hello","keyword":"method POST"}"#, policy: fixture.policy)
         #expect(wrong.errorClass == .keyword)
         try await fixture.stop()
     }
@@ -239,7 +239,7 @@ struct RedirectTests {
     @Test("a redirect status that is expected is not followed")
     func expectedRedirect() async throws {
         let fixture = try await GuardFixture.make()
-        let result = await try check(fixture.allowed.url("/redirect/2"), settings: #"{"expected_status":"302"}"#, policy: fixture.policy)
+        let result = try await check(fixture.allowed.url("/redirect/2"), settings: #"{"expected_status":"302"}"#, policy: fixture.policy)
         #expect(result.status == .up && result.httpStatus == 302 && result.details == nil)
         try await fixture.stop()
     }

@@ -1,4 +1,3 @@
-public import UptickCore
 /// The part of a monitor that its check results change. Pure: ``applying(_:at:policy:)`` is the status
 /// logic, and docs/alerting.md describes it in words.
 public struct MonitorState: Sendable, Hashable, Codable {

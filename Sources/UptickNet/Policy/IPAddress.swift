@@ -1,3 +1,7 @@
+// `in_addr`, `in6_addr` and the sockaddr structs: clang attributes glibc's definitions to the first module that
+// includes their headers, which in a release build is NIO's C shim `CNIOLinux` (a dependency of NIOCore, not a
+// product that could be declared). Importing it is what makes their members visible under MemberImportVisibility.
+import CNIOLinux
 import Glibc
 import Foundation
 package import NIOCore
