@@ -59,9 +59,8 @@ package struct Daemon: Sendable {
         }
         services.append(.init(service: DeliveryService(deliverer: assembly.deliverer(), doorbell: doorbell)))
         services.append(.init(service: engine, successTerminationBehavior: .gracefullyShutdownGroup))
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: assembly.logger)
-        configuration.logging.keys.serviceKey = "service"
-        let group = ServiceGroup(configuration: configuration)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals,
+                                                                          logger: assembly.logger))
         var cancelled = false
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -70,6 +69,8 @@ package struct Daemon: Sendable {
                 try await tasks.waitForAll()
             }
         } catch {
+            // Only the second-signal service throws: the group was cancelled.
+            assembly.logger.debug("service group ended: \(error)")
             cancelled = true
         }
         let report = finished.get() ?? EngineReport()

@@ -64,7 +64,8 @@ package struct LambdaFunction: Sendable {
             }
             summaries.append(TickSummary(run))
             errors += run.report.errors
-            if let failure = run.failure, failure.kind == .runtime, errors.isEmpty { errors.append(failure.message) }
+            // A fault the engine did not report itself (the spool could not be written).
+            if run.report.errors.isEmpty, let failure = run.failure { errors.append(failure.message) }
         }
         if let error = errors.last {
             throw InvocationFailure(type: "DatabaseError", message: error)

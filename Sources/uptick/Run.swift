@@ -30,7 +30,11 @@ struct Run: AsyncParsableCommand {
         FileHandle.standardError.write(Data("uptick: running on \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let outcome = try await daemon.run()
         FileHandle.standardError.write(Data("uptick: stopped; \(outcome.report.persisted) results committed\n".utf8))
+        if outcome.cancelled {
+            // Interrupted on purpose: what could not be committed is in the spool, which the message names.
+            if let failure = outcome.failure { FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8)) }
+            throw ExitCode(130)
+        }
         if let failure = outcome.failure { throw failure }
-        if outcome.cancelled { throw ExitCode(130) }
     }
 }
