@@ -167,6 +167,8 @@ package struct Deliverer: Sendable {
         var stopping = false
         var claimAgain = true
         loop: while true {
+            // Cancelled: claim nothing more (what is held comes back when its lease ends).
+            if Task.isCancelled { stopping = true }
             if claimAgain, !stopping, lanes.held < configuration.maxInFlight {
                 if let full = await claim(&lanes, &report, post: post) {
                     claimAgain = full

@@ -370,4 +370,26 @@ struct DeliveryTests {
         #expect(next.delivered == 2)
         try await hook.stop()
     }
+
+    @Test("a cancelled daemon deliverer returns at once and claims nothing: the due event stays for the next one")
+    func cancelledDeliverer() async throws {
+        let world = try await AlertWorld.make()
+        defer { world.db.remove() }
+        let hook = try await Receiver.start()
+        let channel = try await world.db.store.addChannel(name: "hook", type: "webhook", config: #"{"url":"\#(hook.url())"}"#,
+                                                          isDefault: true, now: world.clock.now())
+        try await world.db.database.run("""
+            INSERT INTO outbox (event_id, kind, payload, channel_id, created_at, next_attempt_at) VALUES ('evt_1', 'test', '{}', ?1, ?2, ?2)
+            """, [.integer(channel.id), .integer(world.clock.now())])
+        let deliverer = world.deliverer()
+        let running = Task {
+            withUnsafeCurrentTask { $0?.cancel() }  // cancelled before the deliverer's first claim
+            return await deliverer.run(doorbell: Doorbell())
+        }
+        let report = await running.value
+        #expect(report.attempts == 0 && report.storeErrors == 0)
+        #expect(try await world.db.database.scalar("SELECT attempts FROM outbox") == 0)
+        #expect(hook.requests.isEmpty)
+        try await hook.stop()
+    }
 }
