@@ -90,6 +90,20 @@ struct PipelineTests {
         #expect(pipeline.batchToCommit(now: now + 500)?.count == 3)
     }
 
+    @Test("cancelled, it claims no more and hands back the batch of an unanswered commit, then the waiting results")
+    func cancelledHandsBack() throws {
+        var pipeline = Pipeline(configuration: configuration(), pending: [], now: now)
+        pipeline.claimed(claim(6, nextDue: nil), limit: 10, now: now, tickMode: false)
+        for id in 1...3 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now) }
+        let next = pipeline.batchToCommit(now: now)
+        #expect(try #require(next).map(\.monitorID) == [1, 2, 3])  // in a commit that has not answered
+        for id in 4...5 { pipeline.checked(.sample(monitorID: Int64(id), slot: now), now: now) }  // waiting; 1 in flight
+        pipeline.cancelled()
+        #expect(pipeline.report.unpersisted.map(\.monitorID) == [1, 2, 3, 4, 5])
+        #expect(!pipeline.shouldClaim(now: now + 60_000) && pipeline.batchToCommit(now: now + 60_000) == nil)
+        #expect(pipeline.nextWake(now: now) == nil)
+    }
+
     @Test("a tick gives up committing after the final attempts and hands the results back")
     func tickGivesUp() throws {
         var pipeline = Pipeline(configuration: configuration { $0.finalPersistAttempts = 2 }, pending: [], now: now)
