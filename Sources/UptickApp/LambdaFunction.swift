@@ -1,4 +1,5 @@
 package import Foundation
+import Logging
 import UptickAlerts
 package import UptickCore
 import UptickEngine
@@ -57,10 +58,18 @@ package struct LambdaFunction: Sendable {
             if tickStart > clock.now() { try? await clock.sleep(until: tickStart) }
             let run: TickRun
             do throws(UptickError) {
-                run = try await assembly.tick(deliverFor: Self.deliveryBudget, deliverUntil: invocation.deadline - 1_000,
-                                              claimUntil: invocation.deadline - Self.reserve, clock: clock)
+                run = try await tick(before: invocation.deadline)
             } catch {
-                throw InvocationFailure(type: "SpoolError", message: error.message)
+                // An unreadable spool in /tmp would fail every invocation of this execution environment, and
+                // nobody can move it away by hand: it is kept aside, and the tick runs without it.
+                let aside = assembly.spool.path + ".unreadable-\(clock.now())"
+                try? FileManager.default.moveItem(atPath: assembly.spool.path, toPath: aside)
+                assembly.logger.error("\(error.message); kept as \(aside)")
+                do throws(UptickError) {
+                    run = try await tick(before: invocation.deadline)
+                } catch {
+                    throw InvocationFailure(type: "SpoolError", message: error.message)
+                }
             }
             summaries.append(TickSummary(run))
             errors += run.report.errors
@@ -71,6 +80,12 @@ package struct LambdaFunction: Sendable {
             throw InvocationFailure(type: "DatabaseError", message: error)
         }
         return Data(Output.json(LambdaAnswer(ticks: summaries, skippedTicks: skipped)).utf8)
+    }
+
+    /// One tick that claims only while a whole check and a commit still fit before `deadline`, then delivers
+    /// alerts for at most ``deliveryBudget``, ending a second before the deadline.
+    private func tick(before deadline: EpochMilliseconds) async throws(UptickError) -> TickRun {
+        try await assembly.tick(deliverFor: Self.deliveryBudget, deliverUntil: deadline - 1_000, claimUntil: deadline - Self.reserve, clock: clock)
     }
 }
 

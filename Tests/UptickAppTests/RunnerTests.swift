@@ -121,6 +121,22 @@ struct LambdaHandlerTests {
         #expect(broken?.type == "DatabaseError" && broken?.message.contains("no such table") == true, "\(String(describing: broken))")
     }
 
+    @Test("an unreadable spool does not fail every invocation: it is kept aside and the tick runs")
+    func unreadableSpool() async throws {
+        let db = try await TemporaryDatabase.make()
+        defer { db.remove() }
+        let now = SystemClock().now()
+        _ = try await db.store.addDueMonitors(1, dueAt: now - 1000)
+        let runner = assembly(db)
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: runner.spool.path))
+        let body = try await LambdaFunction(assembly: runner).handle(invocation("{}", deadline: now + 60_000))
+        let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect((object["ticks"] as? [[String: Any]])?.first?["claimed"] as? Int == 1, "\(object)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: db.directory.path).filter { $0.contains(".spool.unreadable-") }
+        #expect(kept.count == 1)
+        #expect(try kept.first.map { try String(contentsOfFile: db.directory.appendingPathComponent($0).path, encoding: .utf8) } == "not json")
+    }
+
     @Test("configured from the environment alone; UPTICK_DB is required")
     func environment() async throws {
         let missing = await #expect(throws: UptickError.self) { try await LambdaFunction.start(environment: [:]) }
