@@ -73,7 +73,6 @@ struct SettingsTests {
         #expect(try Settings.configFile(path, environment: [:])?.values == ["db": ["/var/lib/uptick/uptick.db"]])
         #expect(try Settings.configFile(nil, environment: ["UPTICK_CONFIG_FILE": path])?.path == path)
         #expect(throws: UptickError.self) { try Settings.configFile(path + ".missing", environment: [:]) }
-        #expect(try Settings.configFile(nil, environment: [:]) == nil || FileManager.default.fileExists(atPath: "uptick.yaml"))
     }
 
     @Test("the network-database pacing is decided in one place, by role")

@@ -6,7 +6,7 @@ import Yams
 /// is `UPTICK_` and the key in capitals with `_` for `-` (`UPTICK_ALLOW_CIDR`); the file has the key itself.
 ///
 /// A single value comes from the first source that has it: flags win over the environment, which wins over
-/// the file. The address ranges (``accumulating``) are the exception: every source's rules apply, so a `deny`
+/// the file. The list keys (the address ranges and nameservers) are the exception: every source's values apply, so a `deny`
 /// rule set in one place is never dropped by a flag given in another.
 package struct Settings: Sendable {
     /// Every key the file may hold, with whether it takes a list.
@@ -18,8 +18,6 @@ package struct Settings: Sendable {
         "dns-lookups-per-zone": false, "dns-detail": false, "allow-host-header": false,
         "alert-give-up": false, "alert-concurrency": false,
     ]
-    /// Keys whose values from every source add up.
-    static let accumulating: Set<String> = ["allow-cidr", "deny-cidr", "nat64-prefix", "nameserver"]
 
     package var flags: [String: [String]]
     package var environment: [String: String]
@@ -47,14 +45,11 @@ package struct Settings: Sendable {
         return nil
     }
 
-    /// The values of a list key: flags, then the environment (comma-separated), then the file; for
-    /// ``accumulating`` keys all three, otherwise the first source that has any.
+    /// The values of a list key from every source: flags, then the environment (comma-separated), then the file.
     package func values(_ key: String) -> [String] {
         let fromEnvironment = (environment[Self.variable(key)] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let sources = [flags[key] ?? [], fromEnvironment, file[key] ?? []]
-        if Self.accumulating.contains(key) { return sources.flatMap { $0 } }
-        return sources.first { !$0.isEmpty } ?? []
+        return (flags[key] ?? []) + fromEnvironment + (file[key] ?? [])
     }
 
     /// The config file: `--config-file`, else `UPTICK_CONFIG_FILE`, else `./uptick.yaml` when it exists. A file named
