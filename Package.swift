@@ -72,6 +72,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "UptickAWS",
+            dependencies: [
+                "UptickHTTPClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UptickLambda",
             dependencies: [
                 "UptickHTTPClient",
@@ -208,6 +219,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "UptickAWSTests", dependencies: ["UptickAWS", "UptickTargets", "UptickTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "UptickAppTests",
             dependencies: [

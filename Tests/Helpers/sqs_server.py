@@ -1,0 +1,29 @@
+"""moto's SQS server on loopback for uptick's queue tests.
+
+usage: sqs_server.py
+Runs moto's server mode (ThreadedMotoServer, the same as `moto_server`) on 127.0.0.1, on a free port, and
+prints "PORT <n>" once it answers. Stops when stdin closes.
+"""
+import socket
+import sys
+import urllib.request
+
+from moto.server import ThreadedMotoServer
+
+probe = socket.socket()
+probe.bind(("127.0.0.1", 0))
+port = probe.getsockname()[1]
+probe.close()
+
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+server.start()
+# Listening once it answers anything (moto's dashboard route).
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+        break
+    except Exception:
+        pass
+print("PORT", port, flush=True)
+sys.stdin.read()
+server.stop()
