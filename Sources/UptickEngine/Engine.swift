@@ -62,6 +62,8 @@ package struct Engine: Sendable {
     }
 
     enum Event: Sendable {
+        /// A claim started at the given time answered.
+        case claimed(Result<Claim, StoreError>, limit: Int, at: EpochMilliseconds)
         case checked(CheckOutcome)
         case committed([CheckOutcome], StoreError?, Duration)
         /// The wake-up task with this number ended.
@@ -98,8 +100,7 @@ package struct Engine: Sendable {
             let now = clock.now()
             pipeline.enforceClaimDeadline(now: now)
             if pipeline.shouldClaim(now: now) {
-                await claim(&pipeline, mode: mode, now: now, post: post)
-                continue
+                claim(&pipeline, mode: mode, now: now, post: post)
             }
             if let batch = pipeline.batchToCommit(now: now) {
                 Task {
@@ -124,7 +125,7 @@ package struct Engine: Sendable {
             // `nil` only once this task is cancelled and the events posted before are read.
             guard let event = await iterator.next() else { break }
             if case .woke(let number) = event { helpers[number] = nil }
-            await handle(event, &pipeline)
+            await handle(event, &pipeline, mode: mode, post: post)
         }
         if Task.isCancelled {
             logger.notice("cancelled: \(pipeline.inFlight) checks in flight left to their leases")
@@ -135,27 +136,38 @@ package struct Engine: Sendable {
         return pipeline.report
     }
 
-    private func claim(_ pipeline: inout Pipeline, mode: Mode, now: EpochMilliseconds, post: AsyncStream<Event>.Continuation) async {
+    /// Starts a claim; its answer comes back as a `.claimed` event, so commits and results go on meanwhile (a
+    /// queue's claim is a long poll).
+    private func claim(_ pipeline: inout Pipeline, mode: Mode, now: EpochMilliseconds, post: AsyncStream<Event>.Continuation) {
         let limit = pipeline.claimLimit
         let claimTime: EpochMilliseconds
         if case .tick(let start) = mode { claimTime = start } else { claimTime = now }
-        do {
-            let claim = try await store.claimDue(now: claimTime, limit: limit, leaseGrace: configuration.leaseGrace)
+        pipeline.claimStarted()
+        let (store, grace) = (store, configuration.leaseGrace)
+        Task {
+            do throws(StoreError) {
+                post.yield(.claimed(.success(try await store.claimDue(now: claimTime, limit: limit, leaseGrace: grace)), limit: limit, at: now))
+            } catch {
+                post.yield(.claimed(.failure(error), limit: limit, at: now))
+            }
+        }
+    }
+
+    private func handle(_ event: Event, _ pipeline: inout Pipeline, mode: Mode, post: AsyncStream<Event>.Continuation) async {
+        switch event {
+        case .claimed(.success(let claim), let limit, let at):
+            // Cancelled meanwhile: these are left to their leases, as checks in flight are.
+            guard !Task.isCancelled else { return pipeline.claimAbandoned() }
             for claimed in claim.monitors {
                 start(claimed) { post.yield(.checked($0)) }
             }
-            pipeline.claimed(claim, limit: limit, now: now, tickMode: mode.isTick)
-        } catch {
+            pipeline.claimed(claim, limit: limit, now: at, tickMode: mode.isTick)
+        case .claimed(.failure(let error), _, _):
             logger.error("claim failed: \(error)")
             // The backoff counts from the failure, not from the start of a claim that may have waited out a
             // busy timeout longer than the backoff: otherwise the loop claims again at once, forever, and
             // never commits nor reads a result while the database stays locked.
             pipeline.claimFailed(error, now: clock.now(), tickMode: mode.isTick)
-        }
-    }
-
-    private func handle(_ event: Event, _ pipeline: inout Pipeline) async {
-        switch event {
         case .checked(let outcome):
             pipeline.checked(outcome, now: clock.now())
         case .committed(let batch, nil, let took):

@@ -11,6 +11,8 @@ struct Pipeline {
     /// The batch a commit is writing, until it answers.
     private var committing: [CheckOutcome]?
     private(set) var inFlight = 0
+    /// A claim has started and not answered.
+    private(set) var claiming = false
     /// Claiming is worth trying again from this time.
     private var nextClaimAt: EpochMilliseconds
     /// No more claims: the tick found nothing more due, or a stop was requested.
@@ -40,7 +42,7 @@ struct Pipeline {
     /// and claiming one monitor per transaction would cost more than the check itself.
     var minimumClaim: Int { max(1, min(configuration.claimBatch, configuration.concurrency / 10)) }
 
-    private var mayClaim: Bool { !claimsDone && claimLimit >= minimumClaim && pending.count < configuration.maxPending }
+    private var mayClaim: Bool { !claimsDone && !claiming && claimLimit >= minimumClaim && pending.count < configuration.maxPending }
 
     func shouldClaim(now: EpochMilliseconds) -> Bool { mayClaim && now >= nextClaimAt && now < (configuration.claimUntil ?? .max) }
 
@@ -49,9 +51,16 @@ struct Pipeline {
         if let until = configuration.claimUntil, now >= until { claimsDone = true }
     }
 
-    var isFinished: Bool { claimsDone && inFlight == 0 && committing == nil && (pending.isEmpty || gaveUp) }
+    var isFinished: Bool { claimsDone && !claiming && inFlight == 0 && committing == nil && (pending.isEmpty || gaveUp) }
 
+    mutating func claimStarted() { claiming = true }
+
+    /// A claim that answered after the run was cancelled: its monitors are left to their leases.
+    mutating func claimAbandoned() { claiming = false }
+
+    /// `now`: when the claim started.
     mutating func claimed(_ claim: Claim, limit: Int, now: EpochMilliseconds, tickMode: Bool) {
+        claiming = false
         failedClaims = 0
         inFlight += claim.monitors.count
         report.claimed += claim.monitors.count
@@ -68,6 +77,7 @@ struct Pipeline {
     }
 
     mutating func claimFailed(_ error: StoreError, now: EpochMilliseconds, tickMode: Bool) {
+        claiming = false
         record(error: "claim failed: \(error)")
         if tickMode {
             claimsDone = true
@@ -122,7 +132,7 @@ struct Pipeline {
         failedCommits += 1
         retryAt = now + backoff(failedCommits)
         record(error: "persist failed: \(error)")
-        if claimsDone && inFlight == 0 && failedCommits >= configuration.finalPersistAttempts {
+        if claimsDone && !claiming && inFlight == 0 && failedCommits >= configuration.finalPersistAttempts {
             gaveUp = true
             report.unpersisted = pending
         }
@@ -132,7 +142,8 @@ struct Pipeline {
     func nextWake(now: EpochMilliseconds) -> EpochMilliseconds? {
         var wake: EpochMilliseconds?
         if mayClaim { wake = nextClaimAt }
-        if !claimsDone, let until = configuration.claimUntil { wake = min(wake ?? until, until) }
+        // A claim in flight wakes the loop when it answers.
+        if !claimsDone, !claiming, let until = configuration.claimUntil { wake = min(wake ?? until, until) }
         if !pending.isEmpty, committing == nil, !gaveUp {
             let flushAt = max((oldestPendingAt ?? now) + configuration.flushDelay.wholeMilliseconds, retryAt ?? now)
             wake = min(wake ?? flushAt, flushAt)

@@ -38,6 +38,24 @@ struct PipelineTests {
         #expect(pipeline.nextWake(now: now) == now + 20)
     }
 
+    @Test("a claim in flight (a queue's long poll) allows no second claim, no claim-deadline wake, and keeps a stopped run open")
+    func claimInFlight() {
+        var pipeline = Pipeline(configuration: configuration { $0.claimUntil = now + 5_000 }, pending: [], now: now)
+        #expect(pipeline.shouldClaim(now: now))
+        pipeline.claimStarted()
+        #expect(!pipeline.shouldClaim(now: now))
+        #expect(pipeline.nextWake(now: now) == nil)
+        pipeline.stopRequested()
+        #expect(!pipeline.isFinished)
+        pipeline.claimed(claim(1, nextDue: nil), limit: 10, now: now, tickMode: false)
+        #expect(pipeline.inFlight == 1 && !pipeline.isFinished)
+        var abandoned = Pipeline(configuration: configuration(), pending: [], now: now)
+        abandoned.claimStarted()
+        abandoned.stopRequested()
+        abandoned.claimAbandoned()
+        #expect(abandoned.isFinished)
+    }
+
     @Test("with nothing enabled the daemon still looks again after the idle recheck")
     func idleRecheck() {
         var pipeline = Pipeline(configuration: configuration { $0.idleRecheck = .seconds(1) }, pending: [], now: now)

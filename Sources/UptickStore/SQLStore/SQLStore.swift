@@ -69,14 +69,14 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
 
     // MARK: Store
 
-    package func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration) async throws(StoreError) -> Claim {
+    package func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration, leaseIntervals: Int) async throws(StoreError) -> Claim {
         let results = try await executor.execute([
             SQLStatement(Self.scheduleNew(dialect), [.integer(now)]),
-            SQLStatement(Self.claim(dialect), [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds)]),
+            SQLStatement(Self.claim(dialect), [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds), .integer(Int64(leaseIntervals))]),
             SQLStatement(Self.nextDueQuery, [.integer(now)]),
         ], transaction: true)
         let claimed = try results[1].named.map { row throws(StoreError) in
-            ClaimedMonitor(monitor: try Self.monitor(row), slot: row["slot"].integer ?? now)
+            ClaimedMonitor(monitor: try Self.monitor(row), slot: row["slot"].integer ?? now, leaseUntil: row["lease_until"].integer)
         }
         return Claim(monitors: claimed, nextDue: results[2].named.first.map { $0["next_check_at"].integer ?? now })
     }
@@ -84,6 +84,19 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     package func persist(_ outcomes: [CheckOutcome]) async throws(StoreError) {
         guard !outcomes.isEmpty else { return }
         _ = try await executor.execute(Self.persistStatements(outcomes, dialect), transaction: true)
+    }
+
+    package func release(_ claims: [ClaimedMonitor], rescheduling: Bool) async throws(StoreError) {
+        let leased = claims.compactMap { claim in claim.leaseUntil.map { (claim.monitor.id, claim.slot, $0) } }
+        guard !leased.isEmpty else { return }
+        let statements = leased.chunks(of: Self.rowsPerStatement).map { chunk in
+            SQLStatement("""
+                WITH r(id, slot, lease) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 3)))
+                UPDATE monitors SET lease_until = NULL\(rescheduling ? ", next_check_at = r.slot" : "")
+                FROM r WHERE monitors.id = r.id AND monitors.lease_until = r.lease
+                """, chunk.flatMap { [SQLValue.integer($0.0), .integer($0.1), .integer($0.2)] })
+        }
+        _ = try await executor.execute(statements, transaction: true)
     }
 
     package func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
@@ -128,19 +141,19 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     static let monitorColumns = monitorColumnNames.joined(separator: ", ")
 
     /// One statement: pick the due monitors through idx_monitors_due, move each to Schedule.nextSlot,
-    /// lease it, and return it with the slot it was claimed for.
+    /// lease it (its timeout, plus ?3 ms, plus ?4 of its intervals), and return it with the slot it was claimed for.
     static func claim(_ dialect: SQLDialect) -> String {
         let intervalMilliseconds = intervalMilliseconds(dialect)
         return """
         UPDATE monitors SET
             next_check_at = next_check_at + \(intervalMilliseconds) * ((?1 - next_check_at) / \(intervalMilliseconds) + 1),
-            lease_until = ?1 + \(dialect.least)(\(dialect.greatest)(timeout_ms, 0), \(Limits.maxTimeoutMilliseconds)) + ?3
+            lease_until = ?1 + \(dialect.least)(\(dialect.greatest)(timeout_ms, 0), \(Limits.maxTimeoutMilliseconds)) + ?3 + ?4 * \(intervalMilliseconds)
         WHERE id IN (
             SELECT id FROM monitors
             WHERE enabled = 1 AND next_check_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
             ORDER BY next_check_at LIMIT ?2
         )
-        RETURNING \(monitorColumns), next_check_at - \(intervalMilliseconds) AS slot
+        RETURNING \(monitorColumns), next_check_at - \(intervalMilliseconds) AS slot, lease_until
         """
     }
 
