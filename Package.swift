@@ -126,9 +126,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "UptickQueue",
+            dependencies: [
+                "UptickCore", "UptickStore", "UptickEngine", "UptickAWS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UptickApp",
             dependencies: [
                 "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine", "UptickAlerts", "UptickLibSQL", "UptickLambda",
+                "UptickAWS", "UptickQueue",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -141,7 +151,7 @@ let package = Package(
             name: "uptick",
             dependencies: [
                 "UptickApp", "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickAlerts", "UptickLambda",
-                "CGlibcCompat",
+                "UptickAWS", "UptickQueue", "CGlibcCompat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

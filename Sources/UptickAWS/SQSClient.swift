@@ -249,7 +249,7 @@ package struct SQSClient: Sendable {
                 }
             } catch {
                 attempt += 1
-                guard error.retryable, attempt < retry.attempts else { throw error }
+                guard error.retryable, attempt < retry.attempts, !Task.isCancelled else { throw error }
                 try? await Task.sleep(for: retry.delay(afterFailure: attempt))
                 if Task.isCancelled { throw error }
             }
@@ -274,7 +274,7 @@ package struct SQSClient: Sendable {
                 break
             } catch {
                 // A kept-alive connection the server closed while idle: once more, on a fresh one, at no cost.
-                if case .staleConnection = error, stale == 0 {
+                if case .staleConnection = error, stale == 0, !Task.isCancelled {
                     stale += 1
                     continue
                 }

@@ -6,6 +6,8 @@ package import UptickEngine
 package import UptickNet
 package import UptickProbes
 package import UptickStore
+package import UptickAWS
+package import UptickQueue
 
 /// The composition root: the one place where the engine, the deliverer and the housekeeping are wired to a
 /// store, the guarded network, the probes, the clock and the logger. The command line, the Lambda handler,
@@ -53,17 +55,44 @@ package struct Assembly: Sendable {
 
     /// The engine for a role. `doorbell` is rung after each commit that recorded alerts; `onCommit` sees every
     /// committed batch. Tests replace the probe, the clock or the sink; nothing else differs from production.
+    /// `source`: where claims come from and commits go, when not the database itself (a worker's queue).
     package func engine(
-        for role: RunnerConfiguration.Role, configuration engineConfiguration: EngineConfiguration? = nil,
+        for role: RunnerConfiguration.Role, configuration engineConfiguration: EngineConfiguration? = nil, source: (any Store)? = nil,
         probe: (any Probe)? = nil, clock: any WallClock = SystemClock(), sink: (any TransitionSink)? = nil,
         doorbell: Doorbell? = nil, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) -> Engine {
         let next = sink ?? LoggingTransitionSink(logger: logger)
         return Engine(
-            store: store, probe: probe ?? StandardProbe(network: network), clock: clock,
+            store: source ?? store, probe: probe ?? StandardProbe(network: network), clock: clock,
             sink: doorbell.map { DeliveryTrigger(next: next, doorbell: $0) } ?? next,
             configuration: engineConfiguration ?? configuration.engine(for: role), logger: logger, onCommit: onCommit
         )
+    }
+
+    /// The SQS client for the configured queue (`queue`, `sqs-endpoint`), signing with the environment's AWS credentials
+    /// and region.
+    package func queueClient() throws(UptickError) -> SQSClient {
+        guard let url = configuration.queue.url else { throw UptickError("no queue: give --queue URL (or UPTICK_QUEUE_URL)") }
+        do throws(AWSConfigurationError) {
+            let environment = configuration.environment
+            return try SQSClient(queueURL: url, endpoint: configuration.queue.endpoint, region: try SQSClient.region(environment: environment, queueURL: url),
+                                 credentials: try AWSCredentials.environment(environment))
+        } catch {
+            throw UptickError(error.description)
+        }
+    }
+
+    /// The dispatcher: the configured `batch` per claim, on `queue`.
+    package func dispatcher(queue: SQSClient, clock: any WallClock = SystemClock(), claimUntil: EpochMilliseconds? = nil) -> Dispatcher {
+        var dispatch = DispatchConfiguration(runnerID: Runner.identity)
+        dispatch.batch = configuration.batch
+        dispatch.claimUntil = claimUntil
+        return Dispatcher(store: store, queue: queue, clock: clock, configuration: dispatch, logger: logger)
+    }
+
+    /// A worker's message source on `queue`, committing to this assembly's database.
+    package func workSource(queue: SQSClient, clock: any WallClock = SystemClock()) -> QueueSource {
+        QueueSource(queue: queue, database: store, clock: clock, configuration: configuration.queue.work, logger: logger)
     }
 
     /// The alert deliverer, sending through the same guarded network as the probes.

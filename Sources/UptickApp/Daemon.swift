@@ -6,8 +6,11 @@ package import UnixSignals
 import UptickAlerts
 package import UptickCore
 package import UptickEngine
+package import UptickAWS
+package import UptickQueue
 
-/// `uptick run`: the engine, the deliverer and the housekeeping as one ``ServiceGroup``.
+/// `uptick run`: the engine, the deliverer and the housekeeping as one ``ServiceGroup``; `uptick work` and
+/// `uptick dispatch` are the same group in another ``Shape``.
 ///
 /// SIGTERM or SIGINT shuts the group down gracefully, in reverse order of start: the engine stops claiming,
 /// finishes its checks and commits them, then the deliverer sends what it holds, then the housekeeping
@@ -17,15 +20,28 @@ package import UptickEngine
 /// which is why the escalation is uptick's and not the group's `cancellationSignals`.
 package struct Daemon: Sendable {
     let assembly: Assembly
+    let shape: Shape
     let onCommit: @Sendable ([CheckOutcome]) -> Void
     let signals: [UnixSignal]
+
+    /// What the group runs besides the signal handling.
+    package enum Shape: Sendable {
+        /// `uptick run`: housekeeping, delivery, and the engine on the database's own claims.
+        case runner
+        /// `uptick work`: delivery, and the engine on the queue's messages (kept invisible while held).
+        case worker(SQSClient)
+        /// `uptick dispatch`: housekeeping, and the dispatcher claiming into the queue.
+        case dispatcher(SQSClient)
+    }
 
     /// Signals closer than this to the first one are duplicates, not a second request.
     static let repeatWindow: Duration = .seconds(1)
 
     /// `signals`: the ones that stop it (none in tests, which shut it down with ``ServiceGroup`` calls).
-    package init(assembly: Assembly, signals: [UnixSignal] = [.sigterm, .sigint], onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) {
+    package init(assembly: Assembly, shape: Shape = .runner, signals: [UnixSignal] = [.sigterm, .sigint],
+                 onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) {
         self.assembly = assembly
+        self.shape = shape
         self.signals = signals
         self.onCommit = onCommit
     }
@@ -37,6 +53,10 @@ package struct Daemon: Sendable {
         package var cancelled: Bool
         /// The spool could not be written, or results were left for it.
         package var failure: UptickError?
+        /// A worker's messages.
+        package var work: WorkReport?
+        /// A dispatcher's run.
+        package var dispatch: DispatchReport?
     }
 
     /// Runs until stopped; the results it could not commit are in the spool before it returns. `started` is
@@ -45,20 +65,33 @@ package struct Daemon: Sendable {
         let carried = try assembly.carriedOver()
         let doorbell = Doorbell()
         let finished = ReportBox()
-        let engine = EngineService(
-            engine: assembly.engine(for: .daemon, doorbell: doorbell, onCommit: onCommit), carriedOver: carried
-        ) { report in
-            finished.set(report)
-        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if !signals.isEmpty {
             services.append(.init(service: SecondSignal(signals: signals, window: Self.repeatWindow, logger: assembly.logger)))
         }
-        if let keep = assembly.configuration.retention {
+        if let keep = assembly.configuration.retention, !shape.isWorker {
             services.append(.init(service: RetentionService(retention: Retention(store: assembly.store), keep: keep, logger: assembly.logger)))
         }
-        services.append(.init(service: DeliveryService(deliverer: assembly.deliverer(), doorbell: doorbell)))
-        services.append(.init(service: engine, successTerminationBehavior: .gracefullyShutdownGroup))
+        var source: QueueSource?
+        switch shape {
+        case .runner, .worker:
+            if case .worker(let queue) = shape {
+                let work = assembly.workSource(queue: queue)
+                source = work
+                // Before the engine, so it stops after it: messages stay invisible until the last commit.
+                services.append(.init(service: VisibilityService(source: work)))
+            }
+            services.append(.init(service: DeliveryService(deliverer: assembly.deliverer(), doorbell: doorbell)))
+            let engine = EngineService(
+                engine: assembly.engine(for: .daemon, source: source, doorbell: doorbell, onCommit: onCommit), carriedOver: carried
+            ) { report in
+                finished.set(report)
+            }
+            services.append(.init(service: engine, successTerminationBehavior: .gracefullyShutdownGroup))
+        case .dispatcher(let queue):
+            services.append(.init(service: DispatcherService(dispatcher: assembly.dispatcher(queue: queue), finished: finished),
+                                  successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals,
                                                                           logger: assembly.logger))
         var cancelled = false
@@ -74,7 +107,7 @@ package struct Daemon: Sendable {
             cancelled = true
         }
         let report = finished.get() ?? EngineReport()
-        if !cancelled {
+        if !cancelled, !shape.isDispatcher {
             // The last commits may have recorded alerts after the deliverer stopped: give them a moment.
             _ = await assembly.deliverer().deliverDue(budget: .seconds(5))
         }
@@ -84,15 +117,47 @@ package struct Daemon: Sendable {
         } catch {
             failure = error
         }
-        return Outcome(report: report, cancelled: cancelled, failure: failure)
+        return Outcome(report: report, cancelled: cancelled, failure: failure, work: await source?.report, dispatch: finished.dispatch())
     }
 }
 
-/// The engine's report, set once by the engine service when it ends.
+extension Daemon.Shape {
+    var isWorker: Bool {
+        if case .worker = self { true } else { false }
+    }
+
+    var isDispatcher: Bool {
+        if case .dispatcher = self { true } else { false }
+    }
+}
+
+/// The engine's (or the dispatcher's) report, set once by its service when it ends.
 private final class ReportBox: Sendable {
     private let report = Mutex<EngineReport?>(nil)
+    private let dispatched = Mutex<DispatchReport?>(nil)
     func set(_ value: EngineReport) { report.withLock { $0 = value } }
     func get() -> EngineReport? { report.withLock { $0 } }
+    func set(_ value: DispatchReport) { dispatched.withLock { $0 = value } }
+    func dispatch() -> DispatchReport? { dispatched.withLock { $0 } }
+}
+
+/// The dispatcher as a lifecycle service.
+private struct DispatcherService: Service {
+    let dispatcher: Dispatcher
+    let finished: ReportBox
+
+    func run() async {
+        finished.set(await dispatcher.run())
+    }
+}
+
+/// Keeps a worker's held messages invisible until the group stops.
+private struct VisibilityService: Service {
+    let source: QueueSource
+
+    func run() async {
+        await source.keepVisible()
+    }
 }
 
 /// Cancels the group at a second stop signal that comes at least `window` after the first. It is the first

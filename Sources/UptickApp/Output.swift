@@ -1,6 +1,7 @@
 import Foundation
 package import UptickCore
 package import UptickEngine
+package import UptickQueue
 
 /// How the CLI prints: JSON for machines (snake_case keys, like the schema), aligned text for people.
 package enum Output {
@@ -72,6 +73,16 @@ package enum Output {
         var text = "claimed \(report.claimed), up \(report.up), degraded \(report.degraded), down \(report.down), "
             + "status changes \(report.transitions), \(elapsedMilliseconds) ms"
         if !report.unpersisted.isEmpty { text += ", \(report.unpersisted.count) results spooled" }
+        return text
+    }
+
+    /// A dispatcher run's summary.
+    package static func summary(_ report: DispatchReport) -> String {
+        var text = "claimed \(report.claimed), sent \(report.sent) in \(report.messages) messages (\(report.sendCalls) batch calls)"
+        if report.released > 0 { text += ", released \(report.released)" }
+        if report.oversized > 0 { text += ", \(report.oversized) too large to queue" }
+        if report.leftToLease > 0 { text += ", \(report.leftToLease) left to their leases" }
+        if let error = report.errors.last { text += "; last error: \(error)" }
         return text
     }
 }

@@ -202,12 +202,19 @@ package struct Engine: Sendable {
         let policy = (try? decoded.get())?.alerts ?? AlertPolicy()
         let runner = configuration.runnerID
         CheckRunner(probe: probe).start(spec, ended: { [running] in if began { running.end(id) } }) { result in
-            let decision = claimed.monitor.state.applying(result, at: startedAt, policy: policy)
-            deliver(CheckOutcome(
-                monitorID: claimed.monitor.id, monitorName: claimed.monitor.name, scheduledAt: claimed.slot, startedAt: startedAt,
-                result: result, runner: runner, state: decision.state, transition: decision.transition,
-                alerts: decision.effects(monitor: claimed.monitor, slot: claimed.slot, startedAt: startedAt, result: result)
-            ))
+            deliver(claimed.outcome(result, startedAt: startedAt, policy: policy, runner: runner))
         }
+    }
+}
+
+extension ClaimedMonitor {
+    /// The outcome of this slot's check: `result`, with the monitor's next state and alert effects worked out.
+    package func outcome(_ result: CheckResult, startedAt: EpochMilliseconds, policy: AlertPolicy, runner: String) -> CheckOutcome {
+        let decision = monitor.state.applying(result, at: startedAt, policy: policy)
+        return CheckOutcome(
+            monitorID: monitor.id, monitorName: monitor.name, scheduledAt: slot, startedAt: startedAt,
+            result: result, runner: runner, state: decision.state, transition: decision.transition,
+            alerts: decision.effects(monitor: monitor, slot: slot, startedAt: startedAt, result: result)
+        )
     }
 }

@@ -54,7 +54,8 @@ package actor HTTPConnectionPool {
         }
     }
 
-    /// Sends one request and reads its whole response, within `timeout`.
+    /// Sends one request and reads its whole response, within `timeout`. Cancelling the task closes the connection
+    /// and fails the request.
     package func send(method: HTTPMethod, path: String, headers: [(String, String)], body: ByteBuffer?, timeout: TimeAmount) async throws(Failure) -> Response {
         let deadline = NIODeadline.now() + timeout
         let reused: Bool
@@ -151,7 +152,12 @@ final class Connection: Sendable {
             channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { reader.value.fail($0) }
         }
         do {
-            let collected = try await promise.futureResult.get()
+            // Cancelled (a long poll at shutdown), the connection is closed, which ends the wait with an error.
+            let collected = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
             return (HTTPConnectionPool.Response(status: collected.status, headers: collected.headers, body: collected.body), collected.keepAlive)
         } catch let error as ExchangeError {
             throw error

@@ -13,7 +13,7 @@ struct Uptick: AsyncParsableCommand {
         abstract: "Checks that your sites and services are up, on a schedule, from a shared database.",
         subcommands: [
             Migrate.self, MonitorCommand.self, Check.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
-            ChannelCommand.self, Incidents.self, OutboxCommand.self, Lambda.self,
+            ChannelCommand.self, Incidents.self, OutboxCommand.self, Dispatch.self, Work.self, Lambda.self,
         ]
     )
 

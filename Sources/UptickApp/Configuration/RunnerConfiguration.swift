@@ -4,6 +4,7 @@ package import UptickEngine
 import UptickLibSQL
 import UptickLambda
 package import UptickNet
+package import UptickQueue
 
 /// What a runner does, whichever way it is started (`uptick run`, `uptick tick`, a Lambda invocation): every
 /// setting validated once, from ``Settings`` (flags, environment, `uptick.yaml`), each with its documented default.
@@ -31,6 +32,21 @@ package struct RunnerConfiguration: Sendable {
     package var ticksPerInvocation = 1
     package var policy = PolicySettings()
     package var delivery = DeliveryConfiguration()
+    package var queue = QueueSettings()
+    /// The process environment the settings were read with (AWS credentials and region come from it).
+    package var environment: [String: String] = [:]
+
+    /// The queue options of `uptick dispatch` and `uptick work` (docs/scale-out.md).
+    package struct QueueSettings: Sendable {
+        /// `queue` (also `UPTICK_QUEUE_URL`): the SQS queue URL.
+        package var url: String?
+        /// `sqs-endpoint`: an SQS-compatible server to talk to instead of the queue URL's host.
+        package var endpoint: String?
+        /// `queue-wait`, `queue-visibility`: the worker's long poll and visibility timeout.
+        package var work = WorkConfiguration()
+
+        package init() {}
+    }
 
     /// The network options: the address policy and the resolver.
     package struct PolicySettings: Sendable {
@@ -105,6 +121,17 @@ package struct RunnerConfiguration: Sendable {
         policy.dnsDetail = try flag("dns-detail")
         policy.allowHostHeader = try flag("allow-host-header")
         if let giveUp = try duration("alert-give-up", atLeast: 60_000, "1m") { delivery.giveUpAfter = giveUp }
+        environment = settings.environment
+        queue.url = settings.value("queue")?.text ?? settings.environment["UPTICK_QUEUE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        queue.endpoint = settings.value("sqs-endpoint")?.text
+        if let wait = try duration("queue-wait", atLeast: 0, "0s") {
+            guard wait <= .seconds(20) else { throw UptickError("queue-wait is at most 20s (SQS's longest poll)") }
+            queue.work.wait = wait
+        }
+        if let visibility = try duration("queue-visibility", atLeast: 1000, "1s") {
+            guard visibility <= .seconds(43_200) else { throw UptickError("queue-visibility is at most 12h (SQS's longest)") }
+            queue.work.visibility = visibility
+        }
         delivery.perChannelConcurrency = try number("alert-concurrency", in: 1...100) ?? delivery.perChannelConcurrency
     }
 

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import UptickApp
+import UptickAWS
+import UptickEngine
+import UptickQueue
+
+/// The queue options of `dispatch` and `work`.
+struct QueueOptions: ParsableArguments {
+    @Option(help: "The SQS queue URL (env UPTICK_QUEUE_URL).") var queue: String?
+    @Option(help: "Talk to this SQS-compatible server instead of the queue URL's host, e.g. http://127.0.0.1:5000 (env UPTICK_SQS_ENDPOINT).")
+    var sqsEndpoint: String?
+
+    var flags: [String: [String]] {
+        ["queue": queue.map { [$0] }, "sqs-endpoint": sqsEndpoint.map { [$0] }].compactMapValues { $0 }
+    }
+}
+
+struct Dispatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Claim due monitors and send them to an SQS queue for `uptick work` (docs/scale-out.md); SIGINT/SIGTERM stop it."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var queueOptions: QueueOptions
+    @Option(help: "Most monitors claimed per claim statement (default 500).") var batch: Int?
+    @Option(help: "Delete checks older than this, hourly ('off' keeps them; default 30d).") var retention: String?
+    @Flag(help: "Dispatch what is due now, once, and exit (for cron or a scheduler).") var once = false
+
+    func run() async throws {
+        let own = ["batch": batch.map { [String($0)] }, "retention": retention.map { [$0] }].compactMapValues { $0 }
+        let configuration = try options.configuration(queueOptions.flags, own)
+        try announce(configuration)
+        let assembly = try await Assembly.open(configuration, role: once ? .tick : .daemon)
+        let queue = try assembly.queueClient()
+        let report: DispatchReport
+        if once {
+            report = await assembly.dispatcher(queue: queue).tick()
+        } else {
+            FileHandle.standardError.write(Data("uptick: dispatching from \(configuration.database) to \(queue.queueURL); Ctrl-C to stop\n".utf8))
+            let outcome = try await Daemon(assembly: assembly, shape: .dispatcher(queue)).run()
+            report = outcome.dispatch ?? DispatchReport()
+            if outcome.cancelled { throw ExitCode(130) }
+        }
+        emit(options.json ? Output.json(report) : Output.summary(report))
+        if let error = report.errors.last, report.released + report.leftToLease > 0 || report.sent == 0 && report.claimed > 0 {
+            throw UptickError(error, kind: .runtime)
+        }
+    }
+}
+
+struct Work: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the checks an `uptick dispatch` sends to an SQS queue, as a daemon; SIGINT/SIGTERM stop it gracefully."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var queueOptions: QueueOptions
+    @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var deliveryOptions: DeliveryOptions
+    @Option(help: "Long-poll wait of each receive, at most 20s (default 20s).") var queueWait: String?
+    @Option(help: "How long a received message stays hidden from other workers; extended while held (default 60s).") var queueVisibility: String?
+    @Flag(help: "Do not print each result.") var quiet = false
+
+    func run() async throws {
+        let own = ["queue-wait": queueWait.map { [$0] }, "queue-visibility": queueVisibility.map { [$0] }].compactMapValues { $0 }
+        let configuration = try options.configuration(queueOptions.flags, engineOptions.flags, policyOptions.flags, deliveryOptions.flags, own)
+        try announce(configuration)
+        let assembly = try await Assembly.open(configuration, role: .daemon)
+        let queue = try assembly.queueClient()
+        let json = options.json, quiet = quiet
+        let daemon = Daemon(assembly: assembly, shape: .worker(queue)) { batch in
+            guard !quiet else { return }
+            let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
+            FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))
+        }
+        FileHandle.standardError.write(Data("uptick: working on \(queue.queueURL) into \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
+        let outcome = try await daemon.run()
+        let work = outcome.work ?? WorkReport()
+        FileHandle.standardError.write(Data(("uptick: stopped; \(outcome.report.persisted) results committed; messages: \(work.received) received, "
+            + "\(work.deleted) deleted, \(work.malformed) malformed, \(work.skipped) stale slots skipped\n").utf8))
+        if outcome.cancelled {
+            if let failure = outcome.failure { FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8)) }
+            throw ExitCode(130)
+        }
+        if let failure = outcome.failure { throw failure }
+    }
+}
