@@ -190,7 +190,7 @@ let package = Package(
         .target(
             name: "UptickTestSupport",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "CSQLite",
+                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "UptickAWS", "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/UptickTestSupport",
@@ -230,6 +230,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "UptickAWSTests", dependencies: ["UptickAWS", "UptickTargets", "UptickTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "UptickQueueTests",
+            dependencies: [
+                "UptickQueue", "UptickAWS", "UptickApp", "UptickCore", "UptickEngine", "UptickStore", "UptickLambda", "UptickTargets", "UptickTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "UptickAppTests",
             dependencies: [

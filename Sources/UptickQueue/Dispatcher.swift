@@ -99,20 +99,24 @@ package struct Dispatcher: Sendable {
             let now = clock.now()
             let round = await dispatchRound(now: now)
             report.add(round.report)
-            var wake: EpochMilliseconds
-            if round.queueFailed || round.claimFailed {
-                failures += 1
-                wake = clock.now() + min(250 << min(failures, 10), configuration.maxBackoff.wholeMilliseconds)
-                logger.warning("dispatch paused after \(failures) failed rounds: \(round.report.errors.last ?? "")")
-            } else {
-                failures = 0
-                if round.full { continue }
-                wake = min(round.nextDue ?? .max, now + configuration.idleRecheck.wholeMilliseconds)
-                wake = max(wake, now + configuration.claimWindow.wholeMilliseconds)
-            }
-            try? await cancelWhenGracefulShutdown { [clock, wake] in try await clock.sleep(until: wake) }
+            failures = round.failed ? failures + 1 : 0
+            if failures > 0 { logger.warning("dispatch paused after \(failures) failed rounds: \(round.report.errors.last ?? "")") }
+            guard let wake = Self.nextRound(after: round, started: now, ended: clock.now(), failures: failures, configuration) else { continue }
+            try? await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(until: wake) }
         }
         return report
+    }
+
+    /// When the daemon's next round starts (`nil`: at once) after a round that started at `started` and ended at
+    /// `ended`, `failures` failed rounds in a row included: a failure backs off from its end, 0.5 s doubling up to
+    /// ``DispatchConfiguration/maxBackoff``; a full claim goes on at once; otherwise the next due slot, within the
+    /// idle recheck, and at least a claim window after the last claim.
+    static func nextRound(after round: Round, started: EpochMilliseconds, ended: EpochMilliseconds, failures: Int,
+                          _ configuration: DispatchConfiguration) -> EpochMilliseconds? {
+        if failures > 0 { return ended + min(250 << min(failures, 10), configuration.maxBackoff.wholeMilliseconds) }
+        if round.full { return nil }
+        let wake = min(round.nextDue ?? .max, started + configuration.idleRecheck.wholeMilliseconds)
+        return max(wake, started + configuration.claimWindow.wholeMilliseconds)
     }
 
     struct Round {
@@ -121,6 +125,7 @@ package struct Dispatcher: Sendable {
         var nextDue: EpochMilliseconds?
         var queueFailed = false
         var claimFailed = false
+        var failed: Bool { queueFailed || claimFailed }
     }
 
     /// One claim, its messages sent, what could not be sent released.

@@ -1,7 +1,7 @@
 """moto's SQS server on loopback for uptick's queue tests.
 
-usage: sqs_server.py
-Runs moto's server mode (ThreadedMotoServer, the same as `moto_server`) on 127.0.0.1, on a free port, and
+usage: sqs_server.py [PORT]
+Runs moto's server mode (ThreadedMotoServer, the same as `moto_server`) on 127.0.0.1, on PORT or a free port, and
 prints "PORT <n>" once it answers. Stops when stdin closes.
 """
 import socket
@@ -10,10 +10,13 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-probe = socket.socket()
-probe.bind(("127.0.0.1", 0))
-port = probe.getsockname()[1]
-probe.close()
+if len(sys.argv) > 1:
+    port = int(sys.argv[1])
+else:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
 
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
 server.start()

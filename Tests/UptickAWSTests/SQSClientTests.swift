@@ -4,25 +4,6 @@ import UptickAWS
 import UptickTargets
 import UptickTestSupport
 
-/// A real SQS-compatible server for a test: moto's server mode on loopback.
-struct Moto {
-    let process: HelperProcess
-    var endpoint: String { "http://127.0.0.1:\(process.port)" }
-    static let credentials = AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "test-secret")
-
-    static func start() async throws -> Moto {
-        Moto(process: try await HelperProcess.start("sqs_server.py", [], requires: ["moto", "werkzeug", "flask"]))
-    }
-
-    /// A client for a new queue with `attributes`.
-    func queue(_ name: String, attributes: [String: String] = [:]) async throws -> SQSClient {
-        let admin = try SQSClient(queueURL: "\(endpoint)/123456789012/admin", endpoint: endpoint, region: "us-east-1", credentials: Self.credentials)
-        return try admin.forQueue(try await admin.createQueue(name: name, attributes: attributes))
-    }
-
-    func stop() { process.stop() }
-}
-
 @Suite struct SQSClientTests {
     @Test func sendReceiveChangeVisibilityAndDelete() async throws {
         let moto = try await Moto.start()

@@ -72,6 +72,40 @@ struct ClaimTests {
         #expect(try await db.store.claimDue(now: expiry, limit: 10, leaseGrace: .seconds(5)).monitors.count == 1)
     }
 
+    @Test("a dispatcher's lease also covers its intervals in the queue, and the claim says which lease it set", arguments: Backend.allCases)
+    func queuedLease(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
+        defer { db.remove() }
+        _ = try await db.store.addDueMonitors(1, dueAt: now, interval: 30)
+        let claimed = try #require(try await db.store.claimDue(now: now, limit: 10, leaseGrace: .seconds(5), leaseIntervals: 2).monitors.first)
+        let expiry = now + claimed.monitor.timeoutMilliseconds + 5_000 + 2 * 30_000
+        #expect(claimed.leaseUntil == expiry)
+        #expect(try await db.database.scalar("SELECT lease_until FROM monitors") == expiry)
+        #expect(try await db.store.claimDue(now: expiry - 1, limit: 10, leaseGrace: .seconds(5)).monitors.isEmpty)
+        #expect(try await db.store.claimDue(now: expiry, limit: 10, leaseGrace: .seconds(5)).monitors.count == 1)
+    }
+
+    @Test("a released slot is due again at once (rescheduling) or at the next slot; a lease taken since is left alone", arguments: Backend.allCases)
+    func release(backend: Backend) async throws {
+        let db = try await TemporaryDatabase.make(backend: backend)
+        defer { db.remove() }
+        let ids = try await db.store.addDueMonitors(3, dueAt: now, interval: 30)
+        let claim = try await db.store.claimDue(now: now + 1_000, limit: 10, leaseGrace: .seconds(60), leaseIntervals: 2).monitors
+        let byID = Dictionary(uniqueKeysWithValues: claim.map { ($0.monitor.id, $0) })
+        let (resend, skip, taken) = (try #require(byID[ids[0]]), try #require(byID[ids[1]]), try #require(byID[ids[2]]))
+        var superseded = taken
+        superseded.leaseUntil = (taken.leaseUntil ?? 0) - 1  // a lease that is no longer the one in the row
+        try await db.store.release([resend, superseded], rescheduling: true)
+        try await db.store.release([skip], rescheduling: false)
+        let again = try await db.store.claimDue(now: now + 2_000, limit: 10, leaseGrace: .seconds(60))
+        #expect(again.monitors.map(\.monitor.id) == [ids[0]])
+        #expect(again.monitors.first?.slot == resend.slot)
+        // Unleased at its next slot: claimed there.
+        #expect(try await db.database.scalar("SELECT count(*) FROM monitors WHERE id = ? AND lease_until IS NULL AND next_check_at = ?",
+                                             [.integer(ids[1]), .integer(skip.slot + 30_000)]) == 1)
+        #expect(try await db.database.scalar("SELECT lease_until FROM monitors WHERE id = ?", [.integer(ids[2])]) == taken.leaseUntil)
+    }
+
     @Test("two runners claiming the same file at once get every slot exactly once", arguments: Backend.allCases)
     func concurrentClaimers(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
