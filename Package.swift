@@ -252,7 +252,7 @@ let package = Package(
             name: "UptickCLITests",
             // `uptick` is built before these tests run, which spawn it.
             dependencies: [
-                "uptick", "UptickApp", "UptickCore", "UptickStore", "UptickLambda", "UptickTestSupport", "UptickTargets",
+                "uptick", "UptickApp", "UptickAWS", "UptickCore", "UptickStore", "UptickLambda", "UptickTestSupport", "UptickTargets",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict

@@ -1,5 +1,7 @@
 import Foundation
+import NIOCore
 import Testing
+import UptickAWS
 import UptickTargets
 import UptickTestSupport
 
@@ -83,5 +85,80 @@ struct LambdaTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
         try await runtime.stop()
+    }
+
+    @Test("the dispatch role sends due slots to the queue; the work role runs an SQS event and reports the records to retry")
+    func queueRoles() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let moto = try await Moto.start()
+        defer { moto.stop() }
+        let queue = try await moto.queue("checks")
+        let slow = try await Receiver.start()
+        slow.delay(.milliseconds(1_500))
+        let fast = try await LoopbackServer.tcp()
+        _ = try await workspace.run("monitor", "add", "--type", "http", "--target", slow.url("/slow"), "--interval", "5m", "--name", "slow")
+        _ = try await workspace.run("monitor", "add", "--type", "port", "--target", fast.target, "--interval", "5m", "--name", "fast")
+        try await workspace.sql("UPDATE monitors SET next_check_at = \(now() - 1000)")
+        var environment = Moto.environment.merging(["UPTICK_DB": workspace.db, "UPTICK_ALLOW_CIDR": "127.0.0.1/32", "UPTICK_BATCH": "1",
+                                                    "UPTICK_QUEUE_URL": queue.queueURL, "UPTICK_SQS_ENDPOINT": moto.endpoint]) { _, new in new }
+
+        // Dispatch: one message per slot (UPTICK_BATCH=1 claims one at a time), on the schedule's event.
+        let dispatchRuntime = try await LambdaRuntimeServer.start()
+        environment["AWS_LAMBDA_RUNTIME_API"] = dispatchRuntime.api
+        environment["UPTICK_ROLE"] = "dispatch"
+        let dispatcher = try bootstrap(in: workspace, environment: environment)
+        defer { dispatcher.terminate() }
+        guard case .response(let dispatched) = await dispatchRuntime.outcome(of: dispatchRuntime.invoke("{}", deadline: now() + 60_000)) else {
+            Issue.record("the dispatch invocation failed")
+            return
+        }
+        #expect(dispatched.contains(#""sent" : 2"#) && dispatched.contains(#""messages" : 2"#), "\(dispatched)")
+        var records: [String] = []
+        var ids: [String: String] = [:]  // monitor name → message id
+        while records.count < 2 {
+            let messages = try await queue.receiveMessages(max: 10, wait: .seconds(1), visibility: .seconds(60))
+            try #require(!messages.isEmpty)
+            for message in messages {
+                let body = String(decoding: try JSONSerialization.data(withJSONObject: message.body, options: .fragmentsAllowed), as: UTF8.self)
+                records.append(#"{"messageId":"\#(message.id)","receiptHandle":"\#(message.receiptHandle)","body":\#(body),"attributes":{"ApproximateReceiveCount":"1"},"eventSource":"aws:sqs","awsRegion":"us-east-1"}"#)
+                ids[message.body.contains("/slow") ? "slow" : "fast"] = message.id
+            }
+        }
+        records.sort { $0.contains("/slow") && !$1.contains("/slow") }  // the slow slot first
+        records.append(#"{"messageId":"junk-1","receiptHandle":"r","body":"not a slot message","eventSource":"aws:sqs"}"#)
+
+        // Work, one check at a time, with a deadline that leaves room to claim only the first (slow) slot: the fast one
+        // is not run and is reported for retry; the junk record is dropped, not retried.
+        let workRuntime = try await LambdaRuntimeServer.start()
+        environment["AWS_LAMBDA_RUNTIME_API"] = workRuntime.api
+        environment["UPTICK_ROLE"] = "work"
+        environment["UPTICK_CONCURRENCY"] = "1"
+        let worker = try bootstrap(in: workspace, environment: environment)
+        defer { worker.terminate() }
+        let event = #"{"Records":[\#(records.joined(separator: ","))]}"#
+        let reserve: Int64 = 13_000  // the function's: the longest check and a commit
+        guard case .response(let answer) = await workRuntime.outcome(of: workRuntime.invoke(event, deadline: now() + reserve + 700)) else {
+            Issue.record("the work invocation failed")
+            return
+        }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
+        let failures = try #require(object["batchItemFailures"] as? [[String: String]], "\(answer)")
+        #expect(failures.map { $0["itemIdentifier"] } == [ids["fast"]], "\(answer)")
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks c JOIN monitors m ON m.id = c.monitor_id WHERE m.name = 'slow'") == 1)
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks c JOIN monitors m ON m.id = c.monitor_id WHERE m.name = 'fast'") == 0)
+
+        // Retried (as Lambda does with the failures), alone, with time: committed, no failures.
+        let retry = #"{"Records":[\#(records[1])]}"#
+        guard case .response(let second) = await workRuntime.outcome(of: workRuntime.invoke(retry, deadline: now() + 60_000)) else {
+            Issue.record("the retry failed")
+            return
+        }
+        #expect(second == #"{"batchItemFailures":[]}"#)
+        #expect(try await workspace.scalar("SELECT count(*) FROM checks") == 2)
+        try await dispatchRuntime.stop()
+        try await workRuntime.stop()
+        try await slow.stop()
+        try await fast.stop()
     }
 }
