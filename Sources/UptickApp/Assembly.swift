@@ -86,6 +86,7 @@ package struct Assembly: Sendable {
     package func dispatcher(queue: SQSClient, clock: any WallClock = SystemClock(), claimUntil: EpochMilliseconds? = nil) -> Dispatcher {
         var dispatch = DispatchConfiguration(runnerID: Runner.identity)
         dispatch.batch = configuration.batch
+        dispatch.claimWindow = configuration.queue.dispatchWindow
         dispatch.claimUntil = claimUntil
         return Dispatcher(store: store, queue: queue, clock: clock, configuration: dispatch, logger: logger)
     }

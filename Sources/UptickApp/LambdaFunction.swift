@@ -5,7 +5,7 @@ package import UptickCore
 import UptickEngine
 import UptickStore
 package import UptickLambda
-import UptickAWS
+package import UptickAWS
 import UptickQueue
 
 /// Why an invocation failed, as Lambda reports it (`errorType`, `errorMessage`).
@@ -19,6 +19,8 @@ package struct InvocationFailure: Error, Sendable, Hashable {
 package struct LambdaFunction: Sendable {
     let assembly: Assembly
     let role: Role
+    /// The dispatch role's queue client, made once (its connections are kept between invocations).
+    let queue: SQSClient?
     let clock: any WallClock
     /// What the function does with an invocation, from `UPTICK_ROLE`; one `bootstrap` serves every role.
     package enum Role: String, Sendable, CaseIterable {
@@ -37,9 +39,10 @@ package struct LambdaFunction: Sendable {
     /// The most a dispatch invocation keeps free at its end for its last send and release.
     static let dispatchReserve: Int64 = 5_000
 
-    package init(assembly: Assembly, role: Role = .tick, clock: any WallClock = SystemClock()) {
+    package init(assembly: Assembly, role: Role = .tick, queue: SQSClient? = nil, clock: any WallClock = SystemClock()) {
         self.assembly = assembly
         self.role = role
+        self.queue = queue
         self.clock = clock
     }
 
@@ -55,8 +58,7 @@ package struct LambdaFunction: Sendable {
         }
         let configuration = try RunnerConfiguration(Settings(environment: environment))
         let assembly = try await Assembly.open(configuration, role: .lambda)
-        if role == .dispatch { _ = try assembly.queueClient() }
-        return LambdaFunction(assembly: assembly, role: role)
+        return LambdaFunction(assembly: assembly, role: role, queue: role == .dispatch ? try assembly.queueClient() : nil)
     }
 
     /// Runs the ticks the event asks for, each claiming only while the rest of the invocation can cover a
@@ -144,13 +146,12 @@ package struct LambdaFunction: Sendable {
     /// alert delivery. Fails, like a tick, when slots could not be sent (they were released and are due again).
     private func dispatch(_ invocation: Invocation) async throws(InvocationFailure) -> Data {
         let request: ScheduleRequest
-        let queue: SQSClient
         do {
             request = try ScheduleRequest.parse(invocation.event, defaultTicks: assembly.configuration.ticksPerInvocation)
-            queue = try assembly.queueClient()
         } catch {
             throw InvocationFailure(type: "UnrecognizedEvent", message: "\(error)")
         }
+        guard let queue else { throw InvocationFailure(type: "InvalidConfiguration", message: "the dispatch role has no queue client") }
         let start = clock.now()
         var reports: [DispatchReport] = []
         for index in 0..<request.ticks {

@@ -25,10 +25,13 @@ struct Dispatch: AsyncParsableCommand {
     @OptionGroup var queueOptions: QueueOptions
     @Option(help: "Most monitors claimed per claim statement (default 500).") var batch: Int?
     @Option(help: "Delete checks older than this, hourly ('off' keeps them; default 30d).") var retention: String?
+    @Option(help: "Claims at least this far apart: longer fills messages (fewer SQS requests), shorter starts checks sooner (default 1s).")
+    var window: String?
     @Flag(help: "Dispatch what is due now, once, and exit (for cron or a scheduler).") var once = false
 
     func run() async throws {
-        let own = ["batch": batch.map { [String($0)] }, "retention": retention.map { [$0] }].compactMapValues { $0 }
+        let own = ["batch": batch.map { [String($0)] }, "retention": retention.map { [$0] }, "dispatch-window": window.map { [$0] }]
+            .compactMapValues { $0 }
         let configuration = try options.configuration(queueOptions.flags, own)
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: once ? .tick : .daemon)

@@ -4,6 +4,7 @@ usage: sqs_server.py [PORT]
 Runs moto's server mode (ThreadedMotoServer, the same as `moto_server`) on 127.0.0.1, on PORT or a free port, and
 prints "PORT <n>" once it answers. Stops when stdin closes.
 """
+import os
 import socket
 import sys
 import urllib.request
@@ -18,7 +19,8 @@ else:
     port = probe.getsockname()[1]
     probe.close()
 
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+# SQS_SERVER_LOG=1 logs each request on stderr (the benchmark counts them).
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=os.environ.get("SQS_SERVER_LOG") == "1")
 server.start()
 # Listening once it answers anything (moto's dashboard route).
 for _ in range(100):

@@ -122,6 +122,7 @@ struct QueueTests {
     func pacing() {
         var configuration = DispatchConfiguration(runnerID: "d")
         configuration.maxBackoff = .seconds(4)
+        configuration.claimWindow = .milliseconds(20)
         let full = Dispatcher.Round(full: true), idle = Dispatcher.Round(nextDue: 10_700)
         #expect(Dispatcher.nextRound(after: full, started: 10_000, ended: 10_050, failures: 0, configuration) == nil)
         #expect(Dispatcher.nextRound(after: idle, started: 10_000, ended: 10_050, failures: 0, configuration) == 10_700)

@@ -44,6 +44,8 @@ package struct RunnerConfiguration: Sendable {
         package var endpoint: String?
         /// `queue-wait`, `queue-visibility`: the worker's long poll and visibility timeout.
         package var work = WorkConfiguration()
+        /// `dispatch-window`: the dispatcher daemon's claims are at least this far apart (lateness against SQS requests).
+        package var dispatchWindow: Duration = DispatchConfiguration(runnerID: "").claimWindow
 
         package init() {}
     }
@@ -128,6 +130,7 @@ package struct RunnerConfiguration: Sendable {
             guard wait <= .seconds(20) else { throw UptickError("queue-wait is at most 20s (SQS's longest poll)") }
             queue.work.wait = wait
         }
+        queue.dispatchWindow = try duration("dispatch-window", atLeast: 1, "1ms") ?? queue.dispatchWindow
         if let visibility = try duration("queue-visibility", atLeast: 1000, "1s") {
             guard visibility <= .seconds(43_200) else { throw UptickError("queue-visibility is at most 12h (SQS's longest)") }
             queue.work.visibility = visibility

@@ -17,7 +17,7 @@ package struct Settings: Sendable {
         "allow-cidr": true, "deny-cidr": true, "nat64-prefix": true, "nameserver": true,
         "dns-lookups-per-zone": false, "dns-detail": false, "allow-host-header": false,
         "alert-give-up": false, "alert-concurrency": false,
-        "queue": false, "sqs-endpoint": false, "queue-wait": false, "queue-visibility": false,
+        "queue": false, "sqs-endpoint": false, "queue-wait": false, "queue-visibility": false, "dispatch-window": false,
     ]
 
     package var flags: [String: [String]]
