@@ -5,11 +5,12 @@ import UptickLambda
 
 struct Lambda: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run as an AWS Lambda function: one or more ticks per invocation (the zip's `bootstrap` runs this).",
+        abstract: "Run as an AWS Lambda function: ticks, dispatches or queued checks per invocation (the zip's `bootstrap` runs this).",
         discussion: """
-            Configuration comes from the environment: UPTICK_DB (required), UPTICK_DB_TOKEN or TURSO_AUTH_TOKEN, \
-            UPTICK_ALLOW_CIDR / UPTICK_DENY_CIDR, UPTICK_CONCURRENCY (500), UPTICK_BATCH (500), \
-            UPTICK_TICKS_PER_INVOCATION (1, for EventBridge rule events). See docs/deploy-aws.md.
+            Configuration comes from the environment: UPTICK_ROLE (tick, dispatch or work; default tick), UPTICK_DB \
+            (required), UPTICK_DB_TOKEN or TURSO_AUTH_TOKEN, UPTICK_ALLOW_CIDR / UPTICK_DENY_CIDR, UPTICK_CONCURRENCY (500), \
+            UPTICK_BATCH (500), UPTICK_TICKS_PER_INVOCATION (1, for EventBridge rule events), UPTICK_QUEUE_URL (dispatch). \
+            See docs/deploy-aws.md.
             """
     )
 
