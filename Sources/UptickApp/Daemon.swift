@@ -62,7 +62,8 @@ package struct Daemon: Sendable {
     /// Runs until stopped; the results it could not commit are in the spool before it returns. `started` is
     /// called with the group once it exists (a test triggers its shutdown through it).
     package func run(started: @Sendable (ServiceGroup) async -> Void = { _ in }) async throws(UptickError) -> Outcome {
-        let carried = try assembly.carriedOver()
+        // A dispatcher commits no results: it neither takes nor rewrites the spool another runner of this database left.
+        let carried = shape.isDispatcher ? [] : try assembly.carriedOver()
         let doorbell = Doorbell()
         let finished = ReportBox()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -113,7 +114,7 @@ package struct Daemon: Sendable {
         }
         var failure: UptickError?
         do throws(UptickError) {
-            try assembly.keep(report)
+            if !shape.isDispatcher { try assembly.keep(report) }
         } catch {
             failure = error
         }

@@ -46,7 +46,9 @@ struct Dispatch: AsyncParsableCommand {
             if outcome.cancelled { throw ExitCode(130) }
         }
         emit(options.json ? Output.json(report) : Output.summary(report))
-        if let error = report.errors.last, report.released + report.leftToLease > 0 || report.sent == 0 && report.claimed > 0 {
+        // Once: a failed claim, or slots that could not be sent (released, or left to their leases), is a fault for cron
+        // to see. A daemon retried them itself.
+        if once, let error = report.errors.last {
             throw UptickError(error, kind: .runtime)
         }
     }

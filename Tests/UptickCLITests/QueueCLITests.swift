@@ -58,6 +58,25 @@ struct QueueCLITests {
         return (Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? -1) + (Int(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "") ?? -1)
     }
 
+    @Test("without a queue or AWS credentials, dispatch and work say what is missing (exit 64); the queue down, --once exits 1")
+    func configurationErrors() async throws {
+        let setup = try await setUp()
+        defer { setup.remove() }
+        let noQueue = try await CLI.run(["dispatch", "--once", "--db", setup.workspace.db], environment: setup.environment)
+        #expect(noQueue.status == 64 && noQueue.stderr.contains("no queue"), "\(noQueue.stderr)")
+        let noCredentials = try await CLI.run(setup.arguments("work"), environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_REGION": "us-east-1"])
+        #expect(noCredentials.status == 64 && noCredentials.stderr.contains("AWS_ACCESS_KEY_ID"), "\(noCredentials.stderr)")
+        _ = try await setup.workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:9", "--interval", "5m")
+        try await setup.workspace.sql("UPDATE monitors SET next_check_at = 0")
+        setup.moto.stop()
+        try await waitUntil { (try? await setup.queue.queueAttributes(["QueueArn"])) == nil }
+        let down = try await CLI.run(setup.arguments("dispatch", "--once"), environment: setup.environment)
+        #expect(down.status == 1 && down.stdout.contains("released 1"), "\(down.stdout)\(down.stderr)")
+        // Released: unleased and due again at once (its slot, not the next one).
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(try await setup.workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NULL AND next_check_at <= \(now)") == 1)
+    }
+
     @Test("one dispatcher and three workers on one database check every due slot exactly once")
     func oneDispatcherThreeWorkers() async throws {
         let setup = try await setUp()

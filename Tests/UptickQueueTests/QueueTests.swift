@@ -192,6 +192,21 @@ struct QueueTests {
         try await tcp.stop()
     }
 
+    @Test("a dispatcher daemon leaves the spool of this database alone (it commits no results to take it over)")
+    func dispatcherKeepsSpool() async throws {
+        let world = try await QueueWorld.make()
+        defer { world.remove() }
+        let now = SystemClock().now()
+        let ids = try await world.db.store.addDueMonitors(3, dueAt: now)
+        let spooled = [CheckOutcome.sample(monitorID: ids[0], slot: now - 30_000)]
+        try world.assembly.spool.save(spooled)
+        let outcome = try await Daemon(assembly: world.assembly, shape: .dispatcher(world.queue), signals: []).run { group in
+            await group.triggerGracefulShutdown()
+        }
+        #expect(outcome.failure == nil)
+        #expect(try world.assembly.spool.load() == spooled)
+    }
+
     @Test("a worker holding messages longer than half their visibility extends it, so no other worker takes them")
     func visibilityExtended() async throws {
         let world = try await QueueWorld.make { $0.queue.work.visibility = .seconds(2) }
