@@ -26,6 +26,8 @@ package struct WorkReport: Sendable, Hashable, Encodable {
     package var skipped = 0
     /// Visibility extensions of messages held longer than planned.
     package var extended = 0
+    /// Messages made visible again at shutdown, unfinished.
+    package var handedBack = 0
     package var errors: [String] = []
 
     package init() {}
@@ -247,14 +249,37 @@ package actor QueueSource: Store {
     }
 
     /// Extends, every third of the visibility timeout, the messages held for more than half of it; returns on
-    /// cancellation or graceful shutdown.
+    /// cancellation, or on graceful shutdown after handing back what is still held (``handBack()``).
     package func keepVisible() async {
         let period = configuration.visibility.wholeMilliseconds / 3
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let (clock, wake) = (clock, clock.now() + max(period, 100))
-            guard (try? await cancelWhenGracefulShutdown { try await clock.sleep(until: wake) }) != nil else { return }
+            guard (try? await cancelWhenGracefulShutdown { try await clock.sleep(until: wake) }) != nil else { break }
             await extendOverdue()
         }
+        if !Task.isCancelled { await handBack() }
+    }
+
+    /// Makes every message still held visible again at once, for another worker: called once the engine has stopped,
+    /// when what is left is slots received but never started (a receive can bring more than the free capacity), or
+    /// whose results could not be committed (spooled; committing them again is a no-op). Without this they would wait
+    /// out their visibility timeout, long enough for a short interval's slots to go stale.
+    func handBack() async {
+        let entries = held.map { (id: $0.key, receiptHandle: $0.value.receiptHandle) }
+        guard !entries.isEmpty else { return }
+        var returned = 0
+        for result in await eachChunk(of: entries, { [queue] in try await queue.changeMessageVisibilityBatch($0, visibility: .zero) }) {
+            if let error = result.error {
+                note("handing back \(result.entries.count) messages failed: \(error)")
+                continue
+            }
+            returned += result.entries.count - result.refused.count
+        }
+        buffer = []
+        held = [:]
+        owners = [:]
+        report.handedBack += returned
+        logger.notice("\(returned) messages not finished here handed back to the queue")
     }
 
     /// One pass of ``keepVisible()``.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import UptickApp
 import UptickAWS
+import UptickStore
 import UptickTargets
 import UptickTestSupport
 
@@ -104,6 +106,36 @@ struct QueueCLITests {
         #expect(try await setup.workspace.scalar("SELECT count(*) FROM checks WHERE status != 'up'") == 0)
         #expect(try await setup.workspace.scalar("SELECT count(DISTINCT runner) FROM checks") ?? 0 >= 2, "the work was shared")
         try await tcp.stop()
+    }
+
+    @Test("a dispatcher killed between claim and send: its monitors stay leased for timeout + 60 s + two intervals, then come back")
+    func dispatcherKilled() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        // An "SQS" that takes the request and never answers: the dispatcher has claimed and is sending.
+        let stuck = try await Receiver.start()
+        stuck.hold()
+        for index in 0..<3 {
+            _ = try await workspace.run("monitor", "add", "--type", "port", "--target", "127.0.0.1:9", "--interval", "30s", "--timeout", "5s",
+                                        "--name", "m\(index)")
+        }
+        try await workspace.sql("UPDATE monitors SET next_check_at = 0")
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        let dispatcher = try CLI.start(["dispatch", "--db", workspace.db, "--queue", stuck.url("/123456789012/q")], environment: Moto.environment)
+        _ = await stuck.requests(count: 1)
+        let after = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(await stop(dispatcher, signal: SIGKILL) == SIGKILL)
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NULL") == 0)
+        // Every lease is the claim time plus the timeout, the grace and two intervals: 5 s + 60 s + 60 s.
+        let bound: Int64 = 5_000 + 60_000 + 2 * 30_000
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until BETWEEN \(before + bound) AND \(after + bound)") == 3)
+        // Not claimable before the lease ends; claimable from then on (the claim is the one every runner makes).
+        let store = try await Database.open(workspace.db, token: nil)
+        let leaseEnd = try #require(try await workspace.scalar("SELECT max(lease_until) FROM monitors"))
+        #expect(try await store.claimDue(now: leaseEnd - 1, limit: 10, leaseGrace: .seconds(60)).monitors.isEmpty)
+        #expect(try await store.claimDue(now: leaseEnd, limit: 10, leaseGrace: .seconds(60)).monitors.count == 3)
+        stuck.release()
+        try await stuck.stop()
     }
 
     @Test("a worker killed mid-batch: its messages come back after the visibility timeout and every slot gets one result")

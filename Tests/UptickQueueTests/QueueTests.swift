@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Testing
 import UptickApp
@@ -190,6 +191,26 @@ struct QueueTests {
         let depth = try await world.depth()
         #expect(depth.visible == 0 && depth.inFlight == 0)
         try await tcp.stop()
+    }
+
+    @Test("at a graceful shutdown a worker hands the messages it did not finish back to the queue at once")
+    func handsBackUnfinished() async throws {
+        let world = try await QueueWorld.make { $0.concurrency = 1 }
+        defer { world.remove() }
+        let slow = try await Receiver.start()
+        slow.delay(.milliseconds(300))
+        let now = SystemClock().now()
+        _ = try await world.db.store.upsert((0..<5).map { MonitorDraft.http(slow.url("/\($0)"), key: "slow-\($0)") }, now: now)
+        try await world.db.database.run("UPDATE monitors SET next_check_at = ?", [.integer(now)])
+        #expect(await world.assembly.dispatcher(queue: world.queue).tick().messages == 1)
+        // One 300 ms check at a time: the first commit comes while most of the message's slots wait in the worker.
+        let outcome = try await world.work(until: 1)
+        let work = try #require(outcome.work)
+        #expect(work.handedBack == 1 && work.deleted == 0, "\(work)")
+        // Visible again now, not after the 60 s visibility timeout.
+        let again = try await world.queue.receiveMessages(max: 10, wait: .seconds(1), visibility: .seconds(30))
+        #expect(again.count == 1 && again.first?.receiveCount == 2)
+        try await slow.stop()
     }
 
     @Test("a dispatcher daemon leaves the spool of this database alone (it commits no results to take it over)")
