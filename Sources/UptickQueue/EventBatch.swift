@@ -27,8 +27,8 @@ package struct SQSRecord: Sendable, Hashable {
 /// A worker Lambda's batch: the slots of an SQS event's records, handed to the engine as its claims, and, once the
 /// engine is done, which records must come back (`batchItemFailures`): those with a slot whose result was not committed.
 /// A malformed record is dropped (it succeeds, so Lambda deletes it); a stale slot is released and succeeds too.
-package actor EventSource: Store {
-    let database: any Store
+package actor EventSource: SlotSource {
+    package nonisolated let database: any Store
     private var unclaimed: [ClaimedMonitor]
     private var slotsOf: [String: Set<SlotKey>] = [:]
     private var committed: Set<SlotKey> = []
@@ -84,17 +84,5 @@ package actor EventSource: Store {
     package func persist(_ outcomes: [CheckOutcome]) async throws(StoreError) {
         try await database.persist(outcomes)
         for outcome in outcomes { committed.insert(SlotKey(monitor: outcome.monitorID, slot: outcome.scheduledAt)) }
-    }
-
-    package func release(_ claims: [ClaimedMonitor], rescheduling: Bool) async throws(StoreError) {
-        try await database.release(claims, rescheduling: rescheduling)
-    }
-
-    package func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
-        try await database.pruneChecks(startedBefore: cutoff, limit: limit)
-    }
-
-    package func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
-        try await database.pruneOutbox(createdBefore: cutoff, limit: limit)
     }
 }

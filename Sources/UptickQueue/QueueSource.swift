@@ -41,9 +41,9 @@ package struct WorkReport: Sendable, Hashable, Encodable {
 /// and if the worker dies it reappears after the visibility timeout for another worker. Committing is idempotent
 /// (`checks` has one row per monitor and slot; the state update ignores older results), so a slot run twice after a
 /// crash still has one result.
-package actor QueueSource: Store {
+package actor QueueSource: SlotSource {
     let queue: SQSClient
-    let database: any Store
+    package nonisolated let database: any Store
     let clock: any WallClock
     let configuration: WorkConfiguration
     let logger: Logger
@@ -90,7 +90,8 @@ package actor QueueSource: Store {
             var messages: [SQSClient.Message] = []
             do {
                 // Enough messages to fill the free capacity; in a backlog (the last receive came back full), up to four
-                // receives at once, since one receive's round trip bounds a worker at 250 slots per round trip.
+                // receives at once, since one receive's round trip bounds a worker at 250 slots per round trip. If one
+                // of them fails, what the others received is not seen here and reappears after its visibility timeout.
                 let wanted = min(10, max(1, limit / SlotMessage.maxSlots))
                 let polls = backlog ? min(4, max(1, limit / (10 * SlotMessage.maxSlots))) : 1
                 let (queue, wait, visibility) = (queue, configuration.wait, configuration.visibility)
@@ -128,18 +129,6 @@ package actor QueueSource: Store {
             }
         }
         await delete(finished)
-    }
-
-    package func release(_ claims: [ClaimedMonitor], rescheduling: Bool) async throws(StoreError) {
-        try await database.release(claims, rescheduling: rescheduling)
-    }
-
-    package func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
-        try await database.pruneChecks(startedBefore: cutoff, limit: limit)
-    }
-
-    package func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
-        try await database.pruneOutbox(createdBefore: cutoff, limit: limit)
     }
 
     // MARK: Messages
@@ -306,5 +295,25 @@ package actor QueueSource: Store {
         logger.error("\(error)")
         if report.errors.count == 100 { report.errors.removeFirst() }
         report.errors.append(error)
+    }
+}
+
+/// A `Store` whose claims come from elsewhere (a queue, an event) and whose commits go to `database`; what it does
+/// not change (releases, housekeeping) goes straight to the database.
+package protocol SlotSource: Store {
+    var database: any Store { get }
+}
+
+extension SlotSource {
+    package func release(_ claims: [ClaimedMonitor], rescheduling: Bool) async throws(StoreError) {
+        try await database.release(claims, rescheduling: rescheduling)
+    }
+
+    package func pruneChecks(startedBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
+        try await database.pruneChecks(startedBefore: cutoff, limit: limit)
+    }
+
+    package func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
+        try await database.pruneOutbox(createdBefore: cutoff, limit: limit)
     }
 }

@@ -74,12 +74,7 @@ struct Work: AsyncParsableCommand {
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: .daemon)
         let queue = try assembly.queueClient()
-        let json = options.json, quiet = quiet
-        let daemon = Daemon(assembly: assembly, shape: .worker(queue)) { batch in
-            guard !quiet else { return }
-            let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
-            FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))
-        }
+        let daemon = Daemon(assembly: assembly, shape: .worker(queue), onCommit: printCommitted(json: options.json, quiet: quiet))
         FileHandle.standardError.write(Data("uptick: working on \(queue.queueURL) into \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let outcome = try await daemon.run()
         let work = outcome.work ?? WorkReport()

@@ -2,6 +2,7 @@ import UptickEngine
 import ArgumentParser
 import Foundation
 import UptickApp
+import UptickCore
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,12 +22,7 @@ struct Run: AsyncParsableCommand {
         let configuration = try options.configuration(engineOptions.flags, policyOptions.flags, deliveryOptions.flags, own)
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: .daemon)
-        let json = options.json, quiet = quiet
-        let daemon = Daemon(assembly: assembly) { batch in
-            guard !quiet else { return }
-            let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
-            FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))
-        }
+        let daemon = Daemon(assembly: assembly, onCommit: printCommitted(json: options.json, quiet: quiet))
         FileHandle.standardError.write(Data("uptick: running on \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let outcome = try await daemon.run()
         FileHandle.standardError.write(Data("uptick: stopped; \(outcome.report.persisted) results committed\n".utf8))
@@ -36,5 +32,14 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(130)
         }
         if let failure = outcome.failure { throw failure }
+    }
+}
+
+/// Prints each committed result of a daemon (`run`, `work`) on stdout, a line of text or of JSON.
+func printCommitted(json: Bool, quiet: Bool) -> @Sendable ([CheckOutcome]) -> Void {
+    { batch in
+        guard !quiet else { return }
+        let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
+        FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))
     }
 }
