@@ -119,6 +119,27 @@ struct QueueTests {
         #expect(Set(slots.values) == [now], "the released slots themselves were sent, not later ones")
     }
 
+    @Test("entries SQS refuses in a partial batch failure are released, due again at their slot; the rest are sent")
+    func partialBatchFailure() async throws {
+        let world = try await QueueWorld.make()
+        defer { world.remove() }
+        // A real partial failure: a proxy makes moto refuse the second message of the call (an invalid delay).
+        let proxy = try await HelperProcess.start("sqs_faults.py", [String(world.moto.port), "1"])
+        defer { proxy.stop() }
+        let faulty = try SQSClient(queueURL: world.queue.queueURL, endpoint: "http://127.0.0.1:\(proxy.port)", region: "us-east-1",
+                                   credentials: Moto.credentials)
+        let now = SystemClock().now()
+        _ = try await world.db.store.addDueMonitors(60, dueAt: now)
+        let report = await world.assembly.dispatcher(queue: faulty).tick()
+        #expect(report.claimed == 60 && report.messages == 2 && report.sent == 35 && report.released == 25, "\(report)")
+        #expect(report.errors.contains { $0.contains("refused 1 of 3") })
+        #expect(try await world.db.database.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NULL AND next_check_at = ?", [.integer(now)]) == 25)
+        #expect(try await world.depth().visible == 2)
+        // The released slots go out with the next claim, through the healthy endpoint.
+        let again = await world.assembly.dispatcher(queue: world.queue).tick()
+        #expect(again.claimed == 25 && again.sent == 25)
+    }
+
     @Test("after failures the daemon backs off from the failure, doubling; a full claim goes on at once")
     func pacing() {
         var configuration = DispatchConfiguration(runnerID: "d")
