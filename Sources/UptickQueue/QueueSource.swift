@@ -78,9 +78,6 @@ package actor QueueSource: SlotSource {
         self.logger = logger
     }
 
-    /// Messages held, for tests and reports.
-    package var heldMessages: Int { held.count }
-
     // MARK: Store
 
     /// Hands over up to `limit` received slots, long-polling the queue when none are waiting. A graceful shutdown
@@ -179,7 +176,7 @@ package actor QueueSource: SlotSource {
                 try await database.release(stale, rescheduling: false)
             } catch {
                 // Their leases end by themselves; the message is still done with.
-                report.errors.append("releasing skipped slots failed: \(error)")
+                note("releasing skipped slots failed: \(error)")
             }
         }
         await delete(finished)

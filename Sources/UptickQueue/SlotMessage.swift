@@ -1,6 +1,7 @@
 package import Foundation
 package import UptickCore
 package import UptickStore
+import UptickAWS
 
 /// One queue message: claimed slots, each with the whole monitor row as claimed (definition, status logic state)
 /// and its lease, so a worker needs nothing else from the database to run the checks and apply the status logic.
@@ -14,7 +15,7 @@ package struct SlotMessage: Codable, Sendable, Hashable {
     /// `SendMessageBatch`) fit the 256 KiB a batch call may carry, and a worker's receive of ten brings 250 checks.
     package static let maxSlots = 25
     /// SQS's limit for one message (and for one batch call's messages together).
-    package static let maxBytes = 262_144
+    package static let maxBytes = SQSClient.maxMessageBytes
 
     package var v: Int
     package var dispatchedAt: EpochMilliseconds
@@ -85,8 +86,9 @@ package struct SlotPacking: Sendable {
             bytes = overhead
         }
         for claimed in claims {
-            guard let data = try? encoder.encode(claimed), overhead + data.count <= maxBytes else {
-                oversized.append((claimed, (try? encoder.encode(claimed).count) ?? 0))
+            let data = (try? encoder.encode(claimed)) ?? Data()
+            guard !data.isEmpty, overhead + data.count <= maxBytes else {
+                oversized.append((claimed, data.count))
                 continue
             }
             if slots.count == SlotMessage.maxSlots || bytes + data.count + 1 > maxBytes { close() }
@@ -98,7 +100,7 @@ package struct SlotPacking: Sendable {
     }
 
     /// The messages grouped into batch calls: at most `entries` each, their bodies together at most `maxBytes`.
-    package func calls(entries: Int = 10, maxBytes: Int = SlotMessage.maxBytes) -> [[Packed]] {
+    package func calls(entries: Int = SQSClient.maxBatchEntries, maxBytes: Int = SlotMessage.maxBytes) -> [[Packed]] {
         var calls: [[Packed]] = [], current: [Packed] = [], bytes = 0
         for message in messages {
             let size = message.body.utf8.count
