@@ -173,7 +173,7 @@ struct Scratch {
     func assembly(concurrency: Int = 500, network: Network = benchNetwork(), delivery: DeliveryConfiguration = DeliveryConfiguration()) -> Assembly {
         var configuration = RunnerConfiguration()
         configuration.concurrency = concurrency
-        configuration.retention = nil
+        configuration.retention = Retention.Keep(checks: nil, hourly: nil, daily: nil)
         configuration.delivery = delivery
         var logger = Logger(label: "bench")
         logger.logLevel = .critical

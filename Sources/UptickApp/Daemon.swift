@@ -70,7 +70,7 @@ package struct Daemon: Sendable {
         if !signals.isEmpty {
             services.append(.init(service: SecondSignal(signals: signals, window: Self.repeatWindow, logger: assembly.logger)))
         }
-        if let keep = assembly.configuration.retention, !shape.isWorker {
+        if case let keep = assembly.configuration.retention, !keep.keepsEverything, !shape.isWorker {
             services.append(.init(service: RetentionService(retention: Retention(store: assembly.store), keep: keep, logger: assembly.logger)))
         }
         var source: QueueSource?

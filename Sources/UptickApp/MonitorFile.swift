@@ -8,6 +8,7 @@ package enum MonitorFile {
         "key", "name", "type", "target", "interval", "timeout", "expect_status", "keyword", "keyword_absent",
         "degraded_after", "method", "headers", "body", "enabled", "ping_count", "dns_record", "dns_expect", "tls", "tls_verify", "tls_expiry_days", "tls_expiry_status",
         "failure_threshold", "recovery_threshold", "notify_degraded", "flap_threshold", "flap_window", "reminder", "maintenance", "notify",
+        "public",
     ]
     static let maintenanceFields: Set<String> = ["from", "until", "at", "duration", "days", "time_zone"]
 
@@ -100,6 +101,7 @@ package enum MonitorFile {
             definition.settings.recoveryThreshold = try whole("recovery_threshold")
             definition.settings.flapThreshold = try whole("flap_threshold")
             definition.settings.notifyDegraded = try flag("notify_degraded")
+            definition.settings.isPublic = try flag("public")
             definition.settings.flapWindowMinutes = try minutes("flap_window", in: mapping)
             definition.settings.reminderMinutes = try minutes("reminder", in: mapping)
             if let windows = mapping["maintenance"] {

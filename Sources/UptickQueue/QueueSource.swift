@@ -313,4 +313,8 @@ extension SlotSource {
     package func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
         try await database.pruneOutbox(createdBefore: cutoff, limit: limit)
     }
+
+    package func pruneRollups(_ resolution: Rollup.Resolution, before cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int {
+        try await database.pruneRollups(resolution, before: cutoff, limit: limit)
+    }
 }

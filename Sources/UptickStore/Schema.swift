@@ -1,3 +1,5 @@
+import UptickCore
+
 /// The versioned schema shared with the backend API. docs/schema.md documents every column.
 ///
 /// Rules: a migration only adds (tables, columns, indexes); it never drops or rewrites a column the
@@ -143,6 +145,28 @@ public enum Schema {
         // A channel's pending rows in order: the deliverer claims each channel's lane up to its free slots.
         Migration(version: 4, name: "outbox lanes", steps: [
             .sql("CREATE INDEX IF NOT EXISTS idx_outbox_lane ON outbox(channel_id, id) WHERE delivered_at IS NULL AND dead_at IS NULL"),
+        ]),
+        // Hourly and daily aggregates (docs/schema.md), kept by the results' transaction and backfilled here from the
+        // checks already stored; and the public monitors, which the status page lists, in their own small index.
+        Migration(version: 5, name: "rollups", steps: [
+            .sql("""
+            CREATE TABLE IF NOT EXISTS rollups (
+                monitor_id INTEGER NOT NULL,
+                period_ms INTEGER NOT NULL,
+                period_start INTEGER NOT NULL,
+                up INTEGER NOT NULL,
+                degraded INTEGER NOT NULL,
+                down INTEGER NOT NULL,
+                duration_sum_us INTEGER NOT NULL,
+                duration_max_us INTEGER NOT NULL,
+                \((0..<LatencyHistogram.bucketCount).map { "b\($0) INTEGER NOT NULL" }.joined(separator: ",\n    ")),
+                PRIMARY KEY (monitor_id, period_ms, period_start)
+            ) STRICT, WITHOUT ROWID
+            """),
+            // Retention deletes by period, and cross-monitor windows read by it.
+            .sql("CREATE INDEX IF NOT EXISTS idx_rollups_period ON rollups(period_ms, period_start)"),
+            .sql(SQLStore.rollupBackfill),
+            .sql("CREATE INDEX IF NOT EXISTS idx_monitors_public ON monitors(id) WHERE \(SQLDialect.sqlite.publicMonitor)"),
         ]),
     ]
 

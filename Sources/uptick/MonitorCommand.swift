@@ -21,6 +21,7 @@ struct MonitorCommand: AsyncParsableCommand {
         @Option(help: "Time between checks, whole seconds, at least 1s.") var interval = "30s"
         @OptionGroup var check: CheckOptions
         @Flag(help: "Add it disabled.") var disabled = false
+        @Flag(name: .customLong("public"), help: "Show it on the status page, its badge and the public API.") var isPublic = false
         @Option(help: "Send its alerts to this channel (repeatable; default: the default channels).") var notify: [String] = []
         @Option(help: "Failed checks in a row before it is down (default 2).") var failureThreshold: Int?
         @Option(help: "Good checks in a row before it is up again (default 1).") var recoveryThreshold: Int?
@@ -34,6 +35,7 @@ struct MonitorCommand: AsyncParsableCommand {
             definition.enabled = !disabled
             definition.settings.failureThreshold = failureThreshold
             definition.settings.recoveryThreshold = recoveryThreshold
+            if isPublic { definition.settings.isPublic = true }
             if let reminder {
                 guard let milliseconds = DurationParser.milliseconds(reminder), milliseconds >= 60_000, milliseconds % 60_000 == 0 else {
                     throw UptickError("--reminder '\(reminder)' is not whole minutes, e.g. 30m")

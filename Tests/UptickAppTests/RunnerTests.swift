@@ -155,7 +155,7 @@ struct DaemonServiceTests {
         let tcp = try await LoopbackServer.tcp()
         let ids = try await db.store.addDueMonitors(3, target: tcp.target, dueAt: SystemClock().now())
         let (commits, committed) = AsyncStream.makeStream(of: [CheckOutcome].self)
-        let daemon = Daemon(assembly: assembly(db) { $0.retention = .seconds(86_400) }, signals: []) { committed.yield($0) }
+        let daemon = Daemon(assembly: assembly(db) { $0.retention.checks = .seconds(86_400) }, signals: []) { committed.yield($0) }
         let outcome = try await daemon.run { group in
             var iterator = commits.makeAsyncIterator()
             _ = await iterator.next()

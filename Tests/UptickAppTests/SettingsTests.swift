@@ -14,7 +14,7 @@ struct SettingsTests {
         #expect(configuration.concurrency == 7)  // flag over environment over file
         #expect(configuration.batch == 80)  // environment over file
         #expect(configuration.poll == .seconds(30))  // file alone
-        #expect(configuration.retention == .seconds(30 * 86_400))  // the default
+        #expect(configuration.retention.checks == .seconds(30 * 86_400))  // the default
         #expect(try RunnerConfiguration(Settings()).concurrency == 500)
     }
 

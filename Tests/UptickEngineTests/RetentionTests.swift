@@ -17,7 +17,7 @@ struct RetentionTests {
         try await db.store.persist([.sample(monitorID: id, slot: now - 3 * day), .sample(monitorID: id, slot: now - day / 12)])
         let clock = ManualClock(now: now)
         let housekeeping = Task {
-            await RetentionService(retention: Retention(store: db.store), keep: .seconds(86_400), every: .seconds(3600), clock: clock,
+            await RetentionService(retention: Retention(store: db.store), keep: Retention.Keep(checks: .seconds(86_400), hourly: nil, daily: nil), every: .seconds(3600), clock: clock,
                                    logger: Logger(label: "test")).run()
         }
         await clock.waitForSleep(1)  // pruned once, now waiting for the next period

@@ -65,6 +65,7 @@ struct AdminTests {
         try await db.store.persist([.sample(monitorID: id, slot: now)])
         try await db.store.removeMonitor(id: id)
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 0)
+        #expect(try await db.database.scalar("SELECT count(*) FROM rollups") == 0)
         await #expect(throws: StoreError(.notFound, "no monitor with id \(id)")) { try await db.store.removeMonitor(id: id) }
     }
 
@@ -78,5 +79,6 @@ struct AdminTests {
         try await db.store.persist([.sample(monitorID: id, slot: now - 100_000, status: .down)])  // outside the window
         let summary = try await db.store.summaries(since: now)[0]
         #expect(summary.uptime == 0.75 && summary.checksInWindow == 4 && summary.lastDurationMicroseconds == 30)
+        #expect(summary.hours.map(\.periodStart) == [now])
     }
 }

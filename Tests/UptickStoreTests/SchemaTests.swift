@@ -23,7 +23,7 @@ struct SchemaTests {
         defer { db.remove() }
         try await db.store.migrate(now: 1)
         try await db.database.run("DELETE FROM schema_migrations WHERE version >= 2")
-        #expect(try await db.store.migrate(now: 2) == [2, 3, 4])
+        #expect(try await db.store.migrate(now: 2) == [2, 3, 4, 5])
         #expect(try await db.database.scalar("SELECT count(*) FROM pragma_table_info('monitors') WHERE name = 'recent_verdicts'") == 1)
         #expect(try await db.database.scalar("SELECT count(*) FROM pragma_table_info('checks') WHERE name = 'details'") == 1)
     }

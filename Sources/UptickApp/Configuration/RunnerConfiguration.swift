@@ -24,8 +24,9 @@ package struct RunnerConfiguration: Sendable {
     package var batch = 500
     /// `poll`: claim on a fixed period instead of at each slot (daemon).
     package var poll: Duration?
-    /// `retention`: the daemon deletes checks older than this, hourly; `nil` (`off`) keeps them.
-    package var retention: Duration? = .seconds(30 * 86_400)
+    /// What the daemon's hourly housekeeping keeps: `retention` (checks and finished alert events, default 30 days),
+    /// `hourly-retention` (hourly rollups, 14 days) and `daily-retention` (daily rollups, 400 days); `off` keeps forever.
+    package var retention = Retention.Keep(checks: .seconds(30 * 86_400), hourly: .seconds(14 * 86_400), daily: .seconds(400 * 86_400))
     /// `deliver-for`: after a tick's checks, deliver due alerts for at most this long (0 skips delivery).
     package var deliverFor: Duration = .seconds(10)
     /// `ticks-per-invocation`: ticks a Lambda invocation runs when its event does not say.
@@ -103,16 +104,17 @@ package struct RunnerConfiguration: Sendable {
         concurrency = try number("concurrency", in: 1...100_000) ?? concurrency
         batch = try number("batch", in: 1...10_000) ?? batch
         poll = try duration("poll", atLeast: 1000, "1s")
-        if let (text, source) = settings.value("retention") {
-            if text == "off" {
-                retention = nil
-            } else {
-                guard let milliseconds = DurationParser.milliseconds(text), milliseconds >= 3_600_000 else {
-                    throw UptickError("\(source) '\(text)' is not 'off' or a duration of at least 1h")
-                }
-                retention = .milliseconds(milliseconds)
+        func age(_ key: String, atLeast minimum: Int64, _ example: String, default value: Duration?) throws(UptickError) -> Duration? {
+            guard let (text, source) = settings.value(key) else { return value }
+            if text == "off" { return nil }
+            guard let milliseconds = DurationParser.milliseconds(text), milliseconds >= minimum else {
+                throw UptickError("\(source) '\(text)' is not 'off' or a duration of at least \(example)")
             }
+            return .milliseconds(milliseconds)
         }
+        retention.checks = try age("retention", atLeast: 3_600_000, "1h", default: retention.checks)
+        retention.hourly = try age("hourly-retention", atLeast: 86_400_000, "1d", default: retention.hourly)
+        retention.daily = try age("daily-retention", atLeast: 86_400_000, "1d", default: retention.daily)
         deliverFor = try duration("deliver-for", atLeast: 0, "0s") ?? deliverFor
         ticksPerInvocation = try number("ticks-per-invocation", in: 1...ScheduleRequest.maxTicks) ?? ticksPerInvocation
         policy.allow = settings.values("allow-cidr")

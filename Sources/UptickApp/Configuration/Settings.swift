@@ -12,7 +12,8 @@ package struct Settings: Sendable {
     /// Every key the file may hold, with whether it takes a list.
     package static let keys: [String: Bool] = [
         "db": false, "db-token": false,
-        "concurrency": false, "batch": false, "poll": false, "retention": false, "deliver-for": false,
+        "concurrency": false, "batch": false, "poll": false, "retention": false, "hourly-retention": false, "daily-retention": false,
+        "deliver-for": false,
         "ticks-per-invocation": false,
         "allow-cidr": true, "deny-cidr": true, "nat64-prefix": true, "nameserver": true,
         "dns-lookups-per-zone": false, "dns-detail": false, "allow-host-header": false,

@@ -43,6 +43,8 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
     public var reminderMinutes: Int?
     /// Periods during which alerts are held.
     public var maintenance: [MaintenanceWindow]?
+    /// Shown on the status page, its badges and the unauthenticated JSON API (default false: nothing is shown).
+    public var isPublic: Bool?
 
     /// One request header.
     public struct Header: Sendable, Hashable, Codable {
@@ -76,6 +78,7 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         case flapWindowMinutes = "flap_window_minutes"
         case reminderMinutes = "reminder_minutes"
         case maintenance
+        case isPublic = "public"
     }
 
     /// Settings as stored; every field is optional and `nil` means the default.
@@ -85,7 +88,7 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         dnsRecord: String? = nil, dnsExpect: [String]? = nil, tls: Bool? = nil, tlsVerify: Bool? = nil,
         tlsExpiryDays: Int? = nil, tlsExpiryStatus: String? = nil, failureThreshold: Int? = nil, recoveryThreshold: Int? = nil,
         notifyDegraded: Bool? = nil, flapThreshold: Int? = nil, flapWindowMinutes: Int? = nil, reminderMinutes: Int? = nil,
-        maintenance: [MaintenanceWindow]? = nil
+        maintenance: [MaintenanceWindow]? = nil, isPublic: Bool? = nil
     ) {
         self.method = method
         self.headers = headers
@@ -108,5 +111,6 @@ public struct MonitorSettings: Sendable, Hashable, Codable {
         self.flapWindowMinutes = flapWindowMinutes
         self.reminderMinutes = reminderMinutes
         self.maintenance = maintenance
+        self.isPublic = isPublic
     }
 }

@@ -27,7 +27,7 @@ public protocol Catalogue: Sendable {
     /// The monitor with `id`.
     func monitor(id: Int64) async throws(StoreError) -> Monitor
 
-    /// Deletes a monitor with its checks, incidents and channel attachments.
+    /// Deletes a monitor with its checks, rollups, incidents and channel attachments.
     func removeMonitor(id: Int64) async throws(StoreError)
 
     /// Enables (afresh: `pending`, counters cleared, a new slot) or disables a monitor.
@@ -70,8 +70,16 @@ public protocol Catalogue: Sendable {
     /// The latest `limit` checks of a monitor, newest first.
     func history(monitorID: Int64, limit: Int) async throws(StoreError) -> [CheckRecord]
 
-    /// Every monitor with its latest latency and its uptime over the slots since `windowStart`.
+    /// Every monitor with its latest latency, its uptime over the hours since `windowStart` (from the hourly
+    /// rollups, so the window starts at the top of its hour) and those hours' rollups.
     func summaries(since windowStart: EpochMilliseconds) async throws(StoreError) -> [MonitorSummary]
+
+    /// A monitor's rollups at `resolution` whose period starts in `from..<until`, oldest first, at most `limit`.
+    func rollups(monitorID: Int64, resolution: Rollup.Resolution, from: EpochMilliseconds, until: EpochMilliseconds,
+                 limit: Int) async throws(StoreError) -> [Rollup]
+
+    /// The rollups at `resolution` of the monitors `ids` whose period starts at or after `from`, by monitor.
+    func rollups(monitorIDs ids: [Int64], resolution: Rollup.Resolution, from: EpochMilliseconds) async throws(StoreError) -> [Int64: [Rollup]]
 }
 
 /// Everything one database does for uptick: the runner's claim and persist (``Store``), the deliverer's

@@ -10,4 +10,6 @@ public struct MonitorSummary: Sendable, Hashable, Codable {
     public var uptime: Double?
     /// Checks in the window.
     public var checksInWindow: Int64
+    /// The window's hourly rollups, oldest first (hours without checks have none).
+    public var hours: [Rollup]
 }

@@ -25,6 +25,9 @@ package protocol Store: Sendable {
     /// Deletes up to `limit` finished (delivered or dead) `outbox` rows created before `cutoff`; returns how many.
     /// Pending rows are never deleted, however old.
     func pruneOutbox(createdBefore cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int
+
+    /// Deletes up to `limit` rollups at `resolution` whose period started before `cutoff`; returns how many.
+    func pruneRollups(_ resolution: Rollup.Resolution, before cutoff: EpochMilliseconds, limit: Int) async throws(StoreError) -> Int
 }
 
 extension Store {

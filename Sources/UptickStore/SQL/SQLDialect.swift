@@ -18,6 +18,9 @@ public struct SQLDialect: Sendable {
     var columnExists: @Sendable (_ table: String, _ column: String) -> SQLStatement
     /// Rows claimed for delivery in one statement: its lanes are a JSON array of ids per channel in SQLite.
     var claimDeliveries: String
+    /// True for a monitor whose settings say `"public": true` (the status page's), false for any other, malformed
+    /// settings included: an error here would refuse the backend's INSERT of a malformed monitor.
+    var publicMonitor: String
 
     /// SQLite 3.35+ (and libSQL).
     public static let sqlite = SQLDialect(
@@ -26,7 +29,8 @@ public struct SQLDialect: Sendable {
         greatest: "MAX", least: "MIN",
         tableExists: { SQLStatement("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [.text($0)]) },
         columnExists: { SQLStatement("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", [.text($0), .text($1)]) },
-        claimDeliveries: SQLStore.sqliteClaimDeliveries
+        claimDeliveries: SQLStore.sqliteClaimDeliveries,
+        publicMonitor: "(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.public') IS 1 ELSE 0 END) = 1"
     )
 
     /// `INSERT … INTO table body`, skipping rows that break a unique constraint.

@@ -24,12 +24,13 @@ extension SQLStore {
         return try Self.monitor(row)
     }
 
-    /// Deletes a monitor and its check history.
+    /// Deletes a monitor with its checks, rollups, incidents and channel attachments.
     public func removeMonitor(id: Int64) async throws(StoreError) {
         let results = try await executor.execute([
             SQLStatement("DELETE FROM monitors WHERE id = ?", [.integer(id)]),
             SQLStatement("DELETE FROM checks WHERE monitor_id = ?", [.integer(id)]),
             SQLStatement("DELETE FROM incidents WHERE monitor_id = ?", [.integer(id)]),
+            SQLStatement("DELETE FROM rollups WHERE monitor_id = ?", [.integer(id)]),
             SQLStatement("DELETE FROM monitor_channels WHERE monitor_id = ?", [.integer(id)]),
         ], transaction: true)
         guard results[0].changes == 1 else { throw StoreError(.notFound, "no monitor with id \(id)") }
@@ -127,24 +128,32 @@ extension SQLStore {
         }
     }
 
-    /// Every monitor with its latest latency and its uptime over the slots since `windowStart`.
+    /// Every monitor with its latest latency, its uptime over the hours since `windowStart` and their rollups: two
+    /// statements in one round trip, the second reading only the window's hourly rollups through their index.
     public func summaries(since windowStart: EpochMilliseconds) async throws(StoreError) -> [MonitorSummary] {
-        let sql = """
-            SELECT \(Self.monitorColumnNames.map { "m." + $0 }.joined(separator: ", ")),
-                (SELECT duration_us FROM checks c WHERE c.monitor_id = m.id ORDER BY scheduled_at DESC LIMIT 1) AS last_duration_us,
-                u.good AS good, u.total AS total
-            FROM monitors m
-            LEFT JOIN (SELECT monitor_id, SUM(status <> 'down') AS good, COUNT(*) AS total
-                       FROM checks WHERE scheduled_at >= ? GROUP BY monitor_id) u ON u.monitor_id = m.id
-            ORDER BY m.id
-            """
-        let rows = try await executor.execute([SQLStatement(sql, [.integer(windowStart)])], transaction: false)[0].named
-        return try rows.map { row throws(StoreError) in
-            let total = row["total"].integer ?? 0
-            let good = row["good"].integer ?? 0
+        let from = Rollup.Resolution.hourly.periodStart(windowStart)
+        let results = try await executor.execute([
+            SQLStatement("""
+                SELECT \(Self.monitorColumnNames.map { "m." + $0 }.joined(separator: ", ")),
+                    (SELECT duration_us FROM checks c WHERE c.monitor_id = m.id ORDER BY scheduled_at DESC LIMIT 1) AS last_duration_us
+                FROM monitors m ORDER BY m.id
+                """),
+            SQLStatement("\(Self.rollupSelect) WHERE period_ms = ? AND period_start >= ? ORDER BY monitor_id, period_start",
+                         [.integer(Rollup.Resolution.hourly.milliseconds), .integer(from)]),
+        ], transaction: false)
+        var hours: [Int64: [Rollup]] = [:]
+        for row in results[1].named {
+            let rollup = Self.rollup(row)
+            hours[rollup.monitorID, default: []].append(rollup)
+        }
+        return try results[0].named.map { row throws(StoreError) in
+            let monitor = try Self.monitor(row)
+            let window = hours[monitor.id] ?? []
+            let total = window.reduce(0) { $0 + $1.checks }
+            let good = window.reduce(0) { $0 + $1.up + $1.degraded }
             return MonitorSummary(
-                monitor: try Self.monitor(row), lastDurationMicroseconds: row["last_duration_us"].integer,
-                uptime: total > 0 ? Double(good) / Double(total) : nil, checksInWindow: total
+                monitor: monitor, lastDurationMicroseconds: row["last_duration_us"].integer,
+                uptime: total > 0 ? Double(good) / Double(total) : nil, checksInWindow: total, hours: window
             )
         }
     }

@@ -222,7 +222,15 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
                 FROM r WHERE monitors.id = r.id AND (monitors.last_checked_at IS NULL OR monitors.last_checked_at <= r.checked_at)
                 """, arguments))
         }
-        return alertStatements(outcomes, dialect) + statements
+        // Each (monitor, slot) once, the first one, as the checks INSERT keeps it.
+        var seen = Set<SlotKey>()
+        let firsts = outcomes.filter { seen.insert(SlotKey(monitorID: $0.monitorID, slot: $0.scheduledAt)).inserted }
+        return alertStatements(outcomes, dialect) + rollupStatements(firsts, dialect) + statements
+    }
+
+    struct SlotKey: Hashable {
+        var monitorID: Int64
+        var slot: EpochMilliseconds
     }
 
     static let stateColumnCount = 13
