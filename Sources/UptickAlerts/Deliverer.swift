@@ -73,13 +73,16 @@ package struct Deliverer: Sendable {
     let jitter: @Sendable () -> Double
     /// Called with every batch of outcomes once it is written.
     let onRecorded: @Sendable ([DeliveryOutcome]) -> Void
+    /// Called with each attempt's outcome as soon as it is known, and the channel's type (`nil`: the channel is gone).
+    let onAttempt: @Sendable (_ channelType: String?, DeliveryOutcome) -> Void
     /// Rows one claim gives a lane: its concurrency times the rounds of sends that fit in the lease, after one
     /// send of its own and 30 s for writing outcomes.
     let laneDepth: Int
 
     package init(store: any OutboxStore, notifier: Notifier, clock: any WallClock = SystemClock(), configuration: DeliveryConfiguration = DeliveryConfiguration(),
                 logger: Logger, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1) },
-                onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) {
+                onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in },
+                onAttempt: @escaping @Sendable (_ channelType: String?, DeliveryOutcome) -> Void = { _, _ in }) {
         self.store = store
         self.notifier = notifier
         self.clock = clock
@@ -91,6 +94,7 @@ package struct Deliverer: Sendable {
         self.logger = logger
         self.jitter = jitter
         self.onRecorded = onRecorded
+        self.onAttempt = onAttempt
     }
 
     /// Delivers what is due until nothing is, or until `budget` has passed: sends still in flight then are
@@ -290,6 +294,7 @@ package struct Deliverer: Sendable {
             lanes.inFlight[channel, default: 0] += 1
             lanes.sends[row.id] = Task {
                 let outcome = await attempt(row, record)
+                if outcome.verdict != .released, !Task.isCancelled { onAttempt(record?.type, outcome) }
                 post.yield(.sent(channel: channel, outcome))
             }
         }

@@ -8,6 +8,7 @@ package import UptickProbes
 package import UptickStore
 package import UptickAWS
 package import UptickQueue
+package import UptickWeb
 
 /// The composition root: the one place where the engine, the deliverer and the housekeeping are wired to a
 /// store, the guarded network, the probes, the clock and the logger. The command line, the Lambda handler,
@@ -59,14 +60,30 @@ package struct Assembly: Sendable {
     package func engine(
         for role: RunnerConfiguration.Role, configuration engineConfiguration: EngineConfiguration? = nil, source: (any Store)? = nil,
         probe: (any Probe)? = nil, clock: any WallClock = SystemClock(), sink: (any TransitionSink)? = nil,
-        doorbell: Doorbell? = nil, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+        doorbell: Doorbell? = nil, observer: any EngineObserver = NoObserver(), onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) -> Engine {
         let next = sink ?? LoggingTransitionSink(logger: logger)
         return Engine(
             store: source ?? store, probe: probe ?? StandardProbe(network: network), clock: clock,
             sink: doorbell.map { DeliveryTrigger(next: next, doorbell: $0) } ?? next,
-            configuration: engineConfiguration ?? configuration.engine(for: role), logger: logger, onCommit: onCommit
+            configuration: engineConfiguration ?? configuration.engine(for: role), logger: logger, observer: observer, onCommit: onCommit
         )
+    }
+
+    /// The metrics a run with `http` exports (`nil` without it).
+    package func runnerMetrics() -> RunnerMetrics? {
+        configuration.servesHTTP ? RunnerMetrics(monitorSeries: configuration.web.monitorSeries, version: Runner.version) : nil
+    }
+
+    /// The web server, on a database connection of its own (on SQLite, reads then never queue behind the engine's
+    /// commits). `watchesEngine`: readiness includes the engine's heartbeat in `metrics`.
+    package func webServer(metrics: RunnerMetrics, watchesEngine: Bool, clock: any WallClock = SystemClock(),
+                           onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws(UptickError) -> WebServer {
+        let reader = try await Database.open(configuration.database, token: configuration.token)
+        var bounds = Readiness.Bounds()
+        bounds.maxPending = configuration.engine(for: .daemon).maxPending
+        return WebServer(catalogue: reader, metrics: metrics, watchesEngine: watchesEngine, spoolPath: spool.path, configuration: configuration.web,
+                         bounds: bounds, clock: clock, logger: logger, onListening: onListening)
     }
 
     /// The SQS client for the configured queue (`queue`, `sqs-endpoint`), signing with the environment's AWS credentials
@@ -97,9 +114,10 @@ package struct Assembly: Sendable {
     }
 
     /// The alert deliverer, sending through the same guarded network as the probes.
-    package func deliverer(clock: any WallClock = SystemClock(), onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) -> Deliverer {
+    package func deliverer(clock: any WallClock = SystemClock(), metrics: RunnerMetrics? = nil,
+                           onRecorded: @escaping @Sendable ([DeliveryOutcome]) -> Void = { _ in }) -> Deliverer {
         Deliverer(store: store, notifier: Notifier(network: network), clock: clock, configuration: configuration.delivery,
-                  logger: logger, onRecorded: onRecorded)
+                  logger: logger, onRecorded: onRecorded, onAttempt: { type, outcome in metrics?.delivered(channelType: type, outcome) })
     }
 
     /// The results the last run could not commit, to be committed first.

@@ -8,6 +8,7 @@ package import UptickCore
 package import UptickEngine
 package import UptickAWS
 package import UptickQueue
+import UptickWeb
 
 /// `uptick run`: the engine, the deliverer and the housekeeping as one ``ServiceGroup``; `uptick work` and
 /// `uptick dispatch` are the same group in another ``Shape``.
@@ -23,6 +24,7 @@ package struct Daemon: Sendable {
     let shape: Shape
     let onCommit: @Sendable ([CheckOutcome]) -> Void
     let signals: [UnixSignal]
+    let onListening: @Sendable (Int) -> Void
 
     /// What the group runs besides the signal handling.
     package enum Shape: Sendable {
@@ -38,11 +40,13 @@ package struct Daemon: Sendable {
     static let repeatWindow: Duration = .seconds(1)
 
     /// `signals`: the ones that stop it (none in tests, which shut it down with ``ServiceGroup`` calls).
+    /// `onListening`: called with the web server's port once it listens (with `http`).
     package init(assembly: Assembly, shape: Shape = .runner, signals: [UnixSignal] = [.sigterm, .sigint],
-                 onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }) {
+                 onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.assembly = assembly
         self.shape = shape
         self.signals = signals
+        self.onListening = onListening
         self.onCommit = onCommit
     }
 
@@ -70,6 +74,11 @@ package struct Daemon: Sendable {
         if !signals.isEmpty {
             services.append(.init(service: SecondSignal(signals: signals, window: Self.repeatWindow, logger: assembly.logger)))
         }
+        // Early in the group, so it stops last: /metrics and /readyz answer while the engine drains.
+        let metrics = assembly.runnerMetrics()
+        if let metrics {
+            services.append(.init(service: try await assembly.webServer(metrics: metrics, watchesEngine: !shape.isDispatcher, onListening: onListening)))
+        }
         if case let keep = assembly.configuration.retention, !keep.keepsEverything, !shape.isWorker {
             services.append(.init(service: RetentionService(retention: Retention(store: assembly.store), keep: keep, logger: assembly.logger)))
         }
@@ -82,9 +91,10 @@ package struct Daemon: Sendable {
                 // Before the engine, so it stops after it: messages stay invisible until the last commit.
                 services.append(.init(service: VisibilityService(source: work)))
             }
-            services.append(.init(service: DeliveryService(deliverer: assembly.deliverer(), doorbell: doorbell)))
+            services.append(.init(service: DeliveryService(deliverer: assembly.deliverer(metrics: metrics), doorbell: doorbell)))
             let engine = EngineService(
-                engine: assembly.engine(for: .daemon, source: source, doorbell: doorbell, onCommit: onCommit), carriedOver: carried
+                engine: assembly.engine(for: .daemon, source: source, doorbell: doorbell, observer: metrics ?? NoObserver(), onCommit: onCommit),
+                carriedOver: carried
             ) { report in
                 finished.set(report)
             }
@@ -96,14 +106,19 @@ package struct Daemon: Sendable {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals,
                                                                           logger: assembly.logger))
         var cancelled = false
+        var serverFailure: UptickError?
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 await started(group)
                 try await tasks.waitForAll()
             }
+        } catch let error as WebError {
+            // The web server could not listen: the group stopped at once; nothing was claimed that is not left to its lease.
+            serverFailure = UptickError(error.message, kind: .runtime)
+            cancelled = true
         } catch {
-            // Only the second-signal service throws: the group was cancelled.
+            // Otherwise only the second-signal service throws: the group was cancelled.
             assembly.logger.debug("service group ended: \(error)")
             cancelled = true
         }
@@ -112,13 +127,30 @@ package struct Daemon: Sendable {
             // The last commits may have recorded alerts after the deliverer stopped: give them a moment.
             _ = await assembly.deliverer().deliverDue(budget: .seconds(5))
         }
-        var failure: UptickError?
+        var failure = serverFailure
         do throws(UptickError) {
             if !shape.isDispatcher { try assembly.keep(report) }
         } catch {
-            failure = error
+            failure = failure ?? error
         }
         return Outcome(report: report, cancelled: cancelled, failure: failure, work: await source?.report, dispatch: finished.dispatch())
+    }
+}
+
+extension Assembly {
+    /// `uptick serve`: the web server alone, until SIGTERM or SIGINT.
+    package func serve(signals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) -> Void) async throws(UptickError) {
+        let metrics = RunnerMetrics(monitorSeries: 0, version: Runner.version)
+        let server = try await webServer(metrics: metrics, watchesEngine: false, onListening: onListening)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: server)], gracefulShutdownSignals: signals,
+                                                                          logger: logger))
+        do {
+            try await group.run()
+        } catch let error as WebError {
+            throw UptickError(error.message, kind: .runtime)
+        } catch {
+            throw UptickError("\(error)", kind: .runtime)
+        }
     }
 }
 

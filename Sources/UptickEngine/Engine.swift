@@ -18,13 +18,15 @@ package struct Engine: Sendable {
     let logger: Logger
     /// Called with every batch of committed outcomes, in commit order.
     let onCommit: @Sendable ([CheckOutcome]) -> Void
+    let observer: any EngineObserver
     let specs = SpecCache()
     /// Monitors whose probe has not returned yet, deadline or not.
     let running = RunningChecks()
 
     package init(
         store: any Store, probe: any Probe, clock: any WallClock = SystemClock(), sink: any TransitionSink,
-        configuration: EngineConfiguration, logger: Logger, onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+        configuration: EngineConfiguration, logger: Logger, observer: any EngineObserver = NoObserver(),
+        onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) {
         self.store = store
         self.probe = probe
@@ -33,6 +35,7 @@ package struct Engine: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.onCommit = onCommit
+        self.observer = observer
     }
 
     /// Runs every monitor due now, commits the results, and returns. `carriedOver` are results a
@@ -63,7 +66,7 @@ package struct Engine: Sendable {
 
     enum Event: Sendable {
         /// A claim started at the given time answered.
-        case claimed(Result<Claim, StoreError>, limit: Int, at: EpochMilliseconds)
+        case claimed(Result<Claim, StoreError>, limit: Int, at: EpochMilliseconds, took: Duration)
         case checked(CheckOutcome)
         case committed([CheckOutcome], StoreError?, Duration)
         /// The wake-up task with this number ended.
@@ -126,6 +129,7 @@ package struct Engine: Sendable {
             guard let event = await iterator.next() else { break }
             if case .woke(let number) = event { helpers[number] = nil }
             await handle(event, &pipeline, mode: mode, post: post)
+            observer.load(inFlight: pipeline.inFlight, pending: pipeline.pendingCount)
         }
         if Task.isCancelled {
             logger.notice("cancelled: \(pipeline.inFlight) checks in flight left to their leases")
@@ -145,24 +149,28 @@ package struct Engine: Sendable {
         pipeline.claimStarted()
         let (store, grace) = (store, configuration.leaseGrace)
         Task {
+            let started = ContinuousClock.now
             do throws(StoreError) {
-                post.yield(.claimed(.success(try await store.claimDue(now: claimTime, limit: limit, leaseGrace: grace)), limit: limit, at: now))
+                let claim = try await store.claimDue(now: claimTime, limit: limit, leaseGrace: grace)
+                post.yield(.claimed(.success(claim), limit: limit, at: now, took: ContinuousClock.now - started))
             } catch {
-                post.yield(.claimed(.failure(error), limit: limit, at: now))
+                post.yield(.claimed(.failure(error), limit: limit, at: now, took: ContinuousClock.now - started))
             }
         }
     }
 
     private func handle(_ event: Event, _ pipeline: inout Pipeline, mode: Mode, post: AsyncStream<Event>.Continuation) async {
         switch event {
-        case .claimed(.success(let claim), let limit, let at):
+        case .claimed(.success(let claim), let limit, let at, let took):
+            observer.claimed(claim.monitors.count, took: took, at: clock.now())
             // Cancelled meanwhile: these are left to their leases, as checks in flight are.
             guard !Task.isCancelled else { return pipeline.claimAbandoned() }
             for claimed in claim.monitors {
                 start(claimed) { post.yield(.checked($0)) }
             }
             pipeline.claimed(claim, limit: limit, now: at, tickMode: mode.isTick)
-        case .claimed(.failure(let error), _, _):
+        case .claimed(.failure(let error), _, _, let took):
+            observer.claimed(nil, took: took, at: clock.now())
             logger.error("claim failed: \(error)")
             // The backoff counts from the failure, not from the start of a claim that may have waited out a
             // busy timeout longer than the backoff: otherwise the loop claims again at once, forever, and
@@ -171,11 +179,13 @@ package struct Engine: Sendable {
         case .checked(let outcome):
             pipeline.checked(outcome, now: clock.now())
         case .committed(let batch, nil, let took):
+            observer.committed(batch.count, failed: false, took: took, at: clock.now())
             pipeline.committed(batch, took: took)
             onCommit(batch)
             let changes = batch.filter { $0.transition != nil || $0.alerts != nil }
             if !changes.isEmpty { await sink.statusChanged(changes) }
-        case .committed(let batch, let error?, _):
+        case .committed(let batch, let error?, let took):
+            observer.committed(batch.count, failed: true, took: took, at: clock.now())
             logger.error("persisting \(batch.count) results failed, will retry: \(error)")
             pipeline.commitFailed(batch, error: error, now: clock.now())
         case .woke:
@@ -201,8 +211,10 @@ package struct Engine: Sendable {
         // A monitor whose settings cannot be decoded alerts under the default policy.
         let policy = (try? decoded.get())?.alerts ?? AlertPolicy()
         let runner = configuration.runnerID
-        CheckRunner(probe: probe).start(spec, ended: { [running] in if began { running.end(id) } }) { result in
-            deliver(claimed.outcome(result, startedAt: startedAt, policy: policy, runner: runner))
+        CheckRunner(probe: probe).start(spec, ended: { [running] in if began { running.end(id) } }) { [observer] result in
+            let outcome = claimed.outcome(result, startedAt: startedAt, policy: policy, runner: runner)
+            observer.checked(claimed, outcome)
+            deliver(outcome)
         }
     }
 }

@@ -36,6 +36,9 @@ struct Pipeline {
         self.pollOrigin = now
     }
 
+    /// Results waiting to be committed, the batch being written included.
+    var pendingCount: Int { pending.count + (committing?.count ?? 0) }
+
     var claimLimit: Int { min(configuration.concurrency - inFlight, configuration.claimBatch) }
 
     /// Claims wait until this many slots are free: at saturation every finished check frees one slot,

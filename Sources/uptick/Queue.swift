@@ -23,6 +23,7 @@ struct Dispatch: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var queueOptions: QueueOptions
+    @OptionGroup var webOptions: WebOptions
     @Option(help: "Most monitors claimed per claim statement (default 500).") var batch: Int?
     @Option(help: "Delete checks older than this, hourly ('off' keeps them; default 30d).") var retention: String?
     @Option(help: "Claims at least this far apart: longer fills messages (fewer SQS requests), shorter starts checks sooner (default 1s).")
@@ -32,7 +33,7 @@ struct Dispatch: AsyncParsableCommand {
     func run() async throws {
         let own = ["batch": batch.map { [String($0)] }, "retention": retention.map { [$0] }, "dispatch-window": window.map { [$0] }]
             .compactMapValues { $0 }
-        let configuration = try options.configuration(queueOptions.flags, own)
+        let configuration = try options.configuration(queueOptions.flags, webOptions.flags, own)
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: once ? .tick : .daemon)
         let queue = try assembly.queueClient()
@@ -41,7 +42,7 @@ struct Dispatch: AsyncParsableCommand {
             report = await assembly.dispatcher(queue: queue).tick()
         } else {
             FileHandle.standardError.write(Data("uptick: dispatching from \(configuration.database) to \(queue.queueURL); Ctrl-C to stop\n".utf8))
-            let outcome = try await Daemon(assembly: assembly, shape: .dispatcher(queue)).run()
+            let outcome = try await Daemon(assembly: assembly, shape: .dispatcher(queue), onListening: announceListening(configuration)).run()
             report = outcome.dispatch ?? DispatchReport()
             if outcome.cancelled { throw ExitCode(130) }
         }
@@ -61,6 +62,7 @@ struct Work: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var queueOptions: QueueOptions
+    @OptionGroup var webOptions: WebOptions
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var deliveryOptions: DeliveryOptions
@@ -70,11 +72,12 @@ struct Work: AsyncParsableCommand {
 
     func run() async throws {
         let own = ["queue-wait": queueWait.map { [$0] }, "queue-visibility": queueVisibility.map { [$0] }].compactMapValues { $0 }
-        let configuration = try options.configuration(queueOptions.flags, engineOptions.flags, policyOptions.flags, deliveryOptions.flags, own)
+        let configuration = try options.configuration(queueOptions.flags, engineOptions.flags, policyOptions.flags, deliveryOptions.flags,
+                                                      webOptions.flags, own)
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: .daemon)
         let queue = try assembly.queueClient()
-        let daemon = Daemon(assembly: assembly, shape: .worker(queue), onCommit: printCommitted(json: options.json, quiet: quiet))
+        let daemon = Daemon(assembly: assembly, shape: .worker(queue), onCommit: printCommitted(json: options.json, quiet: quiet), onListening: announceListening(configuration))
         FileHandle.standardError.write(Data("uptick: working on \(queue.queueURL) into \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let outcome = try await daemon.run()
         let work = outcome.work ?? WorkReport()

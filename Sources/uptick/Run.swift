@@ -13,16 +13,20 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var deliveryOptions: DeliveryOptions
+    @OptionGroup var webOptions: WebOptions
     @Option(help: "Claim on a fixed period instead of at each slot (e.g. 30s, as the original design).") var poll: String?
     @Option(help: "Delete checks older than this, hourly ('off' keeps them; default 30d).") var retention: String?
+    @Option(help: "Delete hourly rollups older than this ('off' keeps them; default 14d).") var hourlyRetention: String?
+    @Option(help: "Delete daily rollups older than this ('off' keeps them; default 400d).") var dailyRetention: String?
     @Flag(help: "Do not print each result.") var quiet = false
 
     func run() async throws {
-        let own = ["poll": poll.map { [$0] }, "retention": retention.map { [$0] }].compactMapValues { $0 }
-        let configuration = try options.configuration(engineOptions.flags, policyOptions.flags, deliveryOptions.flags, own)
+        let own = ["poll": poll.map { [$0] }, "retention": retention.map { [$0] }, "hourly-retention": hourlyRetention.map { [$0] },
+                   "daily-retention": dailyRetention.map { [$0] }].compactMapValues { $0 }
+        let configuration = try options.configuration(engineOptions.flags, policyOptions.flags, deliveryOptions.flags, webOptions.flags, own)
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: .daemon)
-        let daemon = Daemon(assembly: assembly, onCommit: printCommitted(json: options.json, quiet: quiet))
+        let daemon = Daemon(assembly: assembly, onCommit: printCommitted(json: options.json, quiet: quiet), onListening: announceListening(configuration))
         FileHandle.standardError.write(Data("uptick: running on \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let outcome = try await daemon.run()
         FileHandle.standardError.write(Data("uptick: stopped; \(outcome.report.persisted) results committed\n".utf8))

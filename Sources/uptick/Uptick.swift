@@ -11,9 +11,10 @@ struct Uptick: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uptick",
         abstract: "Checks that your sites and services are up, on a schedule, from a shared database.",
+        version: Runner.version,
         subcommands: [
             Migrate.self, MonitorCommand.self, Check.self, Import.self, Tick.self, Run.self, History.self, Status.self, Prune.self,
-            ChannelCommand.self, Incidents.self, OutboxCommand.self, Dispatch.self, Work.self, Lambda.self,
+            ChannelCommand.self, Incidents.self, OutboxCommand.self, Dispatch.self, Work.self, Lambda.self, Serve.self,
         ]
     )
 

@@ -66,3 +66,20 @@ struct CheckSpecTests {
         }
     }
 }
+
+@Suite("Targets shown outside the runner")
+struct DisplayTargetTests {
+    func monitor(_ type: String, _ target: String) -> Monitor {
+        Monitor(id: 1, name: "m", type: type, target: target, intervalSeconds: 30, timeoutMilliseconds: 1000)
+    }
+
+    @Test("an HTTP target loses credentials, query and fragment; other targets are kept unless they look like URLs")
+    func redaction() {
+        #expect(monitor("http", "https://user:secret@example.com:8443/health?token=abc#x").displayTarget == "https://example.com:8443/health")
+        #expect(monitor("http", "http://example.com").displayTarget == "http://example.com")
+        #expect(monitor("http", "not a url").displayTarget == "invalid")
+        #expect(monitor("port", "db.example.com:5432").displayTarget == "db.example.com:5432")
+        #expect(monitor("port", "user:pw@db:1").displayTarget == "invalid")
+        #expect(monitor("smtp", "x").displayType == "invalid" && monitor("dns", "x").displayType == "dns")
+    }
+}

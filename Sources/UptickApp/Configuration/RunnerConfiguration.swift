@@ -5,6 +5,7 @@ import UptickLibSQL
 import UptickLambda
 package import UptickNet
 package import UptickQueue
+package import UptickWeb
 
 /// What a runner does, whichever way it is started (`uptick run`, `uptick tick`, a Lambda invocation): every
 /// setting validated once, from ``Settings`` (flags, environment, `uptick.yaml`), each with its documented default.
@@ -34,6 +35,10 @@ package struct RunnerConfiguration: Sendable {
     package var policy = PolicySettings()
     package var delivery = DeliveryConfiguration()
     package var queue = QueueSettings()
+    /// The web server's options (`http`, `status-title`, `api-token`, `monitor-metrics`).
+    package var web = WebServer.Configuration()
+    /// `http` was given: `uptick run`, `work` and `dispatch` serve it too (`uptick serve` always does).
+    package var servesHTTP = false
     /// The process environment the settings were read with (AWS credentials and region come from it).
     package var environment: [String: String] = [:]
 
@@ -138,6 +143,17 @@ package struct RunnerConfiguration: Sendable {
             queue.work.visibility = visibility
         }
         delivery.perChannelConcurrency = try number("alert-concurrency", in: 1...100) ?? delivery.perChannelConcurrency
+        if let (text, source) = settings.value("http") {
+            do throws(WebError) {
+                try web.listen(text)
+            } catch {
+                throw UptickError("\(source): \(error.message)")
+            }
+            servesHTTP = true
+        }
+        web.title = settings.value("status-title")?.text ?? web.title
+        web.apiToken = settings.value("api-token")?.text
+        web.monitorSeries = try number("monitor-metrics", in: 0...100_000) ?? web.monitorSeries
     }
 
     /// Whether the database is reached over the network (libSQL), where round trips are the cost.

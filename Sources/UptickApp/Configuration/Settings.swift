@@ -19,6 +19,7 @@ package struct Settings: Sendable {
         "dns-lookups-per-zone": false, "dns-detail": false, "allow-host-header": false,
         "alert-give-up": false, "alert-concurrency": false,
         "queue": false, "sqs-endpoint": false, "queue-wait": false, "queue-visibility": false, "dispatch-window": false,
+        "http": false, "status-title": false, "api-token": false, "monitor-metrics": false,
     ]
 
     package var flags: [String: [String]]

@@ -74,6 +74,24 @@ public protocol Catalogue: Sendable {
     /// rollups, so the window starts at the top of its hour) and those hours' rollups.
     func summaries(since windowStart: EpochMilliseconds) async throws(StoreError) -> [MonitorSummary]
 
+    /// A monitor's checks that ran for a slot before `before` (`nil`: the latest), newest first, at most `limit`.
+    func history(monitorID: Int64, before: EpochMilliseconds?, limit: Int) async throws(StoreError) -> [CheckRecord]
+
+    // MARK: Status page and API
+
+    /// One page of monitors in `scope` with their rollups and recent incidents (see ``Board``).
+    func board(scope: BoardScope, offset: Int, limit: Int, dailyFrom: EpochMilliseconds, hourlyFrom: EpochMilliseconds,
+               incidentsFrom: EpochMilliseconds, incidentLimit: Int) async throws(StoreError) -> Board
+
+    /// The monitor with `id` if it is in `scope`; ``StoreError/Code/notFound`` otherwise.
+    func monitor(id: Int64, scope: BoardScope) async throws(StoreError) -> Monitor
+
+    /// Incidents of monitors in `scope` opened before `before` (`nil`: any time), newest first.
+    func incidents(scope: BoardScope, openOnly: Bool, before: EpochMilliseconds?, limit: Int) async throws(StoreError) -> [IncidentRecord]
+
+    /// Alert events pending delivery, and given up.
+    func outboxCounts() async throws(StoreError) -> (pending: Int, dead: Int)
+
     /// A monitor's rollups at `resolution` whose period starts in `from..<until`, oldest first, at most `limit`.
     func rollups(monitorID: Int64, resolution: Rollup.Resolution, from: EpochMilliseconds, until: EpochMilliseconds,
                  limit: Int) async throws(StoreError) -> [Rollup]

@@ -108,24 +108,24 @@ extension SQLStore {
 
     /// The latest `limit` checks of a monitor, newest first.
     public func history(monitorID: Int64, limit: Int) async throws(StoreError) -> [CheckRecord] {
-        let sql = "SELECT id, \(Self.checkColumns) FROM checks WHERE monitor_id = ? ORDER BY scheduled_at DESC LIMIT ?"
-        let rows = try await executor.execute([SQLStatement(sql, [.integer(monitorID), .integer(Int64(limit))])], transaction: false)
-        return rows[0].named.map { row in
-            CheckRecord(
-                id: row["id"].integer ?? 0, monitorID: row["monitor_id"].integer ?? 0, scheduledAt: row["scheduled_at"].integer ?? 0,
-                startedAt: row["started_at"].integer ?? 0,
-                result: CheckResult(
-                    status: row["status"].text.flatMap(CheckStatus.init(rawValue:)) ?? .down,
-                    errorClass: row["error_class"].text.flatMap(ErrorClass.init(rawValue:)), message: row["message"].text,
-                    httpStatus: row["http_status"].integer.map(Int.init),
-                    timings: PhaseTimings(dnsMicroseconds: row["dns_us"].integer, connectMicroseconds: row["connect_us"].integer,
-                                          tlsMicroseconds: row["tls_us"].integer, firstByteMicroseconds: row["ttfb_us"].integer),
-                    durationMicroseconds: row["duration_us"].integer ?? 0,
-                    details: row["details"].text.flatMap { try? JSONDecoder().decode(CheckDetails.self, from: Data($0.utf8)) }
-                ),
-                runner: row["runner"].text ?? ""
-            )
-        }
+        try await history(monitorID: monitorID, before: nil, limit: limit)
+    }
+
+    static func checkRecord(_ row: SQLRow) -> CheckRecord {
+        CheckRecord(
+            id: row["id"].integer ?? 0, monitorID: row["monitor_id"].integer ?? 0, scheduledAt: row["scheduled_at"].integer ?? 0,
+            startedAt: row["started_at"].integer ?? 0,
+            result: CheckResult(
+                status: row["status"].text.flatMap(CheckStatus.init(rawValue:)) ?? .down,
+                errorClass: row["error_class"].text.flatMap(ErrorClass.init(rawValue:)), message: row["message"].text,
+                httpStatus: row["http_status"].integer.map(Int.init),
+                timings: PhaseTimings(dnsMicroseconds: row["dns_us"].integer, connectMicroseconds: row["connect_us"].integer,
+                                      tlsMicroseconds: row["tls_us"].integer, firstByteMicroseconds: row["ttfb_us"].integer),
+                durationMicroseconds: row["duration_us"].integer ?? 0,
+                details: row["details"].text.flatMap { try? JSONDecoder().decode(CheckDetails.self, from: Data($0.utf8)) }
+            ),
+            runner: row["runner"].text ?? ""
+        )
     }
 
     /// Every monitor with its latest latency, its uptime over the hours since `windowStart` and their rollups: two

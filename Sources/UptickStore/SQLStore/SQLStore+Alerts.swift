@@ -144,18 +144,7 @@ extension SQLStore {
 
     /// Incidents, newest first; only open ones with `openOnly`.
     public func incidents(openOnly: Bool, limit: Int) async throws(StoreError) -> [IncidentRecord] {
-        let rows = try await executor.execute([SQLStatement("""
-            SELECT i.id AS id, i.monitor_id AS monitor_id, m.name AS monitor_name, i.opened_at AS opened_at,
-                   i.resolved_at AS resolved_at, i.cause_class AS cause_class, i.cause_message AS cause_message
-            FROM incidents i LEFT JOIN monitors m ON m.id = i.monitor_id
-            \(openOnly ? "WHERE i.resolved_at IS NULL" : "")
-            ORDER BY i.opened_at DESC, i.id DESC LIMIT ?
-            """, [.integer(Int64(limit))])], transaction: false)[0].named
-        return rows.map { row in
-            IncidentRecord(id: row["id"].integer ?? 0, monitorID: row["monitor_id"].integer ?? 0, monitorName: row["monitor_name"].text,
-                           openedAt: row["opened_at"].integer ?? 0, resolvedAt: row["resolved_at"].integer,
-                           causeClass: row["cause_class"].text, causeMessage: row["cause_message"].text)
-        }
+        try await incidents(scope: .all, openOnly: openOnly, before: nil, limit: limit)
     }
 
     /// Outbox rows, newest first; only dead ones with `deadOnly`.
