@@ -269,8 +269,9 @@ let package = Package(
             name: "UptickCLITests",
             // `uptick` is built before these tests run, which spawn it.
             dependencies: [
-                "uptick", "UptickApp", "UptickAWS", "UptickCore", "UptickStore", "UptickLambda", "UptickTestSupport", "UptickTargets",
+                "uptick", "UptickApp", "UptickAWS", "UptickCore", "UptickStore", "UptickLambda", "UptickTestSupport", "UptickTargets", "UptickHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

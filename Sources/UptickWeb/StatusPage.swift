@@ -46,8 +46,9 @@ package enum StatusPage {
 
     static func banner(_ board: Board) -> String {
         let down = board.byStatus[.down] ?? 0, degraded = board.byStatus[.degraded] ?? 0
-        if down > 0 { return "<p class=\"banner down\" role=\"status\">\(down) of \(board.total) \(down == 1 ? "monitor is" : "monitors are") down</p>" }
-        if degraded > 0 { return "<p class=\"banner degraded\" role=\"status\">\(degraded) of \(board.total) degraded</p>" }
+        let monitors = board.total == 1 ? "monitor" : "monitors"
+        if down > 0 { return "<p class=\"banner down\" role=\"status\">\(down) of \(board.total) \(monitors) down</p>" }
+        if degraded > 0 { return "<p class=\"banner degraded\" role=\"status\">\(degraded) of \(board.total) \(monitors) degraded</p>" }
         return "<p class=\"banner up\" role=\"status\">All systems operational</p>"
     }
 
