@@ -257,6 +257,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "UptickWebTests",
+            dependencies: [
+                "UptickWeb", "UptickCore", "UptickEngine", "UptickStore", "UptickLibSQL", "UptickHTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "UptickAppTests",
             dependencies: [
                 "UptickApp", "UptickCore", "UptickEngine", "UptickStore", "UptickLambda", "UptickTargets", "UptickTestSupport",

@@ -68,8 +68,13 @@ struct DaemonCommand: AsyncParsableCommand {
 func runDaemon(_ assembly: Assembly, seconds duration: Int) async throws -> (report: EngineReport, wall: Double, cpuShare: Double) {
     let before = Measurement.usage()
     let start = ContinuousClock.now
+    let progress = Progress("daemon run", total: duration)
     let finished = try await Daemon(assembly: assembly, signals: []).run { group in
-        try? await Task.sleep(for: .seconds(duration))
+        for second in 0..<duration {
+            progress.update(second, unit: "s")
+            try? await Task.sleep(for: .seconds(1))
+        }
+        progress.finish("\(duration) s; draining")
         await group.triggerGracefulShutdown()
     }.report
     let wall = seconds(ContinuousClock.now - start)

@@ -193,6 +193,9 @@ func benchNetwork(resolver: (any NameResolver)? = nil) -> Network {
 /// for the monitor's number (1…count) and `{zone}` for it modulo `zones`; keys are `keyPrefix` and the number.
 func seed(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: String = "port", target: String = "127.0.0.1:9",
           intervalSeconds: Int64 = 30, zones: Int = 1, keyPrefix: String = "m") async throws {
+    let progress = Progress("seed")
+    progress.show("\(count) \(type) monitors")
+    defer { progress.finish("\(count) \(type) monitors") }
     try await scratch.store.migrate(now: dueAt ?? SystemClock().now())
     let quoted = "'" + target.replacingOccurrences(of: "'", with: "''") + "'"
     let targetSQL = quoted.replacingOccurrences(of: "{n}", with: "' || x || '").replacingOccurrences(of: "{zone}", with: "' || (x % \(max(zones, 1))) || '")

@@ -114,16 +114,15 @@ package struct Daemon: Sendable {
                 try await tasks.waitForAll()
             }
         } catch let error as WebError {
-            // The web server could not listen: the group stopped at once; nothing was claimed that is not left to its lease.
+            // The web server could not listen: the group stopped at once (a runtime failure, exit 1, not an interruption).
             serverFailure = UptickError(error.message, kind: .runtime)
-            cancelled = true
         } catch {
             // Otherwise only the second-signal service throws: the group was cancelled.
             assembly.logger.debug("service group ended: \(error)")
             cancelled = true
         }
         let report = finished.get() ?? EngineReport()
-        if !cancelled, !shape.isDispatcher {
+        if !cancelled, serverFailure == nil, !shape.isDispatcher {
             // The last commits may have recorded alerts after the deliverer stopped: give them a moment.
             _ = await assembly.deliverer().deliverDue(budget: .seconds(5))
         }

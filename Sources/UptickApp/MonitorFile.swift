@@ -18,8 +18,9 @@ package enum MonitorFile {
         package var notify: [String]?
     }
 
-    /// Parses and validates the whole file; the first problem is reported with its line.
-    package static func parse(_ text: String) throws(UptickError) -> [Entry] {
+    /// Parses and validates the whole file; the first problem is reported with its line. `progress` is told every
+    /// thousand entries how many of how many are validated.
+    package static func parse(_ text: String, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(UptickError) -> [Entry] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -33,7 +34,8 @@ package enum MonitorFile {
         }
         var drafts: [Entry] = []
         var lines: [String: Int] = [:]
-        for entry in entries {
+        for (index, entry) in entries.enumerated() {
+            if index % 1000 == 0 { progress(index, entries.count) }
             let line = (entry.mark?.line ?? 0)
             guard let mapping = entry.mapping else { throw UptickError("line \(line): each monitor must be a mapping") }
             func text(_ field: String) throws(UptickError) -> String? {

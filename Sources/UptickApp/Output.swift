@@ -1,5 +1,6 @@
 import Foundation
 package import UptickCore
+package import UptickStore
 package import UptickEngine
 package import UptickQueue
 
@@ -34,6 +35,19 @@ package enum Output {
             row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
+    }
+
+    /// The last 24 hours as 24 characters, oldest first: `█` every check good, `▅` some down, `▁` most down, `·` no check.
+    /// With `color`, green, yellow and red as well (for a terminal; NO_COLOR turns it off).
+    package static func hourBars(_ hours: [Rollup], now: EpochMilliseconds, color: Bool) -> String {
+        let hour = Rollup.Resolution.hourly.milliseconds
+        let first = Rollup.Resolution.hourly.periodStart(now) - 23 * hour
+        let byStart = Dictionary(hours.map { ($0.periodStart, $0) }, uniquingKeysWith: { first, _ in first })
+        return (0..<24).map { index -> String in
+            guard let uptime = byStart[first + Int64(index) * hour]?.uptime else { return "·" }
+            let (bar, code) = uptime >= 1 ? ("█", "32") : uptime >= 0.5 ? ("▅", "33") : ("▁", "31")
+            return color ? "\u{1B}[\(code)m\(bar)\u{1B}[0m" : bar
+        }.joined()
     }
 
     /// One line per committed result, as the daemon prints them.

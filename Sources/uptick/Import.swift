@@ -14,7 +14,13 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw UptickError("cannot read \(file)") }
-        let entries = try MonitorFile.parse(String(decoding: data, as: UTF8.self))
+        // Large files take seconds to parse and write: say where it is, on a terminal.
+        let progress = Progress("import \(file)")
+        progress.show("parsing \(data.count / 1024) KB")
+        let entries = try MonitorFile.parse(String(decoding: data, as: UTF8.self)) { done, total in
+            progress.update(done, unit: "of \(total) monitors validated")
+        }
+        progress.show("writing \(entries.count) monitors in one transaction")
         let store = try await Database.open(options.location, token: options.token)
         // Channel names are checked before anything is written.
         var channels: [String: [Int64]] = [:]
@@ -32,6 +38,7 @@ struct Import: AsyncParsableCommand {
             }
             return report
         }
+        progress.finish("\(entries.count) monitors written")
         emit(options.json ? Output.json(report)
              : "created \(report.created.count), updated \(report.updated.count), unchanged \(report.unchanged.count)")
     }

@@ -142,9 +142,10 @@ struct WebCLITests {
               - job_name: uptick
                 static_configs: [{targets: ['127.0.0.1:\(site.port)']}]
             """.write(to: configuration, atomically: true, encoding: .utf8)
+        // At the lowest priority (nice 19): the suite's timing-sensitive tests run meanwhile on the same cores.
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: prometheus)
-        server.arguments = ["--config.file=\(configuration.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("tsdb").path)",
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+        server.arguments = ["-n", "19", prometheus, "--config.file=\(configuration.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("tsdb").path)",
                             "--web.listen-address=127.0.0.1:\(listen)", "--log.level=warn"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
@@ -190,8 +191,11 @@ struct WebCLITests {
         try check.run()
         input.fileHandleForWriting.write(Data(exposition.utf8))
         try input.fileHandleForWriting.close()
-        let lint = await offPool { String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        check.waitUntilExit()
+        let lint = await offPool { () -> String in
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            check.waitUntilExit()
+            return text
+        }
         #expect(check.terminationStatus == 0, "promtool: \(lint)")
         try await site.stop()
     }
@@ -216,6 +220,18 @@ struct WebCLITests {
         try await site.stop()
     }
 
+    @Test("a port already taken: run and serve exit 1 with the reason, instead of running without their server")
+    func portTaken() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let taken = try await LoopbackServer.tcp()
+        for command in ["run", "serve"] {
+            let result = try await workspace.run([command, "--http", "127.0.0.1:\(taken.port)", "--quiet"].filter { command == "run" || $0 != "--quiet" })
+            #expect(result.status == 1 && result.stderr.contains("cannot serve HTTP on 127.0.0.1:\(taken.port)"), "\(command): \(result.stderr)")
+        }
+        try await taken.stop()
+    }
+
     static func which(_ name: String) -> String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin"]
         return paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -235,5 +251,34 @@ struct WebCLITests {
         }
         guard bound else { throw HelperProcess.HelperError(description: "no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+@Suite("Progress on a terminal")
+struct ProgressCLITests {
+    @Test("import shows its progress on a terminal (a pty from script(1)), and nothing of it when stderr is a pipe")
+    func importProgress() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let file = workspace.directory.appendingPathComponent("many.yaml")
+        let monitors = (0..<3_000).map { "  - {key: m\($0), type: port, target: \"example.com:\(1000 + $0)\"}" }.joined(separator: "\n")
+        try ("monitors:\n" + monitors + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let piped = try await workspace.run("import", file.path)
+        #expect(piped.status == 0 && piped.stdout.contains("created 3000") && !piped.stderr.contains("\r"))
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        script.arguments = ["-qec", "\(CLI.binary.path) import \(file.path) --db \(workspace.db)", "/dev/null"]
+        let output = Pipe()
+        script.standardOutput = output
+        script.standardError = output
+        script.standardInput = FileHandle.nullDevice
+        try script.run()
+        let text = await offPool { () -> String in
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            script.waitUntilExit()
+            return text
+        }
+        #expect(script.terminationStatus == 0 && text.contains("\r\u{1B}[K") && text.contains("monitors validated")
+                && text.contains("3000 monitors written") && text.contains("unchanged 3000"), "\(text)")
     }
 }

@@ -98,7 +98,9 @@ struct PingTests {
         let started = ContinuousClock.now
         let result = try await ping("127.0.0.1", timeout: 500, opener: deaf)
         #expect(result.status == .down && result.errorClass == .timeout && result.details?.ping?.received == 0, "\(result)")
-        #expect(ContinuousClock.now - started < .milliseconds(500) + .seconds(5))
+        // Ends at the deadline instead of hanging. The slack is for the full suite's start, when some 60 suites begin at
+        // once on two cores: a 0.5 s deadline was seen to end up to 6.2 s later there (0.5 s alone).
+        #expect(ContinuousClock.now - started < .milliseconds(500) + .seconds(10))
     }
 
     @Test("ping_count is bounded", arguments: [0, 11])

@@ -73,4 +73,16 @@ public struct IncidentRecord: Sendable, Hashable, Codable {
     public var causeClass: String?
     /// Its message.
     public var causeMessage: String?
+
+    /// An incident as stored.
+    public init(id: Int64, monitorID: Int64, monitorName: String?, openedAt: EpochMilliseconds, resolvedAt: EpochMilliseconds?,
+                causeClass: String?, causeMessage: String?) {
+        self.id = id
+        self.monitorID = monitorID
+        self.monitorName = monitorName
+        self.openedAt = openedAt
+        self.resolvedAt = resolvedAt
+        self.causeClass = causeClass
+        self.causeMessage = causeMessage
+    }
 }
