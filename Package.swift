@@ -194,7 +194,9 @@ let package = Package(
             name: "UptickBench",
             dependencies: [
                 "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets", "UptickApp", "UptickAlerts",
+                "UptickHTTPClient", "UptickWeb",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,6 +19,7 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "How long to run, seconds.") var duration = 300
     @Option(help: "port or http.") var type = "port"
     @Option(help: "Checks in flight at most.") var concurrency = 500
+    @Option(help: "Also serve HTTP and have another process GET the status page this many times a second (0: no server).") var pageRate = 0
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
@@ -29,12 +30,22 @@ struct DaemonCommand: AsyncParsableCommand {
         let target = type == "http" ? "http://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try await seed(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval)
+        try await seed(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval,
+                       settings: pageRate > 0 ? #"{"public":true}"# : nil)
 
         let seededRSS = Self.currentRSSMegabytes()
-        let (finished, wall, cpuShare) = try await runDaemon(scratch.assembly(concurrency: concurrency), seconds: duration)
+        var load: Child?
+        var webPort: Int?
+        if pageRate > 0 {
+            let port = try freePort()
+            webPort = port
+            // Starts after the server, and stops before the daemon's drain.
+            load = try Child(["load", "--port", String(port), "--rate", String(pageRate), "--delay", "2", "--seconds", String(max(1, duration - 4))])
+            _ = load?.firstLine()
+        }
+        let (finished, wall, cpuShare) = try await runDaemon(scratch.assembly(concurrency: concurrency, webPort: webPort), seconds: duration)
         let after = Measurement.usage()
-        let result: [String: Double] = [
+        var result: [String: Double] = [
             "monitors": Double(monitors), "interval_s": Double(interval), "duration_s": wall,
             "checks": Double(finished.persisted), "checks_per_s": Double(finished.persisted) / wall,
             "expected_per_s": Double(monitors) / Double(interval),
@@ -43,6 +54,9 @@ struct DaemonCommand: AsyncParsableCommand {
             "peak_rss_mb": Double(after.peakRSSKilobytes) / 1024, "failures": Double(finished.down),
             "rss_after_seeding_mb": seededRSS, "rss_end_mb": Self.currentRSSMegabytes(),
         ]
+        if let load, let summary = try? JSONSerialization.jsonObject(with: load.output()) as? [String: Double] {
+            for (key, value) in summary { result["page_" + key] = value }
+        }
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         } else {
@@ -51,6 +65,11 @@ struct DaemonCommand: AsyncParsableCommand {
                          monitors, type, interval, wall, result["checks_per_s"]!, result["expected_per_s"]!, result["lateness_p50_ms"]!,
                          result["lateness_p99_ms"]!, result["lateness_max_ms"]!, cpuShare * 100, seededRSS, result["rss_end_mb"]!,
                          result["peak_rss_mb"]!, result["failures"]!))
+            if pageRate > 0 {
+                print(String(format: "  status page: %.0f of %.0f requests answered at %.0f/s, p50 %.1f / p99 %.1f ms",
+                             result["page_ok"] ?? 0, result["page_requests"] ?? 0, result["page_rate_per_s"] ?? 0, result["page_p50_ms"] ?? 0,
+                             result["page_p99_ms"] ?? 0))
+            }
         }
     }
 

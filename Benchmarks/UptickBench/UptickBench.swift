@@ -11,6 +11,7 @@ import UptickNet
 import UptickProbes
 import UptickStore
 import UptickTargets
+import UptickWeb
 
 /// `uptick-bench`: measurements recorded in BENCHMARKS.md. Each run makes its own temporary database
 /// and local targets on 127.0.0.1, and removes them afterwards.
@@ -19,7 +20,7 @@ struct UptickBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uptick-bench",
         abstract: "Benchmarks of the store and the engine (see BENCHMARKS.md).",
-        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self, AlertsBench.self,
+        subcommands: [CompareCommand.self, DaemonCommand.self, StoreBench.self, TickBench.self, ServeCommand.self, ScenarioCommand.self, AlertsBench.self, WebBench.self, LoadCommand.self,
                       DNSBench.self, NoisyNeighbourBench.self, NoisyAlertsBench.self]
     )
 
@@ -170,9 +171,17 @@ struct Scratch {
 
     /// The runner as production wires it (``Assembly``), on this database: real probes allowed onto
     /// 127.0.0.1 only, quiet logging, no housekeeping.
-    func assembly(concurrency: Int = 500, network: Network = benchNetwork(), delivery: DeliveryConfiguration = DeliveryConfiguration()) -> Assembly {
+    /// `webPort`: also serve the web server there, with `monitorSeries` per-monitor series.
+    func assembly(concurrency: Int = 500, network: Network = benchNetwork(), delivery: DeliveryConfiguration = DeliveryConfiguration(),
+                  webPort: Int? = nil, monitorSeries: Int = 0) -> Assembly {
         var configuration = RunnerConfiguration()
+        configuration.database = directory.appendingPathComponent("bench.db").path
         configuration.concurrency = concurrency
+        if let webPort {
+            configuration.servesHTTP = true
+            configuration.web.port = webPort
+            configuration.web.monitorSeries = monitorSeries
+        }
         configuration.retention = Retention.Keep(checks: nil, hourly: nil, daily: nil)
         configuration.delivery = delivery
         var logger = Logger(label: "bench")
@@ -192,7 +201,7 @@ func benchNetwork(resolver: (any NameResolver)? = nil) -> Network {
 /// `dueAt`, or unscheduled (`nil`: the runner spreads them over their interval). In `target`, `{n}` stands
 /// for the monitor's number (1…count) and `{zone}` for it modulo `zones`; keys are `keyPrefix` and the number.
 func seed(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: String = "port", target: String = "127.0.0.1:9",
-          intervalSeconds: Int64 = 30, zones: Int = 1, keyPrefix: String = "m") async throws {
+          intervalSeconds: Int64 = 30, zones: Int = 1, keyPrefix: String = "m", settings extra: String? = nil) async throws {
     let progress = Progress("seed")
     progress.show("\(count) \(type) monitors")
     defer { progress.finish("\(count) \(type) monitors") }
@@ -200,7 +209,7 @@ func seed(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: Strin
     let quoted = "'" + target.replacingOccurrences(of: "'", with: "''") + "'"
     let targetSQL = quoted.replacingOccurrences(of: "{n}", with: "' || x || '").replacingOccurrences(of: "{zone}", with: "' || (x % \(max(zones, 1))) || '")
     // Ping checks send one echo request each, so they measure the check, not the spacing between requests.
-    let settings = type == "ping" ? #"{"ping_count":1}"# : "{}"
+    let settings = extra ?? (type == "ping" ? #"{"ping_count":1}"# : "{}")
     _ = try await scratch.database.execute([SQLStatement("""
         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?1)
         INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, settings, next_check_at)

@@ -82,8 +82,14 @@ package struct Assembly: Sendable {
         let reader = try await Database.open(configuration.database, token: configuration.token)
         var bounds = Readiness.Bounds()
         bounds.maxPending = configuration.engine(for: .daemon).maxPending
+        let network = network
         return WebServer(catalogue: reader, metrics: metrics, watchesEngine: watchesEngine, spoolPath: spool.path, configuration: configuration.web,
-                         bounds: bounds, clock: clock, logger: logger, onListening: onListening)
+                         bounds: bounds, clock: clock, logger: logger, resolverCounts: {
+                             network.resolverStatistics.map {
+                                 RunnerMetrics.ResolverCounts(cache: $0.cacheHits, joined: $0.joined, network: $0.misses, queries: $0.queries,
+                                                              failures: $0.failures)
+                             }
+                         }, onListening: onListening)
     }
 
     /// The SQS client for the configured queue (`queue`, `sqs-endpoint`), signing with the environment's AWS credentials

@@ -29,6 +29,9 @@ package struct Network: Sendable {
     /// Uses NIO's shared event loops (one per core), uptick's own resolver on the system's DNS
     /// configuration, the system's interface addresses, and the system's trust roots for TLS (tests pass
     /// their own CA).
+    /// What uptick's own resolver has done so far (`nil` with another resolver, as in some tests), for `/metrics`.
+    package var resolverStatistics: DNSResolver.Statistics? { (resolver as? DNSResolver)?.statistics }
+
     package init(policy: AddressPolicy = .publicOnly, resolver: (any NameResolver)? = nil, local: LocalAddresses = LocalAddresses(),
                 tlsTrustRoots: NIOSSLTrustRoots = .default, revealsDNSDetail: Bool = false, allowsHostHeader: Bool = false,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {

@@ -1,6 +1,6 @@
 import Foundation
-package import UptickCore
-package import UptickStore
+import UptickCore
+import UptickStore
 
 /// The read-only JSON API's documents (docs/openapi.yaml). Times are RFC 3339 strings in UTC; the cursors a client
 /// passes back (`before`, `from`) are Unix milliseconds. A target and a check's message are shown only to a client

@@ -1,4 +1,4 @@
-package import UptickCore
+import UptickCore
 
 /// A flat status or uptime badge in SVG, shields.io style, for a README. Text is escaped like the page's; widths come
 /// from an approximate glyph width (Verdana 11 px), enough for the badge to fit its text.

@@ -1,5 +1,5 @@
 import CoreMetrics
-package import Prometheus
+import Prometheus
 
 /// Every series uptick exports, named by Prometheus' conventions (base units, `_total` for counters, `_seconds` for
 /// durations), with its help text. docs/observability.md lists them with their labels.
@@ -41,7 +41,7 @@ enum MetricsCatalogue {
         Entry(name: "uptick_outbox_events", kind: .gauge, help: "Alert events in the outbox, by state (pending, dead)."),
         Entry(name: "uptick_database_up", kind: .gauge, help: "1 when the last scrape's database query answered."),
         Entry(name: "uptick_monitor_series_dropped_total", kind: .counter,
-              help: "Monitors left out of the per-monitor series because the limit was reached."),
+              help: "Checks of monitors left out of the per-monitor series because the limit was reached."),
         Entry(name: "uptick_build_info", kind: .gauge, help: "uptick's version, as a label; always 1."),
     ]
 

@@ -2,7 +2,7 @@ import CoreMetrics
 package import Prometheus
 import Synchronization
 package import UptickCore
-package import UptickEngine
+import UptickEngine
 package import UptickStore
 
 /// What a runner exports on `/metrics` and what `/readyz` judges: the engine's and the deliverer's events recorded
@@ -118,12 +118,48 @@ package final class RunnerMetrics: EngineObserver, Sendable {
 
     // MARK: Scrape
 
+    /// The name resolver's counters since start (uptick's own resolver keeps them).
+    package struct ResolverCounts: Sendable, Hashable {
+        package var cache: Int
+        package var joined: Int
+        package var network: Int
+        package var queries: Int
+        package var failures: Int
+
+        package init(cache: Int, joined: Int, network: Int, queries: Int, failures: Int) {
+            self.cache = cache
+            self.joined = joined
+            self.network = network
+            self.queries = queries
+            self.failures = failures
+        }
+
+        /// In the text format (counters kept by the resolver, so rendered here rather than registered).
+        var exposition: String {
+            """
+            # HELP uptick_resolver_lookups_total Name lookups, by how they were answered (cache, joined a lookup under way, network).
+            # TYPE uptick_resolver_lookups_total counter
+            uptick_resolver_lookups_total{result="cache"} \(cache)
+            uptick_resolver_lookups_total{result="joined"} \(joined)
+            uptick_resolver_lookups_total{result="network"} \(network)
+            # HELP uptick_resolver_queries_total DNS queries sent (a lookup sends one per try).
+            # TYPE uptick_resolver_queries_total counter
+            uptick_resolver_queries_total \(queries)
+            # HELP uptick_resolver_failures_total Lookups that went to the network and failed.
+            # TYPE uptick_resolver_failures_total counter
+            uptick_resolver_failures_total \(failures)
+
+            """
+        }
+    }
+
     /// The gauges read at scrape time (`nil`: not known, left out).
     package struct ScrapeValues: Sendable {
         package var outboxPending: Int?
         package var outboxDead: Int?
         package var databaseUp: Bool
         package var spoolBytes: Int?
+        package var resolver: ResolverCounts?
 
         package init(outboxPending: Int? = nil, outboxDead: Int? = nil, databaseUp: Bool, spoolBytes: Int? = nil) {
             self.outboxPending = outboxPending
@@ -139,6 +175,6 @@ package final class RunnerMetrics: EngineObserver, Sendable {
         if let pending = values.outboxPending { Meter(label: "uptick_outbox_events", dimensions: [("state", "pending")], factory: factory).set(pending) }
         if let dead = values.outboxDead { Meter(label: "uptick_outbox_events", dimensions: [("state", "dead")], factory: factory).set(dead) }
         if let bytes = values.spoolBytes { Meter(label: "uptick_spool_bytes", factory: factory).set(bytes) }
-        return registry.emitToString() + (monitors?.exposition(now: now) ?? "")
+        return registry.emitToString() + (values.resolver?.exposition ?? "") + (monitors?.exposition(now: now) ?? "")
     }
 }

@@ -5,8 +5,8 @@ package import UptickStore
 /// string goes through ``Markup/escape(_:)``; nothing but names, statuses, uptimes, latencies and incident causes (as
 /// words, never messages) is shown, so no target, address or channel setting can leak through it.
 package enum StatusPage {
-    /// Monitors per page.
-    package static let pageSize = 100
+    /// Monitors per page: 90 bars each make about 5.5 KB of HTML a monitor, so a page stays near 300 KB.
+    package static let pageSize = 50
 
     /// The Content-Security-Policy sent with the page: no script may run at all, whatever a name holds.
     package static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -28,7 +28,10 @@ package enum StatusPage {
             html += "</ul></section>\n"
         }
         html += "<section aria-label=\"Monitors\"><ul class=\"monitors\">"
-        for view in views { html += monitorRow(view, now: now) }
+        // Every monitor shows the same 90 days: their names are formatted once a page, not once a bar.
+        var dayNames: [EpochMilliseconds: String] = [:]
+        for day in views.first?.days ?? [] { dayNames[day.start] = Markup.day(day.start) }
+        for view in views { html += monitorRow(view, dayNames: dayNames) }
         if views.isEmpty { html += "<li class=\"empty\">No public monitors yet. Mark one with <code>public: true</code>.</li>" }
         html += "</ul></section>\n"
         if pages > 1 {
@@ -61,23 +64,23 @@ package enum StatusPage {
         }
     }
 
-    static func monitorRow(_ view: MonitorView, now: EpochMilliseconds) -> String {
+    static func monitorRow(_ view: MonitorView, dayNames: [EpochMilliseconds: String]) -> String {
         let monitor = view.monitor
         let name = Markup.escape(monitor.name.isEmpty ? "Monitor \(monitor.id)" : monitor.name)
         var row = "<li class=\"monitor\" id=\"m\(monitor.id)\" data-status=\"\(monitor.state.status.rawValue)\">"
         row += "<div class=\"head\"><h3 class=\"name\">\(name)</h3>"
         row += "<span class=\"status \(monitor.state.status.rawValue)\">\(statusWord(monitor.state.status))</span></div>"
-        row += "<ol class=\"bars\" aria-label=\"Daily uptime, last \(MonitorView.dayCount) days\">"
+        let summary = view.uptime90d.map { ": \(Markup.percent($0))" } ?? ": no data"
+        row += "<ol class=\"bars\" aria-label=\"Daily uptime, last \(MonitorView.dayCount) days\(summary)\">"
         for day in view.days {
-            let label: String, kind: String
+            // The day's share is in the bar's title (a tooltip, and what assistive technology reads for it).
+            let name = dayNames[day.start] ?? Markup.day(day.start)
             if let uptime = day.uptime {
-                label = "\(Markup.day(day.start)): \(Markup.percent(uptime)) of \(day.checks) checks"
-                kind = uptime >= 1 ? "full" : uptime >= 0.99 ? "minor" : "major"
+                let kind = uptime >= 1 ? "ok" : uptime >= 0.99 ? "minor" : "major"
+                row += "<li class=\"\(kind)\" title=\"\(name): \(Markup.percent(uptime)) of \(day.checks) checks\"></li>"
             } else {
-                label = "\(Markup.day(day.start)): no data"
-                kind = "none"
+                row += "<li class=\"none\" title=\"\(name): no data\"></li>"
             }
-            row += "<li class=\"bar \(kind)\" title=\"\(label)\"><span>\(label)</span></li>"
         }
         row += "</ol><p class=\"uptime\">"
         row += [("24 h", view.uptime24h), ("30 days", view.uptime30d), ("90 days", view.uptime90d)].map { label, value in
@@ -138,9 +141,8 @@ package enum StatusPage {
         ul.monitors,.incidents ul{list-style:none;padding:0}.monitor{border:1px solid #8c959f55;border-radius:.4rem;padding:.6rem;margin:.6rem 0}\
         .head{display:flex;justify-content:space-between;align-items:baseline}.name{margin:0;font-size:1rem;overflow-wrap:anywhere}\
         .status{font-weight:600}.status.up{color:var(--up)}.status.degraded{color:var(--minor)}.status.down{color:var(--major)}\
-        .bars{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0;height:1.8rem}.bar{flex:1;border-radius:1px}\
-        .bar span{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
-        .bar.full{background:var(--up)}.bar.minor{background:var(--minor)}.bar.major{background:var(--major)}.bar.none{background:var(--none)}\
+        .bars{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0;height:1.8rem}.bars li{flex:1;border-radius:1px}\
+        .bars .ok{background:var(--up)}.bars .minor{background:var(--minor)}.bars .major{background:var(--major)}.bars .none{background:var(--none)}\
         .uptime{margin:.2rem 0;font-size:.9rem}.uptime span{margin-right:1rem}.latency{margin:.2rem 0;font-size:.8rem}\
         .latency svg{display:block;fill:none;stroke:currentColor;stroke-width:1.5}.latency circle{fill:currentColor}\
         .incident{padding:.3rem 0;border-bottom:1px solid #8c959f33}.open .incident .cause{color:var(--major)}\

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 package import UptickCore
 package import UptickStore
 
@@ -44,10 +44,14 @@ package struct WebServer: Service {
     let clock: any WallClock
     let logger: Logger
     let onListening: @Sendable (_ port: Int) -> Void
+    /// The resolver's counters, read at each scrape.
+    let resolverCounts: @Sendable () -> RunnerMetrics.ResolverCounts?
     let startedAt: EpochMilliseconds
+    let pages = PageCache()
 
     package init(catalogue: any Catalogue, metrics: RunnerMetrics, watchesEngine: Bool, spoolPath: String?, configuration: Configuration,
                  bounds: Readiness.Bounds = Readiness.Bounds(), clock: any WallClock = SystemClock(), logger: Logger,
+                 resolverCounts: @escaping @Sendable () -> RunnerMetrics.ResolverCounts? = { nil },
                  onListening: @escaping @Sendable (_ port: Int) -> Void = { _ in }) {
         self.catalogue = catalogue
         self.metrics = metrics
@@ -58,6 +62,7 @@ package struct WebServer: Service {
         self.clock = clock
         self.logger = logger
         self.onListening = onListening
+        self.resolverCounts = resolverCounts
         self.startedAt = clock.now()
     }
 
@@ -119,6 +124,7 @@ package struct WebServer: Service {
         if let counts = try? await withTimeout(.seconds(2), { () async throws(StoreError) in try await catalogue.outboxCounts() }) {
             values = RunnerMetrics.ScrapeValues(outboxPending: counts.pending, outboxDead: counts.dead, databaseUp: true)
         }
+        values.resolver = resolverCounts()
         if let spoolPath {
             values.spoolBytes = (try? FileManager.default.attributesOfItem(atPath: spoolPath)[.size] as? Int) ?? 0
         }
@@ -128,12 +134,15 @@ package struct WebServer: Service {
     // MARK: Status page and badges
 
     func statusPage(_ request: Request) async -> Response {
-        let page = max(1, request.uri.queryParameters.get("page", as: Int.self) ?? 1)
+        // Clamped: a page number is multiplied into an offset, and `?page=9223372036854775807` must not trap.
+        let page = min(max(1, request.uri.queryParameters.get("page", as: Int.self) ?? 1), 1_000_000)
         let now = clock.now()
         do {
-            let (board, views) = try await board(scope: .publicOnly, page: page, perPage: StatusPage.pageSize, now: now)
-            let html = StatusPage.render(title: configuration.title, board: board, views: views, page: page, now: now)
-            var response = Self.response(.ok, type: "text/html; charset=utf-8", html, cache: "public, max-age=10")
+            let html = try await pages.page(page, now: now) { [self] in
+                let (board, views) = try await board(scope: .publicOnly, page: page, perPage: StatusPage.pageSize, now: now)
+                return StatusPage.render(title: configuration.title, board: board, views: views, page: page, now: now)
+            }
+            var response = Self.response(.ok, type: "text/html; charset=utf-8", html, cache: "public, max-age=5")
             response.headers[.contentSecurityPolicy] = StatusPage.contentSecurityPolicy
             return response
         } catch {

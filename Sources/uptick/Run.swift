@@ -16,7 +16,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var webOptions: WebOptions
     @Option(help: "Claim on a fixed period instead of at each slot (e.g. 30s, as the original design).") var poll: String?
     @Option(help: "Delete checks older than this, hourly ('off' keeps them; default 30d).") var retention: String?
-    @Option(help: "Delete hourly rollups older than this ('off' keeps them; default 14d).") var hourlyRetention: String?
+    @Option(help: "Delete hourly rollups older than this ('off' keeps them; default 7d).") var hourlyRetention: String?
     @Option(help: "Delete daily rollups older than this ('off' keeps them; default 400d).") var dailyRetention: String?
     @Flag(help: "Do not print each result.") var quiet = false
 

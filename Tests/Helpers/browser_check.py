@@ -20,7 +20,7 @@ JSON.stringify({
     name: m.querySelector('.name').textContent,
     status: m.querySelector('.status').textContent,
     bars: m.querySelectorAll('.bars > li').length,
-    bar_classes: [...m.querySelectorAll('.bars > li')].map(b => b.className.replace('bar ', '')),
+    bar_classes: [...m.querySelectorAll('.bars > li')].map(b => b.className),
     uptime: m.querySelector('.uptime').textContent,
     sparkline_points: (m.querySelector('polyline') || {getAttribute: () => ''}).getAttribute('points'),
   })),

@@ -113,7 +113,7 @@ struct WebCLITests {
         #expect(monitors.map { $0["status"] as? String } == ["Up", "Down"])
         #expect(monitors.allSatisfy { $0["bars"] as? Int == 90 })
         let bars = try #require(monitors[0]["bar_classes"] as? [String])
-        #expect(bars.filter { $0 == "full" }.count >= 9 && bars.filter { $0 == "major" }.count == 1, "bars: \(bars)")
+        #expect(bars.filter { $0 == "ok" }.count >= 9 && bars.filter { $0 == "major" }.count == 1, "bars: \(bars)")
         #expect((monitors[0]["sparkline_points"] as? String)?.split(separator: " ").count ?? 0 >= 5)
         #expect((dom["banner"] as? String) == "1 of 2 monitors down")
         let open = try #require(dom["open_incidents"] as? [String]), recent = try #require(dom["recent_incidents"] as? [String])
@@ -179,6 +179,7 @@ struct WebCLITests {
         let lateness = try await query("histogram_quantile(0.99, sum(uptick_schedule_lateness_seconds_bucket) by (le))")
         #expect((lateness.first.flatMap(value) ?? 99) < 5)
         #expect(try await query("uptick_build_info").count == 1)
+        #expect(try await query("uptick_resolver_lookups_total").count == 3)  // cache, joined, network
 
         let exposition = try await site.get("/metrics").body
         let check = Process()

@@ -56,6 +56,14 @@ struct WebServerFaultTests {
             let metrics = try await get(port, "/metrics")
             #expect(metrics.status == 200 && metrics.body.contains("uptick_database_up 0"))
             #expect(try await get(port, "/api/v1/monitors?per_page=0").status == 400)
+            // Hostile numbers are refused or clamped, never trapped on: the server still answers afterwards.
+            for path in ["/?page=9223372036854775807", "/?page=-5", "/api/v1/monitors?page=9223372036854775807",
+                         "/api/v1/monitors/99999999999999999999", "/api/v1/monitors/1/checks?before=-1", "/badges/x/status.svg",
+                         "/api/v1/monitors/1/rollups?resolution=weekly", "/api/v1/incidents?limit=100000"] {
+                let status = try await get(port, path).status
+                #expect([400, 404, 503].contains(status), "\(path): \(status)")
+            }
+            #expect(try await get(port, "/healthz").status == 200)
         }
     }
 

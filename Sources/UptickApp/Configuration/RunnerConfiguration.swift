@@ -26,8 +26,8 @@ package struct RunnerConfiguration: Sendable {
     /// `poll`: claim on a fixed period instead of at each slot (daemon).
     package var poll: Duration?
     /// What the daemon's hourly housekeeping keeps: `retention` (checks and finished alert events, default 30 days),
-    /// `hourly-retention` (hourly rollups, 14 days) and `daily-retention` (daily rollups, 400 days); `off` keeps forever.
-    package var retention = Retention.Keep(checks: .seconds(30 * 86_400), hourly: .seconds(14 * 86_400), daily: .seconds(400 * 86_400))
+    /// `hourly-retention` (hourly rollups, 7 days) and `daily-retention` (daily rollups, 400 days); `off` keeps forever.
+    package var retention = Retention.Keep(checks: .seconds(30 * 86_400), hourly: .seconds(7 * 86_400), daily: .seconds(400 * 86_400))
     /// `deliver-for`: after a tick's checks, deliver due alerts for at most this long (0 skips delivery).
     package var deliverFor: Duration = .seconds(10)
     /// `ticks-per-invocation`: ticks a Lambda invocation runs when its event does not say.

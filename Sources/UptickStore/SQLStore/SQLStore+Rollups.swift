@@ -4,8 +4,8 @@ public import UptickCore
 /// the checks: each persist adds its new checks to their periods with one upsert per chunk, and never reads
 /// `checks` back beyond the unique-index probe that tells a new check from one already committed.
 extension SQLStore {
-    static let rollupColumnNames = ["up", "degraded", "down", "duration_sum_us", "duration_max_us"]
-        + (0..<LatencyHistogram.bucketCount).map { "b\($0)" }
+    static let bucketColumnNames = (0..<LatencyHistogram.bucketCount).map { "b\($0)" }
+    static let rollupColumnNames = ["up", "degraded", "down", "duration_sum_us", "duration_max_us"] + bucketColumnNames
 
     /// The histogram bucket of the duration in `column`, in SQL: the same bounds as ``LatencyHistogram/bucket(_:)``.
     static func bucketExpression(_ column: String) -> String {
@@ -65,7 +65,7 @@ extension SQLStore {
             monitorID: row["monitor_id"].integer ?? 0, periodStart: row["period_start"].integer ?? 0,
             up: row["up"].integer ?? 0, degraded: row["degraded"].integer ?? 0, down: row["down"].integer ?? 0,
             durationSumMicroseconds: row["duration_sum_us"].integer ?? 0,
-            latency: LatencyHistogram(counts: (0..<LatencyHistogram.bucketCount).map { row["b\($0)"].integer ?? 0 },
+            latency: LatencyHistogram(counts: bucketColumnNames.map { row[$0].integer ?? 0 },
                                       maximum: row["duration_max_us"].integer ?? 0)
         )
     }
