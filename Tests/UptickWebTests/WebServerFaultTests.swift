@@ -17,8 +17,10 @@ struct WebServerFaultTests {
         let gone = SQLStore(executor: try LibSQLDatabase(url: "http://127.0.0.1:9", token: nil, timeout: .seconds(1), attempts: 1))
         var configuration = WebServer.Configuration()
         configuration.port = port
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical  // the failures it logs are what the tests cause
         return WebServer(catalogue: gone, metrics: RunnerMetrics(version: "test"), watchesEngine: false, spoolPath: nil,
-                         configuration: configuration, logger: Logger(label: "test"), onListening: onListening)
+                         configuration: configuration, logger: logger, onListening: onListening)
     }
 
     func withServer(_ body: (Int) async throws -> Void) async throws {
