@@ -8,6 +8,7 @@ import UptickEngine
 import UptickNet
 import UptickProbes
 import UptickStore
+import UptickTargets
 
 /// The daemon at scale: N monitors at one interval against a target server in another process, for a
 /// fixed time. Reports the sustained rate, schedule lateness, the share of the machine's CPU and peak RSS.
@@ -37,7 +38,7 @@ struct DaemonCommand: AsyncParsableCommand {
         var load: Child?
         var webPort: Int?
         if pageRate > 0 {
-            let port = try freePort()
+            let port = try LoopbackServer.freePort()
             webPort = port
             // Starts after the server, and stops before the daemon's drain.
             load = try Child(["load", "--port", String(port), "--rate", String(pageRate), "--delay", "2", "--seconds", String(max(1, duration - 4))])

@@ -8,6 +8,7 @@ import UptickApp
 import UptickCore
 import UptickHTTPClient
 import UptickStore
+import UptickTargets
 
 /// The status page, the API and `/metrics` of a runner with N public monitors and D days of rollups (daily for every
 /// day, hourly for the last 7 as the default retention keeps), while the runner checks them: response time and size.
@@ -30,7 +31,7 @@ struct WebBench: AsyncParsableCommand {
                        settings: #"{"public":true}"#)
         let now = SystemClock().now()
         try await seedRollups(scratch, days: days, hourlyDays: 7, now: now)
-        let port = try freePort()
+        let port = try LoopbackServer.freePort()
         let assembly = scratch.assembly(webPort: port, monitorSeries: monitors)
         // `{n}`: the request's number, so each request asks for another page and renders it (the page cache's misses).
         let pages = max(1, monitors / 50)
@@ -103,21 +104,6 @@ func seedRollups(_ scratch: Scratch, days: Int, hourlyDays: Int, now: EpochMilli
         INSERT INTO incidents (monitor_id, opened_at, resolved_at, cause_class, cause_message)
         SELECT id, ?1 - id * 1000, ?1 - id * 1000 + 300000, 'timeout', 'timed out' FROM monitors WHERE id % 100 = 0
         """, [.integer(now - 86_400_000)])], transaction: true)
-}
-
-/// A loopback port nothing listens on now.
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-    }
-    guard bound else { throw UptickError("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A paced HTTP client in its own process (so its CPU is not the runner's): `rate` GETs a second of `path` for

@@ -71,7 +71,7 @@ struct WebCLITests {
             INSERT INTO incidents (monitor_id, opened_at, resolved_at, cause_class, cause_message)
             VALUES (\(ids[0]), \(now - 2 * day), \(now - 2 * day + 420_000), 'refused', 'connect to 10.9.8.7:443 refused')
             """)
-        let port = try Self.freePort()
+        let port = try LoopbackServer.freePort()
         let runner = try CLI.start(["run", "--db", workspace.db, "--http", "127.0.0.1:\(port)", "--allow-cidr", "127.0.0.1/32", "--monitor-metrics", "10",
                                     "--api-token", Self.token, "--quiet"])
         let site = Site(workspace: workspace, target: target, runner: runner, port: port, ids: ids)
@@ -134,7 +134,7 @@ struct WebCLITests {
         }
         let site = try await site()
         let directory = site.workspace.directory
-        let listen = try Self.freePort()
+        let listen = try LoopbackServer.freePort()
         let configuration = directory.appendingPathComponent("prometheus.yml")
         try """
             global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
@@ -236,22 +236,6 @@ struct WebCLITests {
     static func which(_ name: String) -> String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin"]
         return paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// A port nothing listens on now (bound and released; Prometheus binds it next).
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw HelperProcess.HelperError(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

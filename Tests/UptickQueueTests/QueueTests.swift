@@ -91,7 +91,7 @@ struct QueueTests {
         defer { db.remove() }
         let now = SystemClock().now()
         let ids = try await db.store.addDueMonitors(30, dueAt: now)
-        let port = try await freePort()
+        let port = try LoopbackServer.freePort()
         let url = "http://127.0.0.1:\(port)/123456789012/later"
         let client = try SQSClient(queueURL: url, region: "us-east-1", credentials: Moto.credentials,
                                    retry: RetryPolicy(attempts: 2, base: .milliseconds(1), cap: .milliseconds(5)))
@@ -277,10 +277,3 @@ struct QueueTests {
     }
 }
 
-/// A loopback port nothing listens on (a server's, once stopped).
-func freePort() async throws -> Int {
-    let server = try await LoopbackServer.tcp()
-    let port = try #require(Int(server.target.split(separator: ":").last ?? ""))
-    try await server.stop()
-    return port
-}
