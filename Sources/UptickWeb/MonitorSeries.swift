@@ -10,7 +10,6 @@ final class MonitorSeries: Sendable {
         var type: String
         var target: String
         var up: Bool
-        var status: String
         var durationMicroseconds: Int64
         var checkedAt: EpochMilliseconds
         var certificateExpiry: EpochMilliseconds?
@@ -28,7 +27,7 @@ final class MonitorSeries: Sendable {
     func record(_ monitor: Monitor, _ outcome: CheckOutcome) -> Bool {
         let sample = Sample(
             name: monitor.name, type: monitor.displayType, target: monitor.displayTarget, up: outcome.result.status != .down,
-            status: outcome.result.status.rawValue, durationMicroseconds: outcome.result.durationMicroseconds, checkedAt: outcome.startedAt,
+            durationMicroseconds: outcome.result.durationMicroseconds, checkedAt: outcome.startedAt,
             certificateExpiry: outcome.result.details?.tls?.notAfter, intervalMilliseconds: max(1, monitor.intervalSeconds) * 1000
         )
         return samples.withLock { samples in

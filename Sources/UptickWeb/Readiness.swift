@@ -42,7 +42,8 @@ package struct Readiness: Sendable, Hashable, Encodable {
             if let since = heartbeat.waitingSince, now - since > bounds.commitAge.wholeMilliseconds {
                 checks["commit"] = Check(ok: false, detail: "\(heartbeat.pending) results waiting \(Markup.span(now - since)) without a commit")
             } else {
-                checks["commit"] = Check(ok: true, detail: heartbeat.lastCommitFailed ? "the last commit failed, retrying" : "committing")
+                let last = heartbeat.lastCommitAt.map { "last commit \(Markup.span(now - $0)) ago" } ?? "no commit yet"
+                checks["commit"] = Check(ok: true, detail: heartbeat.lastCommitFailed ? "the last commit failed, retrying; \(last)" : last)
             }
             checks["backlog"] = Check(ok: heartbeat.pending < bounds.maxPending,
                                       detail: "\(heartbeat.pending) results pending (bound \(bounds.maxPending)), \(heartbeat.inFlight) checks in flight")

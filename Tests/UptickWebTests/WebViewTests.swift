@@ -90,6 +90,9 @@ struct WebViewTests {
         #expect(!Readiness.evaluate(heartbeat: heartbeat, databaseError: nil, startedAt: now - 120_000, now: now).ready)  // never claimed
         heartbeat.lastClaimAt = now - 1_000
         #expect(Readiness.evaluate(heartbeat: heartbeat, databaseError: nil, startedAt: start, now: now).ready)
+        heartbeat.lastCommitAt = now - 2_000
+        #expect(Readiness.evaluate(heartbeat: heartbeat, databaseError: nil, startedAt: start, now: now).checks["commit"]?.detail
+                == "last commit 2 s ago")
         let down = Readiness.evaluate(heartbeat: heartbeat, databaseError: "database is locked", startedAt: start, now: now)
         #expect(!down.ready && down.checks["database"]?.detail == "database is locked")
         heartbeat.pending = 40

@@ -2,14 +2,12 @@ public import UptickCore
 
 /// One monitor's checks over one hour or one UTC day, as kept in `rollups_hourly` and `rollups_daily`.
 public struct Rollup: Sendable, Hashable, Codable {
-    /// The two resolutions, each its own table with its own retention.
+    /// The two resolutions, rows of one table, each with its own retention (`period_ms`).
     public enum Resolution: String, Sendable, Hashable, Codable, CaseIterable {
         case hourly, daily
 
         /// The period's length.
         public var milliseconds: Int64 { self == .hourly ? 3_600_000 : 86_400_000 }
-        /// Its table.
-        var table: String { self == .hourly ? "rollups_hourly" : "rollups_daily" }
         /// The start of the period that holds `time` (UTC).
         public func periodStart(_ time: EpochMilliseconds) -> EpochMilliseconds {
             let remainder = time % milliseconds
