@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The PostgreSQL store (`--db postgres://`): the wire protocol, SCRAM, TLS and a connection pool.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -108,6 +110,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "UptickPostgres",
+            dependencies: [
+                "UptickCore", "UptickStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UptickEngine",
             dependencies: [
                 "UptickCore", "UptickProbes", "UptickStore",
@@ -154,7 +167,7 @@ let package = Package(
             name: "UptickApp",
             dependencies: [
                 "UptickCore", "UptickNet", "UptickProbes", "UptickStore", "UptickEngine", "UptickAlerts", "UptickLibSQL", "UptickLambda",
-                "UptickAWS", "UptickQueue", "UptickWeb",
+                "UptickAWS", "UptickQueue", "UptickWeb", "UptickPostgres",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -208,7 +221,7 @@ let package = Package(
         .target(
             name: "UptickTestSupport",
             dependencies: [
-                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "UptickAWS", "CSQLite",
+                "UptickCore", "UptickNet", "UptickStore", "UptickLibSQL", "UptickPostgres", "UptickAWS", "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/UptickTestSupport",
@@ -226,7 +239,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "UptickStoreTests", dependencies: ["UptickCore", "UptickStore", "UptickLibSQL", "UptickHTTPClient", "UptickTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "UptickStoreTests",
+            dependencies: ["UptickCore", "UptickStore", "UptickLibSQL", "UptickPostgres", "UptickHTTPClient", "UptickTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "UptickEngineTests",
             dependencies: [

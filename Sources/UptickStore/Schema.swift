@@ -172,12 +172,4 @@ public enum Schema {
 
     /// The version this build of uptick needs.
     public static var latestVersion: Int64 { migrations.last?.version ?? 0 }
-
-    static let createMigrationsTable = """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            applied_at INTEGER NOT NULL
-        ) STRICT
-        """
 }

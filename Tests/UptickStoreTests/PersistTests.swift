@@ -58,7 +58,7 @@ struct PersistTests {
         #expect(try await db.store.monitor(id: id).status == .up)
     }
 
-    @Test("a writer waits for another writer's lock to go, within the busy timeout", arguments: Backend.allCases)
+    @Test("a writer waits for another writer's lock to go, within the busy timeout", arguments: Backend.sqliteFamily)
     func waitsForLock(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
@@ -75,7 +75,7 @@ struct PersistTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM checks") == 1)
     }
 
-    @Test("a lock held past the busy timeout fails with a clear 'busy' error and writes nothing", arguments: Backend.allCases)
+    @Test("a lock held past the busy timeout fails with a clear 'busy' error and writes nothing", arguments: Backend.sqliteFamily)
     func lockTimeout(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }

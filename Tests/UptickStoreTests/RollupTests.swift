@@ -95,7 +95,7 @@ struct RollupTests {
         #expect(try await db.database.scalar("SELECT count(*) FROM rollups WHERE period_ms = 86400000") == 5)
     }
 
-    @Test("public monitors are found through their own index; malformed settings are simply not public", arguments: Backend.allCases)
+    @Test("public monitors are found through their own index; malformed settings are simply not public", arguments: Backend.sqliteFamily)
     func publicIndex(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }
@@ -108,7 +108,7 @@ struct RollupTests {
         #expect(plan.contains { $0.contains("idx_monitors_public") }, "plan: \(plan)")
     }
 
-    @Test("the persist's rollup statement probes checks through the (monitor, slot) index; windows read by period", arguments: Backend.allCases)
+    @Test("the persist's rollup statement probes checks through the (monitor, slot) index; windows read by period", arguments: Backend.sqliteFamily)
     func plans(backend: Backend) async throws {
         let db = try await TemporaryDatabase.make(backend: backend)
         defer { db.remove() }

@@ -95,6 +95,11 @@ package final class HelperProcess: Sendable {
         return lines
     }
 
+    /// Writes `line` to the helper's input (a command, for helpers that take them).
+    package func send(_ line: String) {
+        try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+    }
+
     /// Closes the helper's input, which makes it exit. It is reaped on a Dispatch thread: waiting here would
     /// block a thread of Swift's cooperative pool (two on this machine), and every other test's tasks with it.
     package func stop() {

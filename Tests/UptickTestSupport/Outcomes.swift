@@ -23,7 +23,7 @@ extension AlertPolicy {
     }
 }
 
-extension SQLiteDatabase {
+extension SQLExecutor {
     /// The single integer a query returns.
     package func scalar(_ sql: String, _ arguments: [SQLValue] = []) async throws -> Int64? {
         try await execute([SQLStatement(sql, arguments)], transaction: false)[0].rows.first?.first?.integer

@@ -62,7 +62,7 @@ extension SQLStore {
             throw StoreError(.constraint, "every imported monitor needs a unique key")
         }
         var existing: [String: Monitor] = [:]
-        for chunk in keys.chunks(of: Self.rowsPerStatement) {
+        for chunk in keys.chunks(of: Self.idsPerStatement) {
             let sql = "SELECT \(Self.monitorColumns) FROM monitors WHERE key IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))"
             let rows = try await executor.execute([SQLStatement(sql, chunk.map(SQLValue.text))], transaction: false)[0].named
             for row in rows {
@@ -89,10 +89,10 @@ extension SQLStore {
             statements.append(SQLStatement("""
                 UPDATE monitors SET name = ?, type = ?, target = ?, interval_seconds = ?, timeout_ms = ?, settings = ?, enabled = ?,
                     updated_at = ?,
-                    next_check_at = CASE WHEN ? THEN NULL ELSE next_check_at END,
-                    status = CASE WHEN ? THEN 'pending' ELSE status END,
-                    consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END,
-                    consecutive_successes = CASE WHEN ? THEN 0 ELSE consecutive_successes END
+                    next_check_at = CASE WHEN ? = 1 THEN NULL ELSE next_check_at END,
+                    status = CASE WHEN ? = 1 THEN 'pending' ELSE status END,
+                    consecutive_failures = CASE WHEN ? = 1 THEN 0 ELSE consecutive_failures END,
+                    consecutive_successes = CASE WHEN ? = 1 THEN 0 ELSE consecutive_successes END
                 WHERE id = ?
                 """, [
                     .text(draft.name), .text(draft.type), .text(draft.target), .integer(draft.intervalSeconds),

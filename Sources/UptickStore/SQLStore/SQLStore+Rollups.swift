@@ -39,7 +39,7 @@ extension SQLStore {
     /// The rollup statements for a batch, run before its `checks` INSERTs: only checks not yet in `checks` count,
     /// so a retried or replayed batch adds nothing twice. `outcomes` holds each (monitor, slot) once.
     static func rollupStatements(_ outcomes: [CheckOutcome], _ dialect: SQLDialect) -> [SQLStatement] {
-        outcomes.chunks(of: rowsPerStatement).map { chunk in
+        outcomes.chunks(of: dialect.rowsPerStatement).map { chunk in
             SQLStatement(
                 "WITH v(m, s, st, d) AS (VALUES \(placeholders(rows: chunk.count, columns: 4)))\n"
                     + rollupUpsert(from: "v", where: "NOT EXISTS (SELECT 1 FROM checks c WHERE c.monitor_id = v.m AND c.scheduled_at = v.s)", dialect),
@@ -82,7 +82,7 @@ extension SQLStore {
     /// The rollups at `resolution` of the monitors `ids` whose period starts at or after `from`, by monitor.
     public func rollups(monitorIDs ids: [Int64], resolution: Rollup.Resolution, from: EpochMilliseconds) async throws(StoreError) -> [Int64: [Rollup]] {
         guard !ids.isEmpty else { return [:] }
-        let statements = ids.chunks(of: Self.rowsPerStatement).map { chunk in
+        let statements = ids.chunks(of: Self.idsPerStatement).map { chunk in
             SQLStatement("""
                 \(Self.rollupSelect) WHERE monitor_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
                 AND period_ms = ? AND period_start >= ? ORDER BY monitor_id, period_start

@@ -9,8 +9,8 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     /// The engine's SQL differences.
     public let dialect: SQLDialect
 
-    /// Rows per multi-row INSERT or UPDATE; 500 × 14 arguments stays far below SQLite's 32 766 limit.
-    static let rowsPerStatement = 500
+    /// Values per `IN (…)` list of a read (monitor ids, keys): few enough for any engine's parameter limit.
+    static let idsPerStatement = 500
 
     /// The store on `executor`, speaking `dialect`.
     public init(executor: any SQLExecutor, dialect: SQLDialect = .sqlite) {
@@ -25,7 +25,7 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     public func migrate(now: EpochMilliseconds) async throws(StoreError) -> [Int64] {
         let current = try await schemaVersion(createTable: true)
         var applied: [Int64] = []
-        for migration in Schema.migrations where migration.version > current {
+        for migration in dialect.migrations where migration.version > current {
             var statements: [SQLStatement] = []
             for step in migration.steps {
                 switch step {
@@ -59,7 +59,7 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     private func schemaVersion(createTable: Bool) async throws(StoreError) -> Int64 {
         let exists = dialect.tableExists("schema_migrations")
         if createTable {
-            _ = try await executor.execute([SQLStatement(Schema.createMigrationsTable)], transaction: false)
+            _ = try await executor.execute([SQLStatement(dialect.createMigrationsTable)], transaction: false)
         } else if try await executor.execute([exists], transaction: false)[0].rows.first?.first?.integer == 0 {
             return 0
         }
@@ -70,9 +70,17 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     // MARK: Store
 
     package func claimDue(now: EpochMilliseconds, limit: Int, leaseGrace: Duration, leaseIntervals: Int) async throws(StoreError) -> Claim {
+        let arguments: [SQLValue] = [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds), .integer(Int64(leaseIntervals))]
+        if dialect.engine == .postgres {
+            let rows = try await executor.execute([SQLStatement(Self.postgresClaim, arguments)], transaction: false)[0].named
+            let claimed = try rows.filter { $0["id"].integer != nil }.map { row throws(StoreError) in
+                ClaimedMonitor(monitor: try Self.monitor(row), slot: row["slot"].integer ?? now, leaseUntil: row["lease_until"].integer)
+            }
+            return Claim(monitors: claimed, nextDue: rows.first?["next_due"].integer)
+        }
         let results = try await executor.execute([
             SQLStatement(Self.scheduleNew(dialect), [.integer(now)]),
-            SQLStatement(Self.claim(dialect), [.integer(now), .integer(Int64(limit)), .integer(leaseGrace.wholeMilliseconds), .integer(Int64(leaseIntervals))]),
+            SQLStatement(Self.claim(dialect), arguments),
             SQLStatement(Self.nextDueQuery, [.integer(now)]),
         ], transaction: true)
         let claimed = try results[1].named.map { row throws(StoreError) in
@@ -89,12 +97,13 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
     package func release(_ claims: [ClaimedMonitor], rescheduling: Bool) async throws(StoreError) {
         let leased = claims.compactMap { claim in claim.leaseUntil.map { (claim.monitor.id, claim.slot, $0) } }
         guard !leased.isEmpty else { return }
-        let statements = leased.chunks(of: Self.rowsPerStatement).map { chunk in
-            SQLStatement("""
-                WITH r(id, slot, lease) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 3)))
+        let statements = leased.chunks(of: dialect.rowsPerStatement).map { chunk in
+            let rows = dialect.rows(chunk.map { [.integer($0.0), .integer($0.1), .integer($0.2)] }, [.bigint, .bigint, .bigint])
+            return SQLStatement("""
+                WITH r(id, slot, lease) AS (\(rows.sql))
                 UPDATE monitors SET lease_until = NULL\(rescheduling ? ", next_check_at = r.slot" : "")
                 FROM r WHERE monitors.id = r.id AND monitors.lease_until = r.lease
-                """, chunk.flatMap { [SQLValue.integer($0.0), .integer($0.1), .integer($0.2)] })
+                """, rows.arguments)
         }
         _ = try await executor.execute(statements, transaction: true)
     }
@@ -167,73 +176,93 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
         monitor_id, scheduled_at, started_at, duration_us, status, error_class, message, http_status, \
         dns_us, connect_us, tls_us, ttfb_us, runner, details
         """
-    static let checkColumnCount = 14
+    static let checkTypes: [SQLDialect.ColumnType] = [
+        .bigint, .bigint, .bigint, .bigint, .text, .text, .text, .bigint, .bigint, .bigint, .bigint, .bigint, .text, .text,
+    ]
 
-    /// The checks INSERTs and monitors UPDATEs for one batch, `rowsPerStatement` rows each.
+    /// The values of `checkColumns` for one outcome.
+    static func checkRow(_ outcome: CheckOutcome) -> [SQLValue] {
+        let result = outcome.result
+        return [
+            .integer(outcome.monitorID), .integer(outcome.scheduledAt), .integer(outcome.startedAt),
+            .integer(result.durationMicroseconds), .text(result.status.rawValue),
+            SQLValue(result.errorClass?.rawValue), SQLValue(result.message), SQLValue(result.httpStatus.map(Int64.init)),
+            SQLValue(result.timings.dnsMicroseconds), SQLValue(result.timings.connectMicroseconds),
+            SQLValue(result.timings.tlsMicroseconds), SQLValue(result.timings.firstByteMicroseconds),
+            .text(outcome.runner), SQLValue(result.details.flatMap(encodeDetails)),
+        ]
+    }
+
+    /// One batch's statements, in order: alert effects (they read the stored state before it changes), rollups and
+    /// checks, then the monitors' states. SQLite: `rowsPerStatement` rows a statement, the rollups counting only the
+    /// checks not yet stored. PostgreSQL: one statement each whatever the batch's size, the rollups fed by the
+    /// checks INSERT's own `RETURNING` (exactly the rows it inserted, even when two runners commit the same slot).
     static func persistStatements(_ outcomes: [CheckOutcome], _ dialect: SQLDialect) -> [SQLStatement] {
-        var statements: [SQLStatement] = []
-        for chunk in outcomes.chunks(of: rowsPerStatement) {
-            var arguments: [SQLValue] = []
-            arguments.reserveCapacity(chunk.count * checkColumnCount)
-            for outcome in chunk {
-                let result = outcome.result
-                arguments += [
-                    .integer(outcome.monitorID), .integer(outcome.scheduledAt), .integer(outcome.startedAt),
-                    .integer(result.durationMicroseconds), .text(result.status.rawValue),
-                    SQLValue(result.errorClass?.rawValue), SQLValue(result.message), SQLValue(result.httpStatus.map(Int64.init)),
-                    SQLValue(result.timings.dnsMicroseconds), SQLValue(result.timings.connectMicroseconds),
-                    SQLValue(result.timings.tlsMicroseconds), SQLValue(result.timings.firstByteMicroseconds),
-                    .text(outcome.runner), SQLValue(result.details.flatMap(encodeDetails)),
-                ]
+        let states = stateStatements(outcomes, dialect)
+        switch dialect.engine {
+        case .postgres:
+            let rows = dialect.rows(outcomes.map(checkRow), checkTypes)
+            let inserted = SQLStatement("""
+                WITH v(\(checkColumns)) AS (\(rows.sql)),
+                ins AS (
+                    INSERT INTO checks (\(checkColumns)) SELECT * FROM v
+                    ON CONFLICT (monitor_id, scheduled_at) DO NOTHING
+                    RETURNING monitor_id AS m, scheduled_at AS s, status AS st, duration_us AS d)
+                \(rollupUpsert(from: "ins", where: "true", dialect))
+                """, rows.arguments)
+            return postgresAlertStatements(outcomes) + [inserted] + states
+        case .sqlite:
+            let inserts = outcomes.chunks(of: dialect.rowsPerStatement).map { chunk in
+                let rows = dialect.rows(chunk.map(checkRow), checkTypes)
+                return SQLStatement(dialect.insertIgnoring(into: "checks", "(\(checkColumns)) \(rows.sql)"), rows.arguments)
             }
-            statements.append(SQLStatement(
-                dialect.insertIgnoring(into: "checks", "(\(checkColumns)) VALUES " + placeholders(rows: chunk.count, columns: checkColumnCount)),
-                arguments
-            ))
+            // Each (monitor, slot) once, the first one, as the checks INSERT keeps it.
+            var seen = Set<SlotKey>()
+            let firsts = outcomes.filter { seen.insert(SlotKey(monitorID: $0.monitorID, slot: $0.scheduledAt)).inserted }
+            return alertStatements(outcomes, dialect) + rollupStatements(firsts, dialect) + inserts + states
         }
-        // One row per monitor: the latest outcome carries its final state.
+    }
+
+    static let stateTypes: [SQLDialect.ColumnType] = [
+        .bigint, .text, .bigint, .bigint, .bigint, .bigint, .text, .text, .bigint, .bigint, .bigint, .bigint, .text,
+    ]
+
+    /// The monitors' UPDATEs: one row per monitor, its latest outcome carrying its final state.
+    static func stateStatements(_ outcomes: [CheckOutcome], _ dialect: SQLDialect) -> [SQLStatement] {
         var latest: [Int64: CheckOutcome] = [:]
         for outcome in outcomes where (latest[outcome.monitorID]?.startedAt ?? .min) <= outcome.startedAt {
             latest[outcome.monitorID] = outcome
         }
-        for chunk in latest.values.sorted(by: { $0.monitorID < $1.monitorID }).chunks(of: rowsPerStatement) {
-            var arguments: [SQLValue] = []
-            arguments.reserveCapacity(chunk.count * stateColumnCount)
-            for outcome in chunk {
+        return latest.values.sorted(by: { $0.monitorID < $1.monitorID }).chunks(of: dialect.rowsPerStatement).map { chunk in
+            let rows = dialect.rows(chunk.map { outcome in
                 let state = outcome.state
-                arguments += [
+                return [
                     .integer(outcome.monitorID), .text(state.status.rawValue), .integer(outcome.startedAt),
                     .integer(state.consecutiveFailures), .integer(state.consecutiveSuccesses), SQLValue(state.statusChangedAt),
                     .text(state.recentVerdicts), SQLValue(state.notifiedStatus?.rawValue), SQLValue(state.notifiedAt),
                     SQLValue(state.incidentOpenedAt), SQLValue(state.announcedIncidentAt), SQLValue(state.flappingSince),
                     .text(state.statusChanges.map(String.init).joined(separator: ",")),
                 ]
-            }
+            }, stateTypes)
             // The last_checked_at guard keeps a late (spooled or retried) result from overwriting a newer state.
-            statements.append(SQLStatement("""
+            return SQLStatement("""
                 WITH r(id, status, checked_at, failures, successes, changed_at, verdicts, notified_status, notified_at,
                        incident_at, announced_at, flapping_since, changes)
-                AS (VALUES \(placeholders(rows: chunk.count, columns: stateColumnCount)))
+                AS (\(rows.sql))
                 UPDATE monitors SET status = r.status, last_checked_at = r.checked_at, consecutive_failures = r.failures,
                     consecutive_successes = r.successes, status_changed_at = r.changed_at, recent_verdicts = r.verdicts,
                     notified_status = r.notified_status, notified_at = r.notified_at, incident_opened_at = r.incident_at,
                     announced_incident_at = r.announced_at, flapping_since = r.flapping_since, status_changes = r.changes,
                     lease_until = NULL
                 FROM r WHERE monitors.id = r.id AND (monitors.last_checked_at IS NULL OR monitors.last_checked_at <= r.checked_at)
-                """, arguments))
+                """, rows.arguments)
         }
-        // Each (monitor, slot) once, the first one, as the checks INSERT keeps it.
-        var seen = Set<SlotKey>()
-        let firsts = outcomes.filter { seen.insert(SlotKey(monitorID: $0.monitorID, slot: $0.scheduledAt)).inserted }
-        return alertStatements(outcomes, dialect) + rollupStatements(firsts, dialect) + statements
     }
 
     struct SlotKey: Hashable {
         var monitorID: Int64
         var slot: EpochMilliseconds
     }
-
-    static let stateColumnCount = 13
 
     /// Only results newer than the stored state announce anything: the same guard as the state update,
     /// checked before it, so a late (spooled) result neither reopens incidents nor repeats events.
@@ -310,6 +339,6 @@ public struct SQLStore: Catalogue, Store, OutboxStore {
 extension Array {
     /// Consecutive slices of at most `size` elements.
     func chunks(of size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+        stride(from: 0, to: count, by: size).map { self[$0..<($0 + Swift.min(size, count - $0))] }
     }
 }
