@@ -207,7 +207,7 @@ let package = Package(
             name: "UptickBench",
             dependencies: [
                 "UptickCore", "UptickNet", "UptickStore", "UptickEngine", "UptickProbes", "UptickTargets", "UptickApp", "UptickAlerts",
-                "UptickHTTPClient", "UptickWeb",
+                "UptickHTTPClient", "UptickWeb", "UptickPostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -241,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UptickStoreTests",
-            dependencies: ["UptickCore", "UptickStore", "UptickLibSQL", "UptickPostgres", "UptickHTTPClient", "UptickTestSupport"],
+            dependencies: ["UptickCore", "UptickStore", "UptickLibSQL", "UptickPostgres", "UptickHTTPClient", "UptickTestSupport", "UptickTargets"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -299,7 +299,8 @@ let package = Package(
             name: "UptickCLITests",
             // `uptick` is built before these tests run, which spawn it.
             dependencies: [
-                "uptick", "UptickApp", "UptickAWS", "UptickCore", "UptickStore", "UptickLambda", "UptickTestSupport", "UptickTargets", "UptickHTTPClient",
+                "uptick", "UptickApp", "UptickAWS", "UptickCore", "UptickStore", "UptickPostgres", "UptickLambda", "UptickTestSupport", "UptickTargets",
+                "UptickHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

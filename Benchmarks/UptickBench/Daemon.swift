@@ -21,6 +21,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "port or http.") var type = "port"
     @Option(help: "Checks in flight at most.") var concurrency = 500
     @Option(help: "Also serve HTTP and have another process GET the status page this many times a second (0: no server).") var pageRate = 0
+    @Option(help: "A PostgreSQL server (postgres://USER:PASSWORD@HOST:PORT/DB) to run on, in a database of its own, instead of a SQLite file.")
+    var postgres: String?
     @Flag(help: "JSON output.") var json = false
 
     func run() async throws {
@@ -29,7 +31,7 @@ struct DaemonCommand: AsyncParsableCommand {
         defer { server.stop() }
         let port = server.firstLine()
         let target = type == "http" ? "http://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
-        let scratch = try Scratch()
+        let scratch = try await Scratch.make(postgres: postgres)
         defer { scratch.remove() }
         try await seed(scratch, count: monitors, dueAt: nil, type: type, target: target, intervalSeconds: interval,
                        settings: pageRate > 0 ? #"{"public":true}"# : nil)
@@ -44,7 +46,9 @@ struct DaemonCommand: AsyncParsableCommand {
             load = try Child(["load", "--port", String(port), "--rate", String(pageRate), "--delay", "2", "--seconds", String(max(1, duration - 4))])
             _ = load?.firstLine()
         }
+        let serverBefore = Self.postgresCPUSeconds()
         let (finished, wall, cpuShare) = try await runDaemon(scratch.assembly(concurrency: concurrency, webPort: webPort), seconds: duration)
+        let serverShare = (Self.postgresCPUSeconds() - serverBefore) / wall / Double(ProcessInfo.processInfo.activeProcessorCount)
         let after = Measurement.usage()
         var result: [String: Double] = [
             "monitors": Double(monitors), "interval_s": Double(interval), "duration_s": wall,
@@ -55,6 +59,7 @@ struct DaemonCommand: AsyncParsableCommand {
             "peak_rss_mb": Double(after.peakRSSKilobytes) / 1024, "failures": Double(finished.down),
             "rss_after_seeding_mb": seededRSS, "rss_end_mb": Self.currentRSSMegabytes(),
         ]
+        if postgres != nil { result["server_cpu_share_of_machine"] = serverShare }
         if let load, let summary = try? JSONSerialization.jsonObject(with: load.output()) as? [String: Double] {
             for (key, value) in summary { result["page_" + key] = value }
         }
@@ -66,12 +71,29 @@ struct DaemonCommand: AsyncParsableCommand {
                          monitors, type, interval, wall, result["checks_per_s"]!, result["expected_per_s"]!, result["lateness_p50_ms"]!,
                          result["lateness_p99_ms"]!, result["lateness_max_ms"]!, cpuShare * 100, seededRSS, result["rss_end_mb"]!,
                          result["peak_rss_mb"]!, result["failures"]!))
+            if postgres != nil { print(String(format: "  PostgreSQL's processes: CPU %.0f%% of the machine", serverShare * 100)) }
             if pageRate > 0 {
                 print(String(format: "  status page: %.0f of %.0f requests answered at %.0f/s, p50 %.1f / p99 %.1f ms",
                              result["page_ok"] ?? 0, result["page_requests"] ?? 0, result["page_rate_per_s"] ?? 0, result["page_p50_ms"] ?? 0,
                              result["page_p99_ms"] ?? 0))
             }
         }
+    }
+
+    /// CPU seconds used so far by every process named `postgres` on this machine (the server under test; it runs
+    /// beside the benchmark). Processes that exited meanwhile are not counted, so connections are kept open.
+    static func postgresCPUSeconds() -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+                  stat[stat.index(after: open)..<close] == "postgres" else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) { total += (user + system) / ticks }
+        }
+        return total
     }
 
     /// VmRSS from /proc/self/status, megabytes.

@@ -8,6 +8,7 @@ import UptickApp
 import UptickCore
 import UptickEngine
 import UptickNet
+import UptickPostgres
 import UptickProbes
 import UptickStore
 import UptickTargets
@@ -41,10 +42,11 @@ struct UptickBench: AsyncParsableCommand {
     }
 }
 
-/// Claim and persist cost on SQLite.
+/// Claim and persist cost on SQLite, or on PostgreSQL.
 struct StoreBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "store", abstract: "Claim and persist N due monitors on a SQLite file.")
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Claim and persist N due monitors on a SQLite file (or PostgreSQL).")
 
+    @Option(help: "A PostgreSQL server (postgres://USER:PASSWORD@HOST:PORT/DB): each run creates a database of its own there.") var postgres: String?
     @Option(help: "Due monitors.") var monitors = 10_000
     @Option(help: "Claim batch size.") var batch = 500
     @Option(help: "Claims to make (default: until every monitor is claimed).") var claims: Int?
@@ -54,7 +56,7 @@ struct StoreBench: AsyncParsableCommand {
     func run() async throws {
         var results: [[String: Double]] = []
         for _ in 0..<repetitions {
-            let scratch = try Scratch()
+            let scratch = try await Scratch.make(postgres: postgres)
             defer { scratch.remove() }
             let store = scratch.store
             let now: EpochMilliseconds = 1_764_460_800_000
@@ -101,7 +103,7 @@ struct StoreBench: AsyncParsableCommand {
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: best, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("store: \(monitors) due monitors, claim batch \(batch), best of \(repetitions)")
+            print("store: \(monitors) due monitors on \(postgres == nil ? "SQLite" : "PostgreSQL"), claim batch \(batch), best of \(repetitions)")
             print(String(format: "  claim:   %d claims, %.1f ms total, %.2f ms per claim of %d (slowest %.2f ms)", Int(best["claims"]!),
                          best["claim_total_ms"]!, best["claim_per_batch_ms"]!, batch, best["slowest_claim_ms"]!))
             print(String(format: "  persist: %.0f checks rows + %.0f monitor updates in one transaction: %.1f ms = %.0f rows/s",
@@ -155,14 +157,37 @@ struct TickBench: AsyncParsableCommand {
 /// A temporary migrated SQLite file.
 struct Scratch {
     let directory: URL
-    let database: SQLiteDatabase
+    let database: any SQLExecutor
     let store: SQLStore
+    /// What `--db` would say: the SQLite file, or the PostgreSQL database's URL.
+    let location: String
 
+    /// A new SQLite file in a temporary folder.
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = try SQLiteDatabase(path: directory.appendingPathComponent("bench.db").path, create: true)
+        location = directory.appendingPathComponent("bench.db").path
+        database = try SQLiteDatabase(path: location, create: true)
         store = SQLStore(executor: database)
+    }
+
+    /// A new database on the PostgreSQL server `server` (a `postgres://…` URL of an existing database, from which
+    /// `CREATE DATABASE` is run), or a new SQLite file when `server` is nil. A PostgreSQL database is left on the server.
+    static func make(postgres server: String?) async throws -> Scratch {
+        guard let server else { return try Scratch() }
+        let name = "bench_" + UUID().uuidString.prefix(8).lowercased()
+        _ = try await PostgresDatabase(url: server).execute([SQLStatement("CREATE DATABASE \(name)")], transaction: false)
+        guard var components = URLComponents(string: server) else { throw ValidationError("--postgres: not a URL") }
+        components.path = "/" + name
+        return try Scratch(location: components.string ?? server)
+    }
+
+    private init(location: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("uptick-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.location = location
+        database = try PostgresDatabase(url: location)
+        store = SQLStore(executor: database, dialect: .postgres)
     }
 
     func remove() {
@@ -175,7 +200,7 @@ struct Scratch {
     func assembly(concurrency: Int = 500, network: Network = benchNetwork(), delivery: DeliveryConfiguration = DeliveryConfiguration(),
                   webPort: Int? = nil, monitorSeries: Int = 0) -> Assembly {
         var configuration = RunnerConfiguration()
-        configuration.database = directory.appendingPathComponent("bench.db").path
+        configuration.database = location
         configuration.concurrency = concurrency
         if let webPort {
             configuration.servesHTTP = true
@@ -213,7 +238,7 @@ func seed(_ scratch: Scratch, count: Int, dueAt: EpochMilliseconds?, type: Strin
     _ = try await scratch.database.execute([SQLStatement("""
         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?1)
         INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, settings, next_check_at)
-        SELECT ?6 || x, ?6 || x, ?2, \(targetSQL), ?3, 5000, ?4, ?5 FROM n
+        SELECT ?6 || x, ?6 || x, ?2, \(targetSQL), ?3, 5000, ?4, CAST(?5 AS BIGINT) FROM n
         """, [.integer(Int64(count)), .text(type), .integer(intervalSeconds), .text(settings), SQLValue(dueAt), .text(keyPrefix)])],
         transaction: true)
 }

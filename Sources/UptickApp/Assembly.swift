@@ -40,7 +40,7 @@ package struct Assembly: Sendable {
             throw UptickError("--concurrency \(configuration.concurrency) needs more open files than the limit of \(files) (raise `ulimit -n`)")
         }
         let network = try configuration.policy.network()
-        let store = try await Database.open(configuration.database, token: configuration.token)
+        let store = try await Database.open(configuration.database, token: configuration.token, writable: true)
         let spool = role == .lambda
             ? Database.spool(for: configuration.database, directory: NSTemporaryDirectory())
             : Database.spool(for: configuration.database)

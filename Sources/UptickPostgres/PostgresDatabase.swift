@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 import UptickCore
 package import UptickStore
 
@@ -24,7 +25,7 @@ package final class PostgresDatabase: SQLExecutor {
         /// Connections open at most (URL parameter `pool_max`).
         package var maximumConnections = 5
         /// The server cancels a statement that runs longer (URL parameter `statement_timeout`, milliseconds).
-        package var statementTimeout: Duration = .seconds(30)
+        package var statementTimeout: Duration = .seconds(10)
         /// Connecting (TCP, TLS and login) gives up after this.
         package var connectTimeout: Duration = .seconds(5)
 
@@ -123,11 +124,12 @@ package final class PostgresDatabase: SQLExecutor {
     package func execute(_ statements: [SQLStatement], transaction: Bool) async throws(StoreError) -> [SQLRows] {
         guard !statements.isEmpty else { return [] }
         let queries = statements.map(Self.query)
-        let (client, logger, endpoint) = (client, logger, location.endpoint)
+        let (client, logger, endpoint, bounds) = (client, logger, location.endpoint, bounds)
         do {
-            return try await Self.within(bounds.deadline) {
+            return try await Self.within(bounds) { leased in
                 try await client.withConnection { connection in
-                    try await Self.run(queries, transaction: transaction, on: connection, logger: logger)
+                    leased.hold(connection)
+                    return try await Self.run(queries, transaction: transaction, on: connection, logger: logger)
                 }
             }
         } catch {
@@ -151,19 +153,82 @@ package final class PostgresDatabase: SQLExecutor {
         }
     }
 
-    /// `body`, or a timeout error when it has not answered within `deadline` (waiting for a pooled connection is
-    /// cancelled then; a statement already running is cancelled by the server's own `statement_timeout`).
-    static func within<T: Sendable>(_ deadline: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                return nil
+    /// `body`'s answer, or a timeout error, whichever comes first; the caller never waits longer, even for a body
+    /// that does not answer cancellation (a query in flight). No connection leased within the connect timeout (the
+    /// server is down, or every pooled connection is busy): ``NoConnection``, and the wait is cancelled. No answer
+    /// within the whole deadline: ``DeadlineExceeded``, and the leased connection is closed, which fails its query
+    /// (the server's own `statement_timeout` has normally cancelled the statement before).
+    static func within<T: Sendable>(_ bounds: Bounds, _ body: @escaping @Sendable (Lease) async throws -> T) async throws -> T {
+        let lease = Lease()
+        let race = Race<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.start(continuation)
+            let work = Task {
+                do { race.finish(.success(try await body(lease))) } catch { race.finish(.failure(error)) }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
-            return value
+            let watchdog = Task {
+                try? await Task.sleep(for: bounds.connectTimeout)
+                guard !Task.isCancelled else { return }
+                guard lease.connection != nil else {
+                    if race.finish(.failure(NoConnection(waited: bounds.connectTimeout))) { work.cancel() }
+                    return
+                }
+                try? await Task.sleep(for: bounds.statementTimeout)
+                guard !Task.isCancelled, race.finish(.failure(DeadlineExceeded())) else { return }
+                work.cancel()
+                if let connection = lease.connection { Task { try? await connection.close() } }
+            }
+            race.onFinish { watchdog.cancel() }
         }
+    }
+
+    /// The connection a statement list holds, once the pool has given it.
+    final class Lease: Sendable {
+        private let held = Mutex<PostgresConnection?>(nil)
+
+        func hold(_ connection: PostgresConnection) { held.withLock { $0 = connection } }
+        var connection: PostgresConnection? { held.withLock { $0 } }
+    }
+
+    /// One answer for a continuation, from whichever side gives it first.
+    final class Race<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<T, any Error>?
+            var finished = false
+            var onFinish: (@Sendable () -> Void)?
+        }
+
+        private let state = Mutex(State())
+
+        func start(_ continuation: CheckedContinuation<T, any Error>) { state.withLock { $0.continuation = continuation } }
+
+        func onFinish(_ action: @escaping @Sendable () -> Void) {
+            let run = state.withLock { state in
+                if state.finished { return true }
+                state.onFinish = action
+                return false
+            }
+            if run { action() }
+        }
+
+        /// Resumes the continuation unless it was already; true if this call did.
+        @discardableResult
+        func finish(_ result: Result<T, any Error>) -> Bool {
+            let (continuation, action) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+                guard !state.finished else { return (nil, nil) }
+                state.finished = true
+                defer { state.continuation = nil; state.onFinish = nil }
+                return (state.continuation, state.onFinish)
+            }
+            guard let continuation else { return false }
+            continuation.resume(with: result)
+            action?()
+            return true
+        }
+    }
+
+    struct NoConnection: Error {
+        var waited: Duration
     }
 
     struct DeadlineExceeded: Error {}
@@ -300,7 +365,7 @@ package final class PostgresDatabase: SQLExecutor {
         }
         let (configuration, logger) = (connection, logger)
         do {
-            let facts = try await Self.within(bounds.deadline) {
+            let facts = try await Self.within(bounds) { _ in
                 let link = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 defer { Task { try? await link.close() } }
                 let rows = try await link.query("SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'", logger: logger).get()
@@ -323,6 +388,9 @@ package final class PostgresDatabase: SQLExecutor {
         if let error = error as? StoreError { return error }
         if error is DeadlineExceeded {
             return StoreError(.unavailable, "PostgreSQL at \(endpoint) did not answer within \(deadline)")
+        }
+        if let error = error as? NoConnection {
+            return StoreError(.unavailable, "no connection to PostgreSQL at \(endpoint) within \(error.waited) (is the server down?)")
         }
         guard let psql = error as? PSQLError else {
             return StoreError(.unavailable, "PostgreSQL at \(endpoint): \(String(describing: error).prefix(300))")
@@ -350,7 +418,9 @@ package final class PostgresDatabase: SQLExecutor {
                 return StoreError(.failed, message)
             }
         }
-        let cause = psql.underlying.map { " (\(String(describing: $0).prefix(200)))" } ?? ""
-        return StoreError(.unavailable, "cannot use PostgreSQL at \(endpoint): \(psql.code)\(cause)")
+        let underlying = psql.underlying.map { String(describing: $0) } ?? ""
+        let known = ["Connection refused", "Network is unreachable", "No route to host", "timed out", "Connection reset by peer"]
+        let cause = known.first { underlying.localizedCaseInsensitiveContains($0) }.map { $0.lowercased() } ?? String(underlying.prefix(200))
+        return StoreError(.unavailable, "cannot connect to PostgreSQL at \(endpoint): \(cause.isEmpty ? "\(psql.code)" : cause)")
     }
 }

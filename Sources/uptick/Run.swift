@@ -27,7 +27,7 @@ struct Run: AsyncParsableCommand {
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: .daemon)
         let daemon = Daemon(assembly: assembly, onCommit: printCommitted(json: options.json, quiet: quiet), onListening: announceListening(configuration))
-        FileHandle.standardError.write(Data("uptick: running on \(configuration.database) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
+        FileHandle.standardError.write(Data("uptick: running on \(Database.displayName(configuration.database)) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
         let outcome = try await daemon.run()
         FileHandle.standardError.write(Data("uptick: stopped; \(outcome.report.persisted) results committed\n".utf8))
         if outcome.cancelled {

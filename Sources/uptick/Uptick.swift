@@ -44,7 +44,7 @@ struct Uptick: AsyncParsableCommand {
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Database: a SQLite file (PATH or file:PATH, default ./uptick.db) or libSQL/Turso (libsql://HOST, https://HOST, http://HOST:PORT); env UPTICK_DB.")
+    @Option(name: .long, help: "Database: a SQLite file (PATH or file:PATH, default ./uptick.db), libSQL/Turso (libsql://HOST, https://HOST, http://HOST:PORT) or PostgreSQL (postgres://USER@HOST:PORT/DB); env UPTICK_DB.")
     var db: String?
 
     @Option(name: .long, help: "Token for a libSQL database (env UPTICK_DB_TOKEN or TURSO_AUTH_TOKEN).")

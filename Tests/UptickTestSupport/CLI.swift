@@ -38,8 +38,10 @@ package enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    /// Starts `uptick arguments…` with piped output and returns the running process.
-    package static func start(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:]) throws -> Process {
+    /// Starts `uptick arguments…` with piped output (or standard output into the file `output`, standard error into
+    /// `output.stderr`: a long run's output cannot fill a pipe nobody reads) and returns the running process.
+    package static func start(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:],
+                              output: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -48,8 +50,16 @@ package enum CLI {
         environment.removeValue(forKey: "UPTICK_DB")
         environment.merge(extra) { _, new in new }
         process.environment = environment
-        process.standardOutput = Pipe()
-        process.standardError = Pipe()
+        if let output {
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            let errors = output.appendingPathExtension("stderr")
+            FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
+        } else {
+            process.standardOutput = Pipe()
+            process.standardError = Pipe()
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return process

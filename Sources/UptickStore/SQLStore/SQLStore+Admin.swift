@@ -72,10 +72,11 @@ extension SQLStore {
         }
         var report = ImportReport()
         var statements: [SQLStatement] = []
+        var created: [MonitorDraft] = []
         for draft in drafts {
             let key = draft.key ?? ""
             guard let current = existing[key] else {
-                statements.append(Self.insert(draft, now: now))
+                created.append(draft)
                 report.created.append(key)
                 continue
             }
@@ -102,6 +103,13 @@ extension SQLStore {
                 ]))
             report.updated.append(key)
         }
+        // New monitors in multi-row INSERTs (one per 500 on SQLite, one in all on PostgreSQL), before the updates.
+        let types: [SQLDialect.ColumnType] = [.text, .text, .text, .text, .bigint, .bigint, .text, .bigint, .bigint, .bigint, .bigint]
+        let inserts = created.chunks(of: dialect.rowsPerStatement).map { chunk in
+            let rows = dialect.rows(chunk.map { Self.insertValues($0, now: now) }, types)
+            return SQLStatement("INSERT INTO monitors (\(Self.insertColumns)) \(rows.sql)", rows.arguments)
+        }
+        statements = inserts + statements
         if !statements.isEmpty { _ = try await executor.execute(statements, transaction: true) }
         return report
     }
@@ -158,15 +166,19 @@ extension SQLStore {
         }
     }
 
+    static let insertColumns = "key, name, type, target, interval_seconds, timeout_ms, settings, enabled, status_changed_at, created_at, updated_at"
+
+    static func insertValues(_ draft: MonitorDraft, now: EpochMilliseconds) -> [SQLValue] {
+        [
+            SQLValue(draft.key), .text(draft.name), .text(draft.type), .text(draft.target), .integer(draft.intervalSeconds),
+            .integer(draft.timeoutMilliseconds), .text(draft.settings), .integer(draft.enabled ? 1 : 0),
+            .integer(now), .integer(now), .integer(now),
+        ]
+    }
+
     static func insert(_ draft: MonitorDraft, now: EpochMilliseconds) -> SQLStatement {
-        SQLStatement("""
-            INSERT INTO monitors (key, name, type, target, interval_seconds, timeout_ms, settings, enabled, status_changed_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(monitorColumns)
-            """, [
-                SQLValue(draft.key), .text(draft.name), .text(draft.type), .text(draft.target), .integer(draft.intervalSeconds),
-                .integer(draft.timeoutMilliseconds), .text(draft.settings), .integer(draft.enabled ? 1 : 0),
-                .integer(now), .integer(now), .integer(now),
-            ])
+        SQLStatement("INSERT INTO monitors (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(monitorColumns)",
+                     insertValues(draft, now: now))
     }
 }
 

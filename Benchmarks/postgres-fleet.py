@@ -1,0 +1,144 @@
+"""Several `uptick run` processes on one PostgreSQL: every slot once, lateness, and what a SIGKILL costs.
+
+usage: python3 Benchmarks/postgres-fleet.py [--runners 4] [--monitors 10000] [--interval 10] [--seconds 120] [--kill-at 60]
+
+Needs a release build (`swift build -c release`) and Debian's postgresql. Starts a durable PostgreSQL server
+(Tests/Helpers/postgres_server.py --durable: fsync and synchronous_commit on), a TCP target (`uptick-bench serve`),
+imports N port monitors at one interval, runs the runners for the given time, kills the last runner with SIGKILL at
+--kill-at seconds, then stops the others with SIGTERM and reads the database:
+
+- slots: for each monitor, rows against the slots between its first and last check (every slot once: no duplicate
+  can be stored, so a missed slot is a gap); gaps outside the killed runner's monitors are reported separately;
+- lateness: started_at - scheduled_at over every check (p50 / p99 / max);
+- recovery: for the monitors the killed runner held, the time from the kill to their next check by another runner;
+- deadlocks: pg_stat_database.deadlocks; CPU of each runner and of the server's processes (from /proc).
+Prints one JSON object. Only 127.0.0.1 is used.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ARGS = sys.argv[1:]
+
+
+def option(name, default):
+    return type(default)(ARGS[ARGS.index(name) + 1]) if name in ARGS else default
+
+
+RUNNERS = option("--runners", 4)
+MONITORS = option("--monitors", 10000)
+INTERVAL = option("--interval", 10)
+SECONDS = option("--seconds", 120)
+KILL_AT = option("--kill-at", 60)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UPTICK = os.path.join(ROOT, ".build/release/uptick")
+BENCH = os.path.join(ROOT, ".build/release/uptick-bench")
+
+
+def cpu_seconds(pid):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+def postgres_cpu():
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if open(f"/proc/{entry}/comm").read().strip() == "postgres":
+                    total += cpu_seconds(entry)
+            except OSError:
+                pass
+    return total
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="uptick-fleet-")
+    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/Helpers/postgres_server.py"), "--durable"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port = int(server.stdout.readline().split()[1])
+    url = f"postgres://uptick:uptick-test@127.0.0.1:{port}/postgres?sslmode=disable"
+    target = subprocess.Popen([BENCH, "serve", "--kind", "tcp"], stdout=subprocess.PIPE, text=True)
+    target_port = int(target.stdout.readline().strip())
+
+    def sql(query):
+        out = subprocess.run(["psql", "-At", "-h", "127.0.0.1", "-p", str(port), "-U", "uptick", "-d", "postgres", "-c", query],
+                             env={**os.environ, "PGPASSWORD": "uptick-test"}, check=True, capture_output=True, text=True).stdout
+        return out.strip()
+
+    subprocess.run([UPTICK, "migrate", "--db", url], check=True, stdout=subprocess.DEVNULL)
+    monitors = os.path.join(work, "monitors.yaml")
+    with open(monitors, "w") as f:
+        f.write("monitors:\n")
+        for n in range(MONITORS):
+            f.write(f'  - {{key: m{n}, type: port, target: "127.0.0.1:{target_port}", interval: {INTERVAL}s, timeout: 5s}}\n')
+    subprocess.run([UPTICK, "import", monitors, "--db", url], check=True, stdout=subprocess.DEVNULL)
+
+    runners = []
+    for index in range(RUNNERS):
+        runners.append(subprocess.Popen([UPTICK, "run", "--quiet", "--allow-cidr", "127.0.0.1/32", "--db", url], cwd=work,
+                                        env={**os.environ, "UPTICK_RUNNER_ID": f"runner-{index}"},
+                                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"runner-{index}.log"), "w")))
+    server_cpu_start = postgres_cpu()
+    started = time.time()
+    time.sleep(KILL_AT)
+    victim = runners[-1]
+    victim_cpu = cpu_seconds(victim.pid)
+    victim.send_signal(signal.SIGKILL)
+    killed_at = int(time.time() * 1000)
+    victim.wait()
+    time.sleep(max(0, SECONDS - KILL_AT))
+    runner_cpu = [cpu_seconds(r.pid) for r in runners[:-1]] + [victim_cpu]
+    server_cpu = postgres_cpu() - server_cpu_start
+    wall = time.time() - started
+    for runner in runners[:-1]:
+        runner.send_signal(signal.SIGTERM)
+    statuses = [runner.wait() for runner in runners[:-1]]
+    end = int(time.time() * 1000)
+
+    lateness = sql("SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY started_at - scheduled_at), "
+                   "percentile_disc(0.99) WITHIN GROUP (ORDER BY started_at - scheduled_at), max(started_at - scheduled_at) FROM checks").split("|")
+    # The monitors the victim held: checked by it last before the kill, and next checked (if at all) after a gap.
+    held = f"""
+        WITH last AS (SELECT DISTINCT ON (monitor_id) monitor_id, runner FROM checks WHERE started_at < {killed_at}
+                      ORDER BY monitor_id, started_at DESC),
+        next AS (SELECT monitor_id, min(started_at) AS at FROM checks WHERE started_at >= {killed_at} GROUP BY monitor_id)
+        SELECT count(*), coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY next.at - {killed_at}), -1),
+               coalesce(max(next.at - {killed_at}), -1), count(*) FILTER (WHERE next.at IS NULL)
+        FROM last LEFT JOIN next USING (monitor_id)
+        WHERE last.runner = 'runner-{RUNNERS - 1}' AND (next.at IS NULL OR next.at - {killed_at} > {INTERVAL * 1000 + 2000})"""
+    recovered = sql(held).split("|")
+    gaps = sql(f"""
+        SELECT count(*), coalesce(sum(span - n), 0) FROM (
+            SELECT monitor_id, count(*) AS n, (max(scheduled_at) - min(scheduled_at)) / {INTERVAL * 1000} + 1 AS span
+            FROM checks GROUP BY monitor_id) s WHERE n != span""").split("|")
+    rows = int(sql("SELECT count(*) FROM checks"))
+    result = {
+        "runners": RUNNERS, "monitors": MONITORS, "interval_s": INTERVAL, "seconds": round(wall, 1), "kill_at_s": KILL_AT,
+        "checks": rows, "checks_per_s": round(rows / wall, 1), "expected_per_s": MONITORS / INTERVAL,
+        "per_runner": {r: int(c) for r, c in (line.split("|") for line in sql("SELECT runner, count(*) FROM checks GROUP BY runner ORDER BY runner").splitlines())},
+        "lateness_ms": {"p50": int(lateness[0]), "p99": int(lateness[1]), "max": int(lateness[2])},
+        "monitors_with_gaps": int(gaps[0]), "missed_slots": int(gaps[1]),
+        "killed_runner_monitors_waiting": int(recovered[0]), "recovery_ms": {"p50": int(recovered[1]), "max": int(recovered[2])},
+        "never_recovered": int(recovered[3]),
+        "deadlocks": int(sql("SELECT deadlocks FROM pg_stat_database WHERE datname = 'postgres'")),
+        "runner_cpu_share_of_machine": [round(c / wall / os.cpu_count(), 3) for c in runner_cpu],
+        "server_cpu_share_of_machine": round(server_cpu / wall / os.cpu_count(), 3),
+        "exit_statuses": statuses,
+        "unfinished_leases_at_end": int(sql(f"SELECT count(*) FROM monitors WHERE lease_until > {end}")),
+    }
+    print(json.dumps(result, indent=1))
+    target.terminate()
+    server.stdin.close()
+    server.wait()
+
+
+if __name__ == "__main__":
+    main()
