@@ -365,8 +365,9 @@ package final class PostgresDatabase: SQLExecutor {
         }
         let (configuration, logger) = (connection, logger)
         do {
-            let facts = try await Self.within(bounds) { _ in
+            let facts = try await Self.within(bounds) { lease in
                 let link = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                lease.hold(link)
                 defer { Task { try? await link.close() } }
                 let rows = try await link.query("SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'", logger: logger).get()
                 let cells = rows.rows.first.map(Array.init) ?? []

@@ -280,6 +280,9 @@ struct PostgresTests {
         let verified = try PostgresDatabase(url: server.url(query: "sslmode=verify-full&sslrootcert=\(folder.path)/ca.pem", host: "localhost"))
         try await verified.probe(writable: true)
         #expect(try await verified.scalar(ssl) == 1)
+        // By address: the certificate's IP entry is checked against the connected address (no SNI for an address).
+        let byAddress = try PostgresDatabase(url: server.url(query: "sslmode=verify-full&sslrootcert=\(folder.path)/ca.pem"))
+        #expect(try await byAddress.scalar(ssl) == 1)
         await #expect {
             try await PostgresDatabase(url: server.url(query: "sslmode=verify-full&sslrootcert=\(folder.path)/wrong-ca.pem", host: "localhost"))
                 .probe(writable: false)
