@@ -82,15 +82,8 @@ struct PostgresCLITests {
         func logs() -> String {
             outputs.map { (try? String(contentsOf: $0.appendingPathExtension("stderr"), encoding: .utf8)) ?? "" }.joined(separator: "\n---\n")
         }
-        func waitUntil(within limit: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-            let end = ContinuousClock.now + limit
-            while try await !condition() {
-                try #require(ContinuousClock.now < end, "condition not met within \(limit); the runners said:\n\(logs())")
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
         let checks = "SELECT count(*) FROM checks"
-        try await waitUntil { try await scalar(database, checks) >= Int64(count * 3) }
+        try await waitUntil(within: .seconds(30), "the runners said:\n\(logs())") { try await scalar(database, checks) >= Int64(count * 3) }
 
         // The server restarts under them (a fast shutdown ends their sessions): claims and commits fail meanwhile, and
         // resume by themselves on the same pools.
@@ -103,7 +96,9 @@ struct PostgresCLITests {
         let afterRestart = try await scalar(database, checks)
         // A connection the restart broke can keep one call (the runners' or this test's own) waiting until its deadline
         // (statement_timeout + 5 s = 15 s) before it is closed and replaced: docs/postgres.md.
-        try await waitUntil(within: .seconds(45)) { try await scalar(database, checks) >= afterRestart + Int64(count * 3) }
+        try await waitUntil(within: .seconds(45), "the runners said:\n\(logs())") {
+            try await scalar(database, checks) >= afterRestart + Int64(count * 3)
+        }
 
         // One runner killed: the monitors it held stay leased (timeout + 60 s grace); every other monitor goes on.
         kill(runners[2].processIdentifier, SIGKILL)

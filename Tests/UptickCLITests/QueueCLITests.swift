@@ -35,15 +35,6 @@ struct QueueCLITests {
         return Setup(workspace: try await Workspace.make(), moto: moto, queue: try await moto.queue("checks", attributes: attributes))
     }
 
-    /// The processes are separate: the database and the queue are what can be watched. Checked every 100 ms.
-    func waitUntil(within limit: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-        let end = ContinuousClock.now + limit
-        while try await !condition() {
-            try #require(ContinuousClock.now < end, "condition not met within \(limit)")
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
     func stop(_ process: Process, signal: Int32 = SIGTERM) async -> Int32 {
         kill(process.processIdentifier, signal)
         let running = process
