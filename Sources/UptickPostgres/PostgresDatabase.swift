@@ -53,7 +53,8 @@ package final class PostgresDatabase: SQLExecutor {
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: tls.map { location.sslMode == .prefer ? .prefer($0) : .require($0) } ?? .disable)
         configuration.options.maximumConnections = bounds.maximumConnections
-        configuration.options.minimumConnections = 1
+        // One connection kept open; postgres-nio needs the minimum below the maximum (so none with `pool_max=1`).
+        configuration.options.minimumConnections = min(1, bounds.maximumConnections - 1)
         configuration.options.connectTimeout = bounds.connectTimeout
         configuration.options.additionalStartupParameters = Self.sessionParameters(bounds)
         let client = PostgresClient(configuration: configuration)
@@ -397,7 +398,8 @@ package final class PostgresDatabase: SQLExecutor {
             return StoreError(.unavailable, "PostgreSQL at \(endpoint): \(String(describing: error).prefix(300))")
         }
         if let info = psql.serverInfo, let state = info[.sqlState] {
-            let message = "PostgreSQL: \(info[.message] ?? "error")\(info[.detail].map { " (\($0))" } ?? "") [SQLSTATE \(state)]"
+            // The server's message and code only: its detail field can quote a row's values.
+            let message = "PostgreSQL: \(info[.message] ?? "error") [SQLSTATE \(state)]"
             switch state {
             case "25006":
                 return StoreError(.unavailable, "PostgreSQL at \(endpoint) is read-only (a standby?): \(info[.message] ?? ""); point --db at the primary")

@@ -229,6 +229,8 @@ struct PostgresTests {
         }
         #expect(ContinuousClock.now - started < .seconds(3))
         #expect(try await database.scalar("SELECT 1") == 1)  // the connection is still good
+        // The smallest pool works too (one connection, none kept open beyond it).
+        #expect(try await PostgresDatabase(url: server.url(query: "sslmode=disable&pool_max=1")).scalar("SELECT 2") == 2)
     }
 
     @Test("a failing statement rolls the whole transaction back and keeps its kind")

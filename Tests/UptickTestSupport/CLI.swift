@@ -51,10 +51,11 @@ package enum CLI {
         environment.merge(extra) { _, new in new }
         process.environment = environment
         if let output {
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: output)
             let errors = output.appendingPathExtension("stderr")
-            FileManager.default.createFile(atPath: errors.path, contents: nil)
+            for file in [output, errors] where !FileManager.default.createFile(atPath: file.path, contents: nil) {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+            }
+            process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: errors)
         } else {
             process.standardOutput = Pipe()

@@ -1,7 +1,7 @@
 package import Foundation
 import Synchronization
 import UptickPostgres
-package import UptickStore
+import UptickStore
 
 /// Tests/Helpers/postgres_server.py: a real PostgreSQL server (Debian's `postgresql`), a fresh cluster on 127.0.0.1
 /// that stops when the test process ends. ``shared`` is started once per test process and gives each test a database
