@@ -108,7 +108,9 @@ struct PostgresCLITests {
         let unchecked = try await scalar(database, "SELECT count(*) FROM monitors WHERE id NOT IN (\(recent))")
         #expect(try await scalar(database, "SELECT count(*) FROM monitors WHERE id NOT IN (\(recent)) AND (lease_until IS NULL OR lease_until <= \(now))") == 0,
                 "every monitor not checked since the kill is one the killed runner still holds")
-        #expect(unchecked < Int64(count) / 2, "\(unchecked) monitors were held by the killed runner")
+        // Not a share: one runner may claim most of a moment's due monitors at once, and a survivor's claim whose answer
+        // the restart lost holds its monitors the same way (docs/postgres.md). The others go on with the rest.
+        #expect(unchecked < Int64(count), "\(unchecked) monitors were held")
         // Theirs come back when their leases end: claimed before the kill, for at most the timeout (1 s) + 60 s.
         #expect(try await scalar(database, "SELECT count(*) FROM monitors WHERE id NOT IN (\(recent)) AND lease_until > \(killedAt + 61_000)") == 0)
 

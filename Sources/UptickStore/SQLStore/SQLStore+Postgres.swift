@@ -4,7 +4,7 @@ import UptickCore
 /// pipeline) and several runners claim concurrently: the claim is one statement, a batch's alert effects are at most
 /// three, and rows are locked with `FOR UPDATE SKIP LOCKED` so no runner waits for another's claim.
 extension SQLStore {
-    /// The claim in one statement and one round trip. ?1 now, ?2 limit, ?3 lease grace, ?4 lease intervals.
+    /// The claim in one statement and one round trip (built once). ?1 now, ?2 limit, ?3 lease grace, ?4 lease intervals.
     ///
     /// Its parts see one snapshot: `scheduled` gives new monitors their first slot (as ``scheduleNew(_:)``), `due`
     /// locks the due monitors that no other runner holds (`SKIP LOCKED`; `MATERIALIZED`, so the locking subquery runs
@@ -12,12 +12,12 @@ extension SQLStore {
     /// caught), `claimed` leases them and moves each to its next slot (as ``claim(_:)``), and `next_due` is the
     /// earliest slot left: the new monitors' and the unclaimed ones'. The answer is one row per claimed monitor with
     /// `next_due` on each, or one row of `next_due` alone.
-    static var postgresClaim: String {
+    static let postgresClaim: String = {
         let dialect = SQLDialect.postgres
-        let intervalMilliseconds = intervalMilliseconds(dialect)
+        let intervalMilliseconds = SQLStore.intervalMilliseconds(dialect)
         return """
             WITH scheduled AS (
-                \(scheduleNew(dialect))
+                \(SQLStore.scheduleNew(dialect))
                 RETURNING next_check_at
             ),
             due AS MATERIALIZED (
@@ -31,7 +31,7 @@ extension SQLStore {
                     next_check_at = next_check_at + \(intervalMilliseconds) * ((?1 - next_check_at) / \(intervalMilliseconds) + 1),
                     lease_until = ?1 + \(dialect.least)(\(dialect.greatest)(timeout_ms, 0), \(Limits.maxTimeoutMilliseconds)) + ?3 + ?4 * \(intervalMilliseconds)
                 FROM due WHERE monitors.id = due.due_id
-                RETURNING \(monitorColumnNames.map { "monitors." + $0 }.joined(separator: ", ")),
+                RETURNING \(SQLStore.monitorColumnNames.map { "monitors." + $0 }.joined(separator: ", ")),
                     monitors.next_check_at - \(intervalMilliseconds) AS slot, monitors.lease_until
             ),
             upcoming AS (
@@ -46,7 +46,7 @@ extension SQLStore {
             )
             SELECT upcoming.next_due, claimed.* FROM upcoming LEFT JOIN claimed ON true
             """
-    }
+    }()
 
     /// A batch's incidents and outbox rows in at most three statements (opened, resolved, events), each guarded as
     /// ``alertStatements(_:_:)`` guards its per-outcome ones: only results newer than the stored state count.
