@@ -18,7 +18,8 @@ package final class LambdaRuntimeServer: Sendable {
     struct Queued: Sendable {
         var id: String
         var event: String
-        var deadline: Int64
+        /// Milliseconds the function has, from the moment it takes the invocation (as Lambda counts them).
+        var timeout: Int64
     }
 
     struct State {
@@ -53,12 +54,14 @@ package final class LambdaRuntimeServer: Sendable {
     /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
     package var api: String { server.target }
 
-    /// Queues an invocation of `event` that must end by `deadline` (epoch ms); returns its request id.
+    /// Queues an invocation of `event` that must end `timeout` milliseconds after the function takes it (its
+    /// `Lambda-Runtime-Deadline-Ms` is set then, so a slow start-up does not eat the function's time); returns its
+    /// request id.
     @discardableResult
-    package func invoke(_ event: String, deadline: Int64) -> String {
+    package func invoke(_ event: String, timeout: Int64) -> String {
         let (queued, poller) = state.withLockedValue { state -> (Queued, (@Sendable (Queued) -> Void)?) in
             state.nextID += 1
-            let queued = Queued(id: "req-\(state.nextID)", event: event, deadline: deadline)
+            let queued = Queued(id: "req-\(state.nextID)", event: event, timeout: timeout)
             if state.pollers.isEmpty {
                 state.queue.append(queued)
                 return (queued, nil)
@@ -117,8 +120,9 @@ package final class LambdaRuntimeServer: Sendable {
                 let poller: @Sendable (Queued) -> Void = { queued in
                     loop.execute {
                         let (handler, context) = bound.value
+                        let deadline = Int64(Date().timeIntervalSince1970 * 1000) + queued.timeout
                         handler.reply(context, status: .ok, body: queued.event, headers: [
-                            ("Lambda-Runtime-Aws-Request-Id", queued.id), ("Lambda-Runtime-Deadline-Ms", String(queued.deadline)),
+                            ("Lambda-Runtime-Aws-Request-Id", queued.id), ("Lambda-Runtime-Deadline-Ms", String(deadline)),
                             ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
                             ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:000000000000:function:uptick"),
                         ])

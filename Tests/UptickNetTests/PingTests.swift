@@ -23,7 +23,7 @@ func only(_ kind: ICMPEcho.SocketKind) -> ICMPEcho.Opener {
 struct PingTests {
     let policy = AddressPolicy(allow: [AddressPolicy.Rule("127.0.0.1/32")!, AddressPolicy.Rule("::1/128")!])
 
-    func ping(_ host: String, count: Int = 3, timeout: Int64 = 5000, opener: @escaping ICMPEcho.Opener = ICMPEcho.systemOpener) async throws -> CheckResult {
+    func ping(_ host: String, count: Int = 3, timeout: Int64 = 10_000, opener: @escaping ICMPEcho.Opener = ICMPEcho.systemOpener) async throws -> CheckResult {
         let monitor = Monitor(id: 1, name: "p", type: "ping", target: host, intervalSeconds: 30, timeoutMilliseconds: timeout,
                               settings: #"{"ping_count":\#(count)}"#)
         return await StandardProbe(network: .hermetic(policy), icmpOpener: opener).check(try CheckSpec(monitor: monitor))
