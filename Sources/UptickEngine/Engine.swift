@@ -147,7 +147,9 @@ package struct Engine: Sendable {
         let claimTime: EpochMilliseconds
         if case .tick(let start) = mode { claimTime = start } else { claimTime = now }
         pipeline.claimStarted()
-        let (store, grace) = (store, configuration.leaseGrace)
+        // A tick claims at its start time (slots due then), but leases from now: a long tick's later claims would
+        // otherwise lease for less than a check.
+        let (store, grace) = (store, configuration.leaseGrace + .milliseconds(now - claimTime))
         Task {
             let started = ContinuousClock.now
             do throws(StoreError) {
@@ -165,10 +167,20 @@ package struct Engine: Sendable {
             observer.claimed(claim.monitors.count, took: took, at: clock.now())
             // Cancelled meanwhile: these are left to their leases, as checks in flight are.
             guard !Task.isCancelled else { return pipeline.claimAbandoned() }
-            for claimed in claim.monitors {
+            // A claim that answered so late that a check would outlive its lease (the database was slow): those
+            // monitors are handed back due at their slot, for the next claim (ours or another runner's).
+            let checkStart = clock.now()
+            let fitting = claim.monitors.filter { $0.leaseCovers(checkStartingAt: checkStart) }
+            let late = claim.monitors.filter { !$0.leaseCovers(checkStartingAt: checkStart) }
+            for claimed in fitting {
                 start(claimed) { post.yield(.checked($0)) }
             }
-            pipeline.claimed(claim, limit: limit, now: at, tickMode: mode.isTick)
+            if !late.isEmpty {
+                logger.warning("the claim answered after \(took): \(late.count) monitors handed back unchecked (their lease could not cover a check)")
+                Task { [store] in try? await store.release(late, rescheduling: true) }
+            }
+            let started = Claim(monitors: fitting, nextDue: late.isEmpty ? claim.nextDue : min(claim.nextDue ?? .max, checkStart))
+            pipeline.claimed(started, limit: limit, now: at, tickMode: mode.isTick)
         case .claimed(.failure(let error), _, _, let took):
             observer.claimed(nil, took: took, at: clock.now())
             logger.error("claim failed: \(error)")

@@ -10,8 +10,12 @@ package struct EngineConfiguration: Sendable {
     package var flushSize = 500
     /// …or as soon as the oldest waiting result is this old.
     package var flushDelay: Duration = .milliseconds(200)
-    /// A claimed monitor stays leased for its timeout plus this, so a crashed runner's monitors come back.
-    package var leaseGrace: Duration = .seconds(60)
+    /// A claimed monitor is leased for its timeout plus this, from the claim: long enough for the claim's answer to
+    /// arrive and the check to start (a check is started only if its whole timeout fits in the lease), short enough
+    /// that a crashed runner's monitors are claimable again within 12 s (10 s timeout + 2 s). A result
+    /// needs no lease to be committed (persist is idempotent per slot and ignores results older than the stored
+    /// state), so a commit that waits for the database holds nothing. Runners' clocks must agree within this.
+    package var leaseGrace: Duration = .seconds(2)
     /// Daemon: claims are at least this far apart, so monitors due close together are claimed in one
     /// round trip. It bounds how late a check starts (plus scheduling noise) and the claim rate.
     package var claimWindow: Duration = .milliseconds(20)

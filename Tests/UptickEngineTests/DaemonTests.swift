@@ -118,3 +118,91 @@ final class CommitAttempts: SQLExecutor {
         return try await inner.execute(statements, transaction: transaction)
     }
 }
+
+@Suite("Leases: a check runs only inside its lease", .timeLimit(.minutes(1)))
+struct LeaseTests {
+    @Test("a claim answered too late for its lease hands its monitors back unstarted, due at their slot; the next claim runs them once")
+    func lateClaim() async throws {
+        var harness = try await Harness.make()
+        defer { harness.db.remove() }
+        harness.configuration.flushSize = 1
+        let start: EpochMilliseconds = 1_764_460_800_000
+        let clock = ManualClock(now: start)
+        let ids = try await harness.db.store.addDueMonitors(3, dueAt: start)  // 5 s timeouts: leased until start + 7 s
+        // The first claim answers 20 s after it began (the clock moves while the database works).
+        let slow = SlowFirstClaim(harness.db.database, clock: clock, by: 20_000)
+        let probe = InstrumentedProbe(StubProbe())
+        let (commits, continuation) = AsyncStream.makeStream(of: [CheckOutcome].self)
+        let engine = harness.engine(probe: probe, clock: clock, store: SQLStore(executor: slow), onCommit: { continuation.yield($0) })
+        let (outcomes, report) = await testGracefulShutdown { shutdown in
+            async let finished = engine.run()
+            await slow.released()  // handed back: the engine did not start them
+            // From then on, time moves a second whenever the engine sleeps.
+            let ticking = Task {
+                var sleeps = 1
+                while !Task.isCancelled {
+                    await clock.waitForSleep(sleeps)
+                    clock.advance(by: 1_000)
+                    sleeps += 1
+                }
+            }
+            defer { ticking.cancel() }
+            var outcomes: [CheckOutcome] = []
+            for await batch in commits {
+                outcomes += batch
+                if outcomes.count == ids.count { break }
+            }
+            shutdown.triggerGracefulShutdown()
+            return (outcomes, await finished)
+        }
+        #expect(Set(outcomes.map(\.monitorID)) == Set(ids) && outcomes.count == ids.count)
+        #expect(outcomes.allSatisfy { $0.scheduledAt == start && $0.startedAt >= start + 20_000 }, "\(outcomes.map { ($0.scheduledAt, $0.startedAt) })")
+        #expect(report.claimed == ids.count)  // the late claim is not counted as run
+        #expect(try await harness.db.database.scalar("SELECT count(*) FROM checks") == Int64(ids.count))
+        #expect(try await harness.db.database.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+    }
+
+    @Test("whether a lease covers a check started now: its timeout (bounded at 10 s) must end by the lease", arguments: [
+        (timeout: Int64(5_000), startOffset: Int64(0), covered: true), (5_000, 3_000, true), (5_000, 3_001, false),
+        (60_000, 3_000, true), (60_000, 3_001, false), (-1, 3_000, true), (-1, 3_001, false),
+    ])
+    func covers(timeout: Int64, startOffset: Int64, covered: Bool) {
+        let monitor = Monitor(id: 1, name: "m", type: "port", target: "127.0.0.1:9", intervalSeconds: 1, timeoutMilliseconds: timeout)
+        // Leased as a claim at 0 with a 3 s grace leases it: the bounded timeout plus 3 s.
+        let lease = min(max(timeout, 0), Limits.maxTimeoutMilliseconds) + 3_000
+        let claimed = ClaimedMonitor(monitor: monitor, slot: 0, leaseUntil: lease)
+        #expect(claimed.leaseCovers(checkStartingAt: startOffset) == covered)
+        #expect(ClaimedMonitor(monitor: monitor, slot: 0).leaseCovers(checkStartingAt: .max / 2))  // no lease: a queue's own slot
+    }
+}
+
+/// The database, except that its first claim answers `delay` ms of the test's clock after it was asked; tells when
+/// monitors are handed back.
+final class SlowFirstClaim: SQLExecutor {
+    let inner: any SQLExecutor
+    let clock: ManualClock
+    let delay: EpochMilliseconds
+    private let delayed = Mutex(false)
+    private let releases: AsyncStream<Void>
+    private let release: AsyncStream<Void>.Continuation
+
+    init(_ inner: any SQLExecutor, clock: ManualClock, by delay: EpochMilliseconds) {
+        (self.inner, self.clock, self.delay) = (inner, clock, delay)
+        (releases, release) = AsyncStream.makeStream()
+    }
+
+    func released() async {
+        var iterator = releases.makeAsyncIterator()
+        _ = await iterator.next()
+    }
+
+    func execute(_ statements: [SQLStatement], transaction: Bool) async throws(StoreError) -> [SQLRows] {
+        let rows = try await inner.execute(statements, transaction: transaction)
+        if statements.contains(where: { $0.sql.contains("RETURNING") && $0.sql.contains("lease_until = ?1") }),
+           delayed.withLock({ done in defer { done = true }; return !done }) {
+            clock.advance(by: delay)
+        }
+        if statements.contains(where: { $0.sql.contains("next_check_at = r.slot") }) { release.yield() }
+        return rows
+    }
+}

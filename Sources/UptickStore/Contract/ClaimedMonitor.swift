@@ -13,4 +13,12 @@ package struct ClaimedMonitor: Sendable, Hashable, Codable {
         self.slot = slot
         self.leaseUntil = leaseUntil
     }
+
+    /// Whether a check started at `now` ends inside the lease (its timeout, bounded as the claim bounds it, fits before
+    /// `leaseUntil`). A check is started only then, so no check outlives its lease and another runner may take the
+    /// monitor the moment the lease ends (a claim that answered late, or a long tick, would break that).
+    package func leaseCovers(checkStartingAt now: EpochMilliseconds) -> Bool {
+        guard let leaseUntil else { return true }
+        return now + min(max(monitor.timeoutMilliseconds, 0), Limits.maxTimeoutMilliseconds) <= leaseUntil
+    }
 }
