@@ -72,5 +72,5 @@ extension GlobalOptions {
 
 /// Announces a non-default address policy on stderr, so an allowed internal range is never a surprise.
 func announce(_ configuration: RunnerConfiguration) throws(UptickError) {
-    if let line = Policy.describe(try configuration.policy.policy()) { FileHandle.standardError.write(Data("uptick: \(line)\n".utf8)) }
+    if let line = Policy.describe(try configuration.policy.policy()) { LineWriter.standardError.write("uptick: \(line)") }
 }

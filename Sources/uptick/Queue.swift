@@ -41,7 +41,7 @@ struct Dispatch: AsyncParsableCommand {
         if once {
             report = await assembly.dispatcher(queue: queue).tick()
         } else {
-            FileHandle.standardError.write(Data("uptick: dispatching from \(Database.displayName(configuration.database)) to \(queue.queueURL); Ctrl-C to stop\n".utf8))
+            LineWriter.standardError.write("uptick: dispatching from \(Database.displayName(configuration.database)) to \(queue.queueURL); Ctrl-C to stop")
             let outcome = try await Daemon(assembly: assembly, shape: .dispatcher(queue), onListening: announceListening(configuration)).run()
             report = outcome.dispatch ?? DispatchReport()
             if outcome.cancelled { throw ExitCode(130) }
@@ -78,13 +78,13 @@ struct Work: AsyncParsableCommand {
         let assembly = try await Assembly.open(configuration, role: .daemon)
         let queue = try assembly.queueClient()
         let daemon = Daemon(assembly: assembly, shape: .worker(queue), onCommit: printCommitted(json: options.json, quiet: quiet), onListening: announceListening(configuration))
-        FileHandle.standardError.write(Data("uptick: working on \(queue.queueURL) into \(Database.displayName(configuration.database)) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
+        LineWriter.standardError.write("uptick: working on \(queue.queueURL) into \(Database.displayName(configuration.database)) (concurrency \(configuration.concurrency)); Ctrl-C to stop")
         let outcome = try await daemon.run()
         let work = outcome.work ?? WorkReport()
-        FileHandle.standardError.write(Data(("uptick: stopped; \(outcome.report.persisted) results committed; messages: \(work.received) received, "
-            + "\(work.deleted) deleted, \(work.malformed) malformed, \(work.skipped) stale slots skipped\n").utf8))
+        LineWriter.standardError.write("uptick: stopped; \(outcome.report.persisted) results committed; messages: \(work.received) received, "
+            + "\(work.deleted) deleted, \(work.malformed) malformed, \(work.skipped) stale slots skipped")
         if outcome.cancelled {
-            if let failure = outcome.failure { FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8)) }
+            if let failure = outcome.failure { LineWriter.standardError.write("uptick: \(failure.message)") }
             throw ExitCode(130)
         }
         if let failure = outcome.failure { throw failure }

@@ -27,12 +27,12 @@ struct Run: AsyncParsableCommand {
         try announce(configuration)
         let assembly = try await Assembly.open(configuration, role: .daemon)
         let daemon = Daemon(assembly: assembly, onCommit: printCommitted(json: options.json, quiet: quiet), onListening: announceListening(configuration))
-        FileHandle.standardError.write(Data("uptick: running on \(Database.displayName(configuration.database)) (concurrency \(configuration.concurrency)); Ctrl-C to stop\n".utf8))
+        LineWriter.standardError.write("uptick: running on \(Database.displayName(configuration.database)) (concurrency \(configuration.concurrency)); Ctrl-C to stop")
         let outcome = try await daemon.run()
-        FileHandle.standardError.write(Data("uptick: stopped; \(outcome.report.persisted) results committed\n".utf8))
+        LineWriter.standardError.write("uptick: stopped; \(outcome.report.persisted) results committed")
         if outcome.cancelled {
             // Interrupted on purpose: what could not be committed is in the spool, which the message names.
-            if let failure = outcome.failure { FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8)) }
+            if let failure = outcome.failure { LineWriter.standardError.write("uptick: \(failure.message)") }
             throw ExitCode(130)
         }
         if let failure = outcome.failure { throw failure }
@@ -44,6 +44,6 @@ func printCommitted(json: Bool, quiet: Bool) -> @Sendable ([CheckOutcome]) -> Vo
     { batch in
         guard !quiet else { return }
         let text = batch.map { json ? Output.json(OutcomeLine($0)).replacingOccurrences(of: "\n", with: "") : Output.line($0) }
-        FileHandle.standardOutput.write(Data((text.joined(separator: "\n") + "\n").utf8))
+        LineWriter.standardOutput.write(text.joined(separator: "\n"))
     }
 }

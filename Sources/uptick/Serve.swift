@@ -20,7 +20,7 @@ struct WebOptions: ParsableArguments {
 /// Says where the web server listens, on stderr, once it does.
 func announceListening(_ configuration: RunnerConfiguration) -> @Sendable (Int) -> Void {
     let host = configuration.web.host.contains(":") ? "[\(configuration.web.host)]" : configuration.web.host
-    return { port in FileHandle.standardError.write(Data("uptick: serving http://\(host):\(port)/\n".utf8)) }
+    return { port in LineWriter.standardError.write("uptick: serving http://\(host):\(port)/") }
 }
 
 struct Serve: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CGlibcCompat  // links the glibc symbol pins (Sources/CGlibcCompat)
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import UptickApp
@@ -23,6 +24,10 @@ struct Uptick: AsyncParsableCommand {
         // Swift tasks run on NIO's event loops: no thread hop between a probe's code and its I/O
         // (measured in BENCHMARKS.md). Must happen before any other concurrency work.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // Logs never block the code that logs (a full stderr pipe would stall the engine): docs/operations.md.
+        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
+        // What is still queued for stdout and stderr goes out before the process ends, if a reader takes it in time.
+        defer { LineWriter.flushStandardStreams() }
         do {
             // In a Lambda zip this binary is `bootstrap`, started without arguments.
             let asBootstrap = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent == "bootstrap" && CommandLine.arguments.count == 1
@@ -33,10 +38,12 @@ struct Uptick: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as UptickError {
-            FileHandle.standardError.write(Data("uptick: \(failure.message)\n".utf8))
+            LineWriter.standardError.write("uptick: \(failure.message)")
+            LineWriter.flushStandardStreams()
             // BSD `EX_USAGE` for bad input; 1 for a runner fault.
             Foundation.exit(failure.kind == .invalidInput ? 64 : 1)
         } catch {
+            LineWriter.flushStandardStreams()
             exit(withError: error)
         }
     }

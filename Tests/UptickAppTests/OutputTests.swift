@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import UptickApp
 import UptickCore
@@ -24,5 +25,45 @@ struct OutputTests {
     func progressLine() {
         #expect(Progress.line("daemon run", done: 12, total: 30, unit: "s") == "daemon run: 12/30 s (40%)")
         #expect(Progress.line("import", done: 7, total: nil, unit: "rows") == "import: 7 rows")
+    }
+}
+
+@Suite("Writing to a pipe nobody reads", .timeLimit(.minutes(1)))
+struct LineWriterTests {
+    @Test("writes never wait for the reader: once the buffer is full, lines are dropped and counted, and said once the reader is back")
+    func blockedPipe() throws {
+        let pipe = Pipe(), noticePipe = Pipe()
+        let notices = LineWriter(descriptor: noticePipe.fileHandleForWriting.fileDescriptor, name: "notices")
+        let writer = LineWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor, name: "the pipe", capacity: 4_096, notices: notices)
+        let line = String(repeating: "x", count: 99)  // 100 bytes with its newline
+        // Until the pipe is full (64 KB here): each line goes out, until one cannot.
+        var written = 0
+        repeat {
+            writer.write(line)
+            written += 1
+        } while writer.flush(within: .milliseconds(100)) && written < 100_000
+        #expect(writer.droppedLines == 0 && written < 100_000)
+        // Then 2 000 more lines (200 KB) while nobody reads: 4 KB wait in the buffer, the rest is dropped. Each write returns
+        // at once (a blocking one would hang this test until its time limit).
+        for _ in 0..<2_000 { writer.write(line) }
+        written += 2_000
+        #expect(writer.droppedLines >= 2_000 - 41)
+        #expect(!writer.flush(within: .milliseconds(100)), "nobody reads, so the buffer cannot empty")
+        // The reader comes back: everything kept arrives whole, and the notice says how many lines were lost.
+        let reader = pipe.fileHandleForReading
+        var received = Data()
+        let kept = written - writer.droppedLines
+        while received.count < kept * 100 { received += reader.availableData }
+        #expect(writer.flush(within: .seconds(5)))
+        let lines = String(decoding: received, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == kept && lines.allSatisfy { $0 == line[...] }, "only whole lines")
+        #expect(notices.flush(within: .seconds(5)))
+        // One notice per stretch of drops (usually one): together they count every dropped line.
+        let text = String(decoding: noticePipe.fileHandleForReading.availableData, as: UTF8.self)
+        let noticed = text.split(separator: "\n").map { notice -> Int in
+            #expect(notice.hasPrefix("uptick: ") && notice.hasSuffix(" lines not written to the pipe: nobody was reading it"), "\(notice)")
+            return Int(notice.split(separator: " ")[1]) ?? 0
+        }
+        #expect(!noticed.isEmpty && noticed.reduce(0, +) == writer.droppedLines, "\(text)")
     }
 }
