@@ -165,6 +165,8 @@ package struct Engine: Sendable {
         switch event {
         case .claimed(.success(let claim), let limit, let at, let took):
             observer.claimed(claim.monitors.count, took: took, at: clock.now())
+            // A claim ends an outage only when no results wait: otherwise the commit that lands them does.
+            if pipeline.pendingCount == 0, let line = pipeline.outage.succeeded(now: clock.now(), committed: 0) { logger.notice("\(line)") }
             // Cancelled meanwhile: these are left to their leases, as checks in flight are.
             guard !Task.isCancelled else { return pipeline.claimAbandoned() }
             // A claim that answered so late that a check would outlive its lease (the database was slow): those
@@ -177,13 +179,14 @@ package struct Engine: Sendable {
             }
             if !late.isEmpty {
                 logger.warning("the claim answered after \(took): \(late.count) monitors handed back unchecked (their lease could not cover a check)")
-                Task { [store] in try? await store.release(late, rescheduling: true) }
+                // Awaited (a rare path), so the claim that follows at once sees them due; if it fails, they come back
+                // when their (short) leases end.
+                try? await store.release(late, rescheduling: true)
             }
-            let started = Claim(monitors: fitting, nextDue: late.isEmpty ? claim.nextDue : min(claim.nextDue ?? .max, checkStart))
-            pipeline.claimed(started, limit: limit, now: at, tickMode: mode.isTick)
+            pipeline.claimed(Claim(monitors: fitting, nextDue: claim.nextDue), limit: limit, now: at, tickMode: mode.isTick, handedBack: !late.isEmpty)
         case .claimed(.failure(let error), _, _, let took):
             observer.claimed(nil, took: took, at: clock.now())
-            logger.error("claim failed: \(error)")
+            if let line = pipeline.outage.failed("claim", error, now: clock.now(), pending: pipeline.pendingCount) { logger.error("\(line)") }
             // The backoff counts from the failure, not from the start of a claim that may have waited out a
             // busy timeout longer than the backoff: otherwise the loop claims again at once, forever, and
             // never commits nor reads a result while the database stays locked.
@@ -193,12 +196,15 @@ package struct Engine: Sendable {
         case .committed(let batch, nil, let took):
             observer.committed(batch.count, failed: false, took: took, at: clock.now())
             pipeline.committed(batch, took: took)
+            if let line = pipeline.outage.succeeded(now: clock.now(), committed: batch.count) { logger.notice("\(line)") }
             onCommit(batch)
             let changes = batch.filter { $0.transition != nil || $0.alerts != nil }
             if !changes.isEmpty { await sink.statusChanged(changes) }
         case .committed(let batch, let error?, let took):
             observer.committed(batch.count, failed: true, took: took, at: clock.now())
-            logger.error("persisting \(batch.count) results failed, will retry: \(error)")
+            if let line = pipeline.outage.failed("committing \(batch.count) results", error, now: clock.now(), pending: pipeline.pendingCount) {
+                logger.error("\(line)")
+            }
             pipeline.commitFailed(batch, error: error, now: clock.now())
         case .woke:
             pipeline.woke()

@@ -12,10 +12,11 @@ package struct EngineConfiguration: Sendable {
     package var flushDelay: Duration = .milliseconds(200)
     /// A claimed monitor is leased for its timeout plus this, from the claim: long enough for the claim's answer to
     /// arrive and the check to start (a check is started only if its whole timeout fits in the lease), short enough
-    /// that a crashed runner's monitors are claimable again within 12 s (10 s timeout + 2 s). A result
+    /// that a crashed runner's monitors are claimable again within 13 s (10 s timeout + 3 s). A claim answered later
+    /// than that (a slow database, a starved process) hands its monitors back and claims again. A result
     /// needs no lease to be committed (persist is idempotent per slot and ignores results older than the stored
     /// state), so a commit that waits for the database holds nothing. Runners' clocks must agree within this.
-    package var leaseGrace: Duration = .seconds(2)
+    package var leaseGrace: Duration = .seconds(3)
     /// Daemon: claims are at least this far apart, so monitors due close together are claimed in one
     /// round trip. It bounds how late a check starts (plus scheduling noise) and the claim rate.
     package var claimWindow: Duration = .milliseconds(20)

@@ -20,6 +20,8 @@ struct Pipeline {
     private var retryAt: EpochMilliseconds?
     private var failedCommits = 0
     private var failedClaims = 0
+    /// What to say about a failing database (said once per outage, not per attempt).
+    var outage = OutageLog()
     private var gaveUp = false
     private var wakeArmedAt: EpochMilliseconds?
     /// Daemon with `poll`: the period's origin.
@@ -61,13 +63,14 @@ struct Pipeline {
     /// A claim that answered after the run was cancelled: its monitors are left to their leases.
     mutating func claimAbandoned() { claiming = false }
 
-    /// `now`: when the claim started.
-    mutating func claimed(_ claim: Claim, limit: Int, now: EpochMilliseconds, tickMode: Bool) {
+    /// `now`: when the claim started. `handedBack`: some claimed monitors were handed back unstarted (the answer came
+    /// too late for their leases), so they are due again: claim again at once, in a tick too.
+    mutating func claimed(_ claim: Claim, limit: Int, now: EpochMilliseconds, tickMode: Bool, handedBack: Bool = false) {
         claiming = false
         failedClaims = 0
         inFlight += claim.monitors.count
         report.claimed += claim.monitors.count
-        if claim.monitors.count == limit {
+        if claim.monitors.count == limit || handedBack {
             nextClaimAt = now  // more may be due: claim again as soon as there is room
         } else if tickMode {
             claimsDone = true

@@ -39,7 +39,7 @@ struct CrashRecoveryTests {
         // Checked again: a check that started after the kill is committed for every monitor (it takes its 2 s first).
         let recovered = "SELECT count(DISTINCT monitor_id) FROM checks WHERE started_at > \(killedAt)"
         try await waitUntil(within: .seconds(30)) { try await workspace.scalar(recovered) == Int64(count) }
-        // The last monitor to be checked again started at most 10 s (timeout) + 2 s (grace) after its last claim, which
+        // The last monitor to be checked again started at most 10 s (timeout) + 3 s (grace) after its last claim, which
         // was before the kill, plus up to 1 s until the restarted daemon asks again (while every monitor is leased it
         // asks once a second) and the claim itself.
         let slowest = try #require(try await workspace.scalar("""
@@ -122,10 +122,13 @@ struct ChaosTests {
             hook.respond(with: (3...6).contains(round) ? 503 : 200)
             let output = workspace.directory.appendingPathComponent("round\(round).jsonl")
             outputs.append(output)
+            let committed = try await workspace.scalar("SELECT count(*) FROM checks") ?? 0
             let process = try CLI.start(arguments, output: output)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            // A random point of its work: starting, claiming, checking, committing or delivering.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 300...1_800, using: &random)))
+            // Working (it committed something), then killed at a random point of its work: claiming, checking,
+            // committing or delivering.
+            try await waitUntil(within: .seconds(30)) { try await workspace.scalar("SELECT count(*) FROM checks") ?? 0 > committed }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...1_500, using: &random)))
             kill(process.processIdentifier, SIGKILL)
             _ = await offPool { process.waitUntilExit() }
             #expect(process.terminationReason == .uncaughtSignal)
@@ -143,7 +146,7 @@ struct ChaosTests {
         try await waitUntil(within: .seconds(100), "alerts still pending") {
             let waiting = try await workspace.scalar(pending)
             let notUp = try await workspace.scalar("SELECT count(*) FROM monitors WHERE status != 'up'")
-            // Every monitor checked again, so the killed daemons' leases (≤ 4 s) have ended and been taken over.
+            // Every monitor checked again, so the killed daemons' leases (≤ 5 s) have ended and been taken over.
             let taken = try await workspace.scalar("SELECT count(DISTINCT monitor_id) FROM checks WHERE started_at > \(lastKill)")
             return waiting == 0 && notUp == 0 && taken == 20
         }
@@ -178,5 +181,56 @@ struct ChaosTests {
         #expect(integrity == "ok")
         try await target.stop()
         try await hook.stop()
+    }
+}
+
+@Suite("Database faults under a running daemon", .timeLimit(.minutes(2)))
+struct DatabaseFaultTests {
+    @Test("the database locked by another writer for 30 s: said once, said again when it is back, and the daemon goes on by itself")
+    func lockedForThirtySeconds() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let tcp = try await LoopbackServer.tcp()
+        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<10).map {
+            "  - {key: m\($0), type: port, target: \"\(tcp.target)\", interval: 1s}\n"
+        }.joined())
+        #expect(try await workspace.run("import", file).status == 0)
+        let output = workspace.directory.appendingPathComponent("run.out")
+        let process = try CLI.start(["run", "--db", workspace.db, "--quiet", "--allow-cidr", "127.0.0.1/32"], output: output)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await waitUntil(within: .seconds(30)) { try await workspace.scalar("SELECT count(*) FROM checks") ?? 0 >= 20 }
+        // Another writer takes the lock (between two of the daemon's own transactions) and keeps it 30 s.
+        var lock: WriteLock?
+        try await waitUntil(within: .seconds(10)) {
+            lock = try? WriteLock(path: workspace.db)
+            return lock != nil
+        }
+        let lockedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        try await Task.sleep(for: .seconds(30))  // the outage being simulated, not a wait for anything
+        lock?.release()
+        let releasedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let errors = output.appendingPathExtension("stderr")
+        try await waitUntil(within: .seconds(40), "no recovery line") {
+            (try? String(contentsOf: errors, encoding: .utf8))?.contains("the database works again") == true
+        }
+        // Every monitor is checked again once the lock is gone, at its slots: no burst of the 30 missed ones each.
+        let after = "SELECT count(DISTINCT monitor_id) FROM checks WHERE started_at > \(releasedAt)"
+        try await waitUntil(within: .seconds(15)) { try await workspace.scalar(after) == 10 }
+        let during = try await workspace.scalar("SELECT count(*) FROM checks WHERE started_at > \(lockedAt + 6_000) AND started_at < \(releasedAt)")
+        #expect(during == 0, "nothing is claimed while the database is locked")
+        kill(process.processIdentifier, SIGTERM)
+        _ = await offPool { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        let failing = log.components(separatedBy: "the database is failing").count - 1
+        let back = log.components(separatedBy: "the database works again").count - 1
+        #expect(failing == 1 && back == 1, "said once each (about a dozen attempts failed):\n\(log)")
+        #expect(log.contains("(busy)") && log.contains("locked"), "\(log)")
+        let perMonitor = try await workspace.scalar("""
+            SELECT max(n) FROM (SELECT count(*) AS n FROM checks WHERE started_at > \(releasedAt) GROUP BY monitor_id)
+            """) ?? 0
+        let seconds = (Int64(Date().timeIntervalSince1970 * 1000) - releasedAt) / 1000 + 1
+        #expect(perMonitor <= seconds + 1, "\(perMonitor) checks of one monitor in \(seconds) s: no burst of missed slots")
+        try await tcp.stop()
     }
 }

@@ -100,7 +100,7 @@ struct PostgresCLITests {
             try await scalar(database, checks) >= afterRestart + Int64(count * 3)
         }
 
-        // One runner killed: the monitors it held stay leased until their leases end (timeout 1 s + grace 2 s after its
+        // One runner killed: the monitors it held stay leased until their leases end (timeout 1 s + grace 3 s after its
         // last claim), then the survivors check them again.
         kill(runners[2].processIdentifier, SIGKILL)
         let killedAt = now

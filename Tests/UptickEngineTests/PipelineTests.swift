@@ -153,3 +153,25 @@ struct PipelineTests {
         #expect(pipeline.isFinished && pipeline.report.persisted == 2)
     }
 }
+
+@Suite("What the engine says about a failing database")
+struct OutageLogTests {
+    @Test("one line when it starts failing, one when the failure changes kind, one when it works again; nothing per attempt")
+    func oncePerOutage() {
+        var log = OutageLog()
+        let locked = StoreError(.busy, "database is locked"), gone = StoreError(.unavailable, "unable to open database file")
+        #expect(log.succeeded(now: 0, committed: 3) == nil, "nothing to say while it works")
+        let first = log.failed("claim", locked, now: 1_000, pending: 0)
+        #expect(first == "the database is failing (busy): claim failed: database is locked; 0 results wait in memory and are retried")
+        for attempt in 1...20 {
+            #expect(log.failed(attempt % 2 == 0 ? "claim" : "committing 5 results", locked, now: 1_000 + Int64(attempt) * 500, pending: 5) == nil)
+        }
+        #expect(log.failed("claim", gone, now: 12_000, pending: 5)?.hasPrefix("the database is still failing, now (unavailable)") == true)
+        #expect(log.failed("claim", locked, now: 12_500, pending: 5) == nil)
+        #expect(log.since == 1_000 && log.failures == 23)
+        #expect(log.succeeded(now: 31_050, committed: 5) == "the database works again after 30.0 s and 23 failed attempts; 5 results committed")
+        #expect(log.succeeded(now: 32_000, committed: 1) == nil && log.since == nil)
+        // The next outage is said again.
+        #expect(log.failed("claim", locked, now: 40_000, pending: 0) != nil)
+    }
+}
