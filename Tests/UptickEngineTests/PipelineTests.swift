@@ -122,6 +122,17 @@ struct PipelineTests {
         #expect(pipeline.nextWake(now: now) == nil)
     }
 
+    @Test("a claim that handed monitors back claims again at once, in a tick too; a short claim ends a tick's claiming")
+    func handedBack() {
+        var tick = Pipeline(configuration: configuration { _ in }, pending: [], now: now)
+        tick.claimStarted()
+        tick.claimed(claim(2, nextDue: nil), limit: 10, now: now, tickMode: true, handedBack: true)
+        #expect(tick.shouldClaim(now: now))
+        tick.claimStarted()
+        tick.claimed(claim(0, nextDue: nil), limit: 10, now: now, tickMode: true)
+        #expect(!tick.shouldClaim(now: now + 1_000))
+    }
+
     @Test("a tick gives up committing after the final attempts and hands the results back")
     func tickGivesUp() throws {
         var pipeline = Pipeline(configuration: configuration { $0.finalPersistAttempts = 2 }, pending: [], now: now)
