@@ -80,11 +80,11 @@ package final class LineWriter: @unchecked Sendable {
 
     private func drain() {
         var reported = 0
+        var chunk: [UInt8] = []  // the two buffers are swapped, not copied
         while true {
             condition.lock()
             while pending.isEmpty && dropped == reported { condition.wait() }
-            var chunk = pending
-            pending.removeAll(keepingCapacity: true)
+            swap(&chunk, &pending)
             let lost = dropped - reported
             reported = dropped
             writing = true
@@ -94,6 +94,7 @@ package final class LineWriter: @unchecked Sendable {
                 if let notices { notices.write(String(notice.dropLast())) } else { chunk += Array(notice.utf8) }
             }
             writeAll(chunk)
+            chunk.removeAll(keepingCapacity: true)
             condition.lock()
             writing = false
             condition.broadcast()
