@@ -233,4 +233,42 @@ struct DatabaseFaultTests {
         #expect(perMonitor <= seconds + 1, "\(perMonitor) checks of one monitor in \(seconds) s: no burst of missed slots")
         try await tcp.stop()
     }
+
+    @Test("the database file deleted under a running daemon: said once, nothing written into the void; a restored file is used from then on")
+    func fileDeletedThenRestored() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let tcp = try await LoopbackServer.tcp()
+        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<5).map {
+            "  - {key: m\($0), type: port, target: \"\(tcp.target)\", interval: 1s}\n"
+        }.joined())
+        #expect(try await workspace.run("import", file).status == 0)
+        let backup = workspace.directory.appendingPathComponent("backup.db").path
+        _ = try await SQLiteDatabase(path: workspace.db, create: false).execute([SQLStatement("VACUUM INTO '\(backup)'")], transaction: false)
+        let output = workspace.directory.appendingPathComponent("run.out")
+        let process = try CLI.start(["run", "--db", workspace.db, "--quiet", "--allow-cidr", "127.0.0.1/32"], output: output)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await waitUntil(within: .seconds(30)) { try await workspace.scalar("SELECT count(*) FROM checks") ?? 0 >= 10 }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: workspace.db + suffix) }
+        let errors = output.appendingPathExtension("stderr")
+        try await waitUntil(within: .seconds(20), "the deletion was not reported") {
+            (try? String(contentsOf: errors, encoding: .utf8))?.contains("was deleted under uptick") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: workspace.db), "the daemon did not re-create an empty file")
+        // The operator restores the backup: the daemon opens it and commits there, the results that waited first.
+        try FileManager.default.moveItem(atPath: backup, toPath: workspace.db)
+        try await waitUntil(within: .seconds(30), "no recovery line") {
+            (try? String(contentsOf: errors, encoding: .utf8))?.contains("the database works again") == true
+        }
+        try await waitUntil(within: .seconds(15)) { try await workspace.scalar("SELECT count(DISTINCT monitor_id) FROM checks") == 5 }
+        kill(process.processIdentifier, SIGTERM)
+        _ = await offPool { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        #expect(log.components(separatedBy: "the database is failing").count - 1 == 1, "said once:\n\(log)")
+        let integrity = try await SQLiteDatabase(path: workspace.db, create: false)
+            .execute([SQLStatement("PRAGMA integrity_check")], transaction: false)[0].rows.first?.first?.text
+        #expect(integrity == "ok")
+        try await tcp.stop()
+    }
 }

@@ -11,9 +11,15 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
     /// The file path.
     public let path: String
     private let queue: DispatchQueue
+    private let busyTimeout: Duration
     // Touched only on `queue`.
-    private let handle: OpaquePointer
+    private var handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
+    /// The file the connection has open (device, inode): a file deleted or replaced under a running daemon is noticed
+    /// before the next statement instead of writing into an unlinked inode that nobody will ever read.
+    private var identity: FileIdentity?
+    /// Its write-ahead log, as seen after a batch (the connection keeps it open, so the file at `<path>-wal` is ours).
+    private var walIdentity: FileIdentity?
 
     /// The most prepared statements kept; past this the cache is emptied (the working set is small).
     static let statementCacheLimit = 64
@@ -24,6 +30,15 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(.unavailable, "database \(path) does not exist (run `uptick migrate` to create it)")
         }
+        let (handle, identity) = try Self.open(path, create: create, busyTimeout: busyTimeout)
+        (self.handle, self.identity) = (handle, identity)
+        self.path = path
+        self.busyTimeout = busyTimeout
+        self.queue = DispatchQueue(label: "uptick.sqlite")
+    }
+
+    /// A connection to `path` (WAL, the busy timeout, extended codes) and the identity of the file it opened.
+    private static func open(_ path: String, create: Bool, busyTimeout: Duration) throws(StoreError) -> (OpaquePointer, FileIdentity) {
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -32,20 +47,56 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
             sqlite3_close_v2(db)
             throw StoreError(.unavailable, "cannot open database \(path): \(reason)")
         }
-        self.path = path
-        self.handle = db
-        self.queue = DispatchQueue(label: "uptick.sqlite")
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.wholeMilliseconds))
         sqlite3_extended_result_codes(db, 1)
-        do {
-            // WAL lets readers (the backend API, `uptick status`) run beside the runner's writes;
-            // NORMAL sync is durable against process crashes, which is the failure we design for.
-            try run("PRAGMA journal_mode = WAL")
-            try run("PRAGMA synchronous = NORMAL")
-        } catch {
+        // WAL lets readers (the backend API, `uptick status`) run beside the runner's writes; NORMAL sync is durable
+        // against process crashes, which is the failure we design for. The journal mode creates the file, so the
+        // identity is read after it.
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] where sqlite3_exec(db, pragma, nil, nil, nil) != SQLITE_OK {
+            let reason = String(cString: sqlite3_errmsg(db))
             sqlite3_close_v2(db)
-            throw error
+            throw StoreError(.unavailable, "cannot open database \(path): \(reason)")
         }
+        guard let identity = FileIdentity(path: path) else {
+            sqlite3_close_v2(db)
+            throw StoreError(.unavailable, "cannot open database \(path): it vanished while being opened")
+        }
+        return (db, identity)
+    }
+
+    /// Before each batch: the file at `path` must still be the one open. Deleted or replaced (a restore, a `mv` of a
+    /// copy), the old connection is let go, and the file now at the path (if any) is opened; with none there, the batch
+    /// fails as unavailable (the engine keeps its results, retries and says so once) instead of writing into an
+    /// unlinked inode that nobody will read.
+    private func checkFile() throws(StoreError) {
+        let current = FileIdentity(path: path)
+        if let identity, current == identity { return }
+        if identity != nil {
+            // Closing checkpoints into the old file, then deletes `<path>-wal` by name: right if that is still the old
+            // file's log (the file was moved away or deleted without it), wrong if it is the new file's.
+            if walIdentity == nil || FileIdentity(path: path + "-wal") != walIdentity {
+                var persist: Int32 = 1
+                sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+            }
+            walIdentity = nil
+            for statement in statements.values { sqlite3_finalize(statement) }
+            statements.removeAll()
+            sqlite3_close_v2(handle)
+            handle = Self.placeholder()
+            identity = nil
+        }
+        guard current != nil else {
+            throw StoreError(.unavailable, "the database file \(path) was deleted under uptick: nothing is written until a file is back at that path")
+        }
+        (handle, identity) = try Self.open(path, create: false, busyTimeout: busyTimeout)
+    }
+
+    /// A connection to nothing, held while no file is open, so `handle` is always valid (no batch runs on it:
+    /// ``checkFile()`` comes first).
+    private static func placeholder() -> OpaquePointer {
+        var db: OpaquePointer?
+        sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
+        return db!
     }
 
     deinit {
@@ -65,6 +116,8 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
 
     /// Runs a batch synchronously on the calling thread. Only from `queue`.
     private func runBatch(_ batch: [SQLStatement], transaction: Bool) throws(StoreError) -> [SQLRows] {
+        try checkFile()
+        defer { if walIdentity == nil { walIdentity = FileIdentity(path: path + "-wal") } }
         guard transaction else { return try batch.map { statement throws(StoreError) in try run(statement) } }
         // IMMEDIATE takes the write lock up front, so the busy timeout applies here and a
         // transaction never fails half-way because another writer committed in between.
@@ -159,4 +212,17 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
 
     /// SQLITE_TRANSIENT: SQLite copies the bound bytes before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+/// Which file a path names: its device and inode.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
 }
