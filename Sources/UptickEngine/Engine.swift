@@ -172,10 +172,14 @@ package struct Engine: Sendable {
             // A claim that answered so late that a check would outlive its lease (the database was slow): those
             // monitors are handed back due at their slot, for the next claim (ours or another runner's).
             let checkStart = clock.now()
-            let fitting = claim.monitors.filter { $0.leaseCovers(checkStartingAt: checkStart) }
-            let late = claim.monitors.filter { !$0.leaseCovers(checkStartingAt: checkStart) }
-            for claimed in fitting {
-                start(claimed) { post.yield(.checked($0)) }
+            var fitting: [ClaimedMonitor] = [], late: [ClaimedMonitor] = []
+            for claimed in claim.monitors {
+                if claimed.leaseCovers(checkStartingAt: checkStart) {
+                    fitting.append(claimed)
+                    start(claimed) { post.yield(.checked($0)) }
+                } else {
+                    late.append(claimed)
+                }
             }
             if !late.isEmpty {
                 logger.warning("the claim answered after \(took): \(late.count) monitors handed back unchecked (their lease could not cover a check)")

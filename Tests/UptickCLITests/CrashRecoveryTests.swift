@@ -5,6 +5,14 @@ import UptickStore
 import UptickTargets
 import UptickTestSupport
 
+extension Workspace {
+    /// Imports `count` monitors `m0`…: each `{key: mN, <fields(N)>}` in a YAML file.
+    func importMonitors(_ count: Int, _ fields: (Int) -> String) async throws {
+        let file = try write("monitors.yaml", "monitors:\n" + (0..<count).map { "  - {key: m\($0), \(fields($0))}\n" }.joined())
+        #expect(try await run("import", file).status == 0)
+    }
+}
+
 /// A daemon killed with SIGKILL in the middle of its checks, as a crash or an undrained deploy does.
 @Suite("Crash recovery", .timeLimit(.minutes(2)))
 struct CrashRecoveryTests {
@@ -19,10 +27,7 @@ struct CrashRecoveryTests {
         let target = try await Receiver.start()
         target.delay(.seconds(2))
         let count = 40
-        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<count).map {
-            "  - {key: m\($0), type: http, target: \"\(target.url("/m\($0)"))\", interval: 1s, timeout: 10s}\n"
-        }.joined())
-        #expect(try await workspace.run("import", file).status == 0)
+        try await workspace.importMonitors(count) { "type: http, target: \"\(target.url("/m\($0)"))\", interval: 1s, timeout: 10s" }
         let arguments = ["run", "--db", workspace.db, "--quiet", "--allow-cidr", "127.0.0.1/32"]
         let first = try CLI.start(arguments, output: workspace.directory.appendingPathComponent("first.out"))
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
@@ -64,10 +69,7 @@ struct BlockedOutputTests {
         defer { workspace.remove() }
         let tcp = try await LoopbackServer.tcp()
         let count = 50
-        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<count).map {
-            "  - {key: m\($0), type: port, target: \"\(tcp.target)\", interval: 1s}\n"
-        }.joined())
-        #expect(try await workspace.run("import", file).status == 0)
+        try await workspace.importMonitors(count) { _ in "type: port, target: \"\(tcp.target)\", interval: 1s" }
         // Piped, and the pipes are never read: about 160 JSON result lines fill one (64 KB), in about 3 s.
         let process = try CLI.start(["run", "--db", workspace.db, "--json", "--allow-cidr", "127.0.0.1/32"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -110,10 +112,7 @@ struct ChaosTests {
         let target = try await Receiver.start()
         let hook = try await Receiver.start()
         #expect(try await workspace.run("channel", "add", "hook", "--type", "webhook", "--url", hook.url(), "--default").status == 0)
-        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<20).map {
-            "  - {key: m\($0), type: http, target: \"\(target.url("/m\($0)"))\", interval: 1s, timeout: 2s, failure_threshold: 1, recovery_threshold: 1}\n"
-        }.joined())
-        #expect(try await workspace.run("import", file).status == 0)
+        try await workspace.importMonitors(20) { "type: http, target: \"\(target.url("/m\($0)"))\", interval: 1s, timeout: 2s, failure_threshold: 1, recovery_threshold: 1" }
         let arguments = ["run", "--db", workspace.db, "--json", "--allow-cidr", "127.0.0.1/32"]
         var outputs: [URL] = []
         for round in 0..<20 {
@@ -191,10 +190,7 @@ struct DatabaseFaultTests {
         let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let tcp = try await LoopbackServer.tcp()
-        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<10).map {
-            "  - {key: m\($0), type: port, target: \"\(tcp.target)\", interval: 1s}\n"
-        }.joined())
-        #expect(try await workspace.run("import", file).status == 0)
+        try await workspace.importMonitors(10) { _ in "type: port, target: \"\(tcp.target)\", interval: 1s" }
         let output = workspace.directory.appendingPathComponent("run.out")
         let process = try CLI.start(["run", "--db", workspace.db, "--quiet", "--allow-cidr", "127.0.0.1/32"], output: output)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -239,10 +235,7 @@ struct DatabaseFaultTests {
         let workspace = try await Workspace.make()
         defer { workspace.remove() }
         let tcp = try await LoopbackServer.tcp()
-        let file = try workspace.write("monitors.yaml", "monitors:\n" + (0..<5).map {
-            "  - {key: m\($0), type: port, target: \"\(tcp.target)\", interval: 1s}\n"
-        }.joined())
-        #expect(try await workspace.run("import", file).status == 0)
+        try await workspace.importMonitors(5) { _ in "type: port, target: \"\(tcp.target)\", interval: 1s" }
         let backup = workspace.directory.appendingPathComponent("backup.db").path
         _ = try await SQLiteDatabase(path: workspace.db, create: false).execute([SQLStatement("VACUUM INTO '\(backup)'")], transaction: false)
         let output = workspace.directory.appendingPathComponent("run.out")
