@@ -171,14 +171,18 @@ package struct Engine: Sendable {
             guard !Task.isCancelled else { return pipeline.claimAbandoned() }
             // A claim that answered so late that a check would outlive its lease (the database was slow): those
             // monitors are handed back due at their slot, for the next claim (ours or another runner's).
+            // A monitor whose check still runs here, within its timeout and grace, had its lease end early (the wall
+            // clock stepped forward): that check answers for it, and this slot is skipped (not failed as "still running").
             let checkStart = clock.now()
-            var fitting: [ClaimedMonitor] = [], late: [ClaimedMonitor] = []
+            var fitting: [ClaimedMonitor] = [], late: [ClaimedMonitor] = [], busy: [ClaimedMonitor] = []
             for claimed in claim.monitors {
-                if claimed.leaseCovers(checkStartingAt: checkStart) {
+                if !claimed.leaseCovers(checkStartingAt: checkStart) {
+                    late.append(claimed)
+                } else if running.isRunning(claimed.monitor.id, startedWithin: .milliseconds(claimed.checkTimeout) + configuration.leaseGrace) {
+                    busy.append(claimed)
+                } else {
                     fitting.append(claimed)
                     start(claimed) { post.yield(.checked($0)) }
-                } else {
-                    late.append(claimed)
                 }
             }
             if !late.isEmpty {
@@ -186,6 +190,10 @@ package struct Engine: Sendable {
                 // Awaited (a rare path), so the claim that follows at once sees them due; if it fails, they come back
                 // when their (short) leases end.
                 try? await store.release(late, rescheduling: true)
+            }
+            if !busy.isEmpty {
+                logger.notice("\(busy.count) monitors claimed while their check still runs here (their leases ended early): this slot skipped")
+                try? await store.release(busy, rescheduling: false)
             }
             pipeline.claimed(Claim(monitors: fitting, nextDue: claim.nextDue), limit: limit, now: at, tickMode: mode.isTick, handedBack: !late.isEmpty)
         case .claimed(.failure(let error), _, _, let took):

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import UptickApp
+import UptickCore
 
 /// The `uptick` command: parse, build the configuration, call the library (UptickApp), print.
 @main
@@ -26,6 +27,8 @@ struct Uptick: AsyncParsableCommand {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         // Logs never block the code that logs (a full stderr pipe would stall the engine): docs/operations.md.
         LoggingSystem.bootstrap { LineLogHandler(label: $0) }
+        let clockLogger = Assembly.logger()
+        SystemClock.shared.reportSteps { clockLogger.warning("\($0)") }
         // What is still queued for stdout and stderr goes out before the process ends, if a reader takes it in time.
         defer { LineWriter.flushStandardStreams() }
         do {

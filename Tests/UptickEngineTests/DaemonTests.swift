@@ -176,6 +176,167 @@ struct LeaseTests {
     }
 }
 
+@Suite("Wall clock steps", .timeLimit(.minutes(1)))
+struct ClockStepTests {
+    @Test("the steady time follows the wall clock, ignores jitter under the tolerance, and never goes back")
+    func follows() {
+        var time = SteadyTime()
+        #expect(time.read(wall: 10_000, elapsed: 0) == (10_000, nil))
+        #expect(time.read(wall: 11_000, elapsed: 1_000) == (11_000, nil))
+        // NTP's small correction back: no step, and the time stands instead of going back.
+        #expect(time.read(wall: 11_500, elapsed: 2_000) == (11_500, nil))
+        #expect(time.read(wall: 11_400, elapsed: 2_050) == (11_500, nil))
+        #expect(!time.isCatchingUp)
+    }
+
+    @Test("a step back goes on from where the time was, 10 % slow, until the wall clock catches up (10 h for 1 h)")
+    func back() {
+        let hour: EpochMilliseconds = 3_600_000
+        var time = SteadyTime()
+        _ = time.read(wall: 1_000_000, elapsed: 0)
+        let stepped = time.read(wall: 1_001_000 - hour, elapsed: 1_000)
+        #expect(stepped == (1_000_900, .back(hour)))
+        #expect(time.isCatchingUp)
+        #expect(time.read(wall: 1_011_000 - hour, elapsed: 11_000) == (1_009_900, nil))  // 9 s for 10 s
+        // Meets the wall clock when 0.9 × e = e − 1 h, e = 10 h: from then on it is the wall clock again.
+        let met = 10 * hour
+        #expect(time.read(wall: 1_000_000 + met - hour - 10, elapsed: met - 10).time == 1_000_000 + met - hour - 9)
+        #expect(time.read(wall: 1_000_000 + met - hour + 1_000, elapsed: met + 1_000) == (1_000_000 + met - hour + 1_000, nil))
+        #expect(!time.isCatchingUp)
+    }
+
+    @Test("a step forward is taken at once and said once; a second step back while catching up keeps its anchor")
+    func forward() {
+        var time = SteadyTime()
+        _ = time.read(wall: 5_000, elapsed: 0)
+        #expect(time.read(wall: 5_000 + 7_200_000, elapsed: 1_000) == (5_000 + 7_200_000, .forward(7_199_000)))
+        #expect(time.read(wall: 5_000 + 7_201_000, elapsed: 2_000) == (5_000 + 7_201_000, nil))
+        #expect(time.read(wall: 5_000, elapsed: 3_000) == (5_000 + 7_201_900, .back(7_202_000)))
+        #expect(time.read(wall: 4_000, elapsed: 4_000) == (5_000 + 7_202_800, .back(2_000)))
+        #expect(SteadyTime.Step.back(3_600_000).description.hasPrefix("the wall clock stepped back 3600.0 s: "))
+    }
+
+    /// Three monitors every second; the test's clock moves 1.112 s each time the engine sleeps (enough to end a 1 s wait
+    /// of the engine's clock while it runs 10 % slow, 1.111 s). After five rounds the wall clock steps back an hour,
+    /// five rounds later forward two hours (an hour past the engine's time).
+    @Test("under the daemon, a step back neither stalls nor reuses a slot, a step forward runs no missed slot")
+    func underTheDaemon() async throws {
+        var harness = try await Harness.make()
+        defer { harness.db.remove() }
+        harness.configuration.flushSize = 1
+        let hour: EpochMilliseconds = 3_600_000
+        let start: EpochMilliseconds = 1_764_460_800_000
+        let wall = ManualClock(now: start)
+        let clock = SteadyClock(wall: wall, elapsed: { wall.elapsed })
+        let ids = try await harness.db.store.addDueMonitors(3, dueAt: start, interval: 1)
+        let (commits, continuation) = AsyncStream.makeStream(of: [CheckOutcome].self)
+        let engine = harness.engine(probe: StubProbe(), clock: clock, onCommit: { continuation.yield($0) })
+        var elapsedAtSteps: [Int64] = []
+        var forwardAt: EpochMilliseconds = 0
+        var lastSlotBeforeForward: EpochMilliseconds = 0
+        var outcomes = await testGracefulShutdown { shutdown in
+            async let finished = engine.run()
+            let ticking = Task {
+                var sleeps = 1
+                while !Task.isCancelled {
+                    await wall.waitForSleep(sleeps)
+                    wall.advance(by: 1_112)
+                    sleeps += 1
+                }
+            }
+            var outcomes: [CheckOutcome] = []
+            for await batch in commits {
+                outcomes += batch
+                let committed = outcomes.count
+                if committed >= 15, elapsedAtSteps.isEmpty {
+                    elapsedAtSteps.append(wall.elapsed)
+                    wall.step(by: -hour)
+                } else if committed >= 30, elapsedAtSteps.count == 1 {
+                    elapsedAtSteps.append(wall.elapsed)
+                    lastSlotBeforeForward = outcomes.map(\.scheduledAt).max() ?? 0
+                    wall.step(by: 2 * hour)
+                    forwardAt = wall.now()
+                } else if committed >= 45 {
+                    break
+                }
+            }
+            elapsedAtSteps.append(wall.elapsed)
+            shutdown.triggerGracefulShutdown()
+            _ = await finished
+            ticking.cancel()
+            continuation.finish()
+            return outcomes
+        }
+        for await batch in commits { outcomes += batch }  // the last ones, committed by the stop
+        // Each stretch of 15 results takes about as long as the first (13–16 s of the test's clock: the engine sleeps
+        // about once per result), not an hour.
+        let stretches = zip(elapsedAtSteps, [0] + elapsedAtSteps).map { $0 - $1 }
+        #expect(stretches.count == 3 && stretches.allSatisfy { $0 <= 20_000 }, "test-clock ms between steps: \(stretches)")
+        for id in ids {
+            let mine = outcomes.filter { $0.monitorID == id }
+            let slots = mine.map(\.scheduledAt)
+            #expect(slots == slots.sorted() && Set(slots).count == slots.count, "slots of \(id): \(slots)")
+            #expect(mine.count >= 14, "\(id): \(mine.count) checks")
+            // Every result stored (none dropped as a slot already used), and the state is the newest one's.
+            let stored = try await harness.db.database.scalar("SELECT count(*) FROM checks WHERE monitor_id = ?", [.integer(id)])
+            #expect(stored == Int64(mine.count))
+            let last = try await harness.db.database.scalar("SELECT last_checked_at FROM monitors WHERE id = ?", [.integer(id)])
+            #expect(last == mine.map(\.startedAt).max())
+            // After the forward step, the slots are the wall clock's: none of the hour skipped is run (beyond the one
+            // slot that may have been claimed just before the step).
+            let skipped = slots.filter { $0 > lastSlotBeforeForward + 1_000 && $0 < forwardAt - 1_000 }
+            #expect(skipped.isEmpty && slots.contains { $0 >= forwardAt - 1_000 }, "\(slots)")
+        }
+        #expect(forwardAt >= start + hour)
+        #expect(try await harness.db.database.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+    }
+
+    /// A forward step ends the leases of checks still running here. The monitor is claimed again at its next slot, and
+    /// the engine must skip that slot (the running check answers for it), not start a second check that fails at once
+    /// as "still running".
+    @Test("a step forward under a running check: its monitor claimed again is skipped, not failed as still running")
+    func forwardUnderARunningCheck() async throws {
+        var harness = try await Harness.make()
+        defer { harness.db.remove() }
+        harness.configuration.flushSize = 1
+        let start: EpochMilliseconds = 1_764_460_800_000
+        let wall = ManualClock(now: start)
+        let clock = SteadyClock(wall: wall, elapsed: { wall.elapsed })
+        let id = try #require(try await harness.db.store.addDueMonitors(1, dueAt: start, interval: 1).first)
+        let gate = GateProbe()
+        let probe = InstrumentedProbe(gate)
+        let (commits, continuation) = AsyncStream.makeStream(of: [CheckOutcome].self)
+        let engine = harness.engine(probe: probe, clock: clock, onCommit: { continuation.yield($0) })
+        let outcomes = await testGracefulShutdown { shutdown in
+            async let finished = engine.run()
+            var starts = probe.starts.makeAsyncIterator()
+            _ = await starts.next()
+            wall.step(by: 7_200_000)
+            // Six slots of the engine's clock (5 s of the check's real 5 s timeout is far off: this takes milliseconds).
+            for sleep in 1...6 {
+                await wall.waitForSleep(sleep)
+                wall.advance(by: 1_112)
+            }
+            await wall.waitForSleep(7)
+            let claimedAgain = try? await harness.db.database.scalar("SELECT next_check_at FROM monitors WHERE id = ?", [.integer(id)])
+            gate.open()
+            var outcomes: [CheckOutcome] = []
+            for await batch in commits {
+                outcomes += batch
+                if outcomes.contains(where: { $0.result.status == .up }) { break }
+            }
+            shutdown.triggerGracefulShutdown()
+            _ = await finished
+            return (outcomes, claimedAgain)
+        }
+        // It was claimed after the step (its next slot is the wall clock's), and the only result is the running check's.
+        #expect((outcomes.1 ?? 0) > start + 7_200_000)
+        #expect(outcomes.0.map(\.result.status) == [.up], "\(outcomes.0.map(\.result))")
+        #expect(probe.peak == 1)
+        #expect(try await harness.db.database.scalar("SELECT count(*) FROM checks WHERE monitor_id = ?", [.integer(id)]) == 1)
+    }
+}
+
 /// The database, except that its first claim answers `delay` ms of the test's clock after it was asked; tells when
 /// monitors are handed back.
 final class SlowFirstClaim: SQLExecutor {

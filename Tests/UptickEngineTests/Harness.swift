@@ -71,6 +71,31 @@ struct StuckProbe: Probe {
 }
 
 
+/// Holds every check until ``open()``, then answers `up`.
+final class GateProbe: Probe {
+    private let state = Mutex<(isOpen: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    func check(_ spec: CheckSpec) async -> CheckResult {
+        await withCheckedContinuation { continuation in
+            let isOpen = state.withLock { state in
+                if !state.isOpen { state.waiting.append(continuation) }
+                return state.isOpen
+            }
+            if isOpen { continuation.resume() }
+        }
+        return CheckResult(status: .up, durationMicroseconds: 1)
+    }
+}
+
 /// Answers `up` at once, without touching the network.
 struct StubProbe: Probe {
     func check(_ spec: CheckSpec) async -> CheckResult {

@@ -1,7 +1,9 @@
 import Synchronization
 package import UptickCore
 
-/// A wall clock that moves only when told to. Sleepers wake when it is advanced past their deadline.
+/// A wall clock that moves only when told to. Sleepers wake when it is advanced past their deadline. It also keeps a
+/// monotonic reading (``elapsed``) that only ``advance(to:)`` moves, so that ``step(by:)`` can step the wall clock
+/// as an administrator or NTP does, under sleeps that last what they were asked (as `Task.sleep` does).
 package final class ManualClock: WallClock {
     private struct Sleeper {
         var deadline: EpochMilliseconds
@@ -10,6 +12,7 @@ package final class ManualClock: WallClock {
 
     private struct State {
         var now: EpochMilliseconds
+        var elapsed: Int64 = 0
         var sleepers: [Int: Sleeper] = [:]
         var nextID = 0
         /// Sleeps begun so far, and who waits for a count of them.
@@ -28,6 +31,7 @@ package final class ManualClock: WallClock {
     /// Moves the clock to `time` and wakes the sleepers whose deadline has come.
     package func advance(to time: EpochMilliseconds) {
         let woken = state.withLock { state in
+            state.elapsed += max(0, time - state.now)
             state.now = max(state.now, time)
             let due = state.sleepers.filter { $0.value.deadline <= state.now }
             for id in due.keys { state.sleepers.removeValue(forKey: id) }
@@ -37,6 +41,18 @@ package final class ManualClock: WallClock {
     }
 
     package func advance(by milliseconds: EpochMilliseconds) { advance(to: now() + milliseconds) }
+
+    /// Milliseconds that passed (advances, not steps).
+    package var elapsed: Int64 { state.withLock { $0.elapsed } }
+
+    /// Steps the wall clock by `milliseconds` (negative: back) without time passing: each sleeper keeps the time it
+    /// has left to wait.
+    package func step(by milliseconds: EpochMilliseconds) {
+        state.withLock { state in
+            state.now += milliseconds
+            for id in state.sleepers.keys { state.sleepers[id]?.deadline += milliseconds }
+        }
+    }
 
     /// Returns once `count` sleeps have begun in total: the sleeping code has done its work and waits.
     package func waitForSleep(_ count: Int) async {

@@ -19,6 +19,9 @@ package struct ClaimedMonitor: Sendable, Hashable, Codable {
     /// monitor the moment the lease ends (a claim that answered late, or a long tick, would break that).
     package func leaseCovers(checkStartingAt now: EpochMilliseconds) -> Bool {
         guard let leaseUntil else { return true }
-        return now + min(max(monitor.timeoutMilliseconds, 0), Limits.maxTimeoutMilliseconds) <= leaseUntil
+        return now + checkTimeout <= leaseUntil
     }
+
+    /// The monitor's timeout, bounded as the claim bounds it.
+    package var checkTimeout: EpochMilliseconds { min(max(monitor.timeoutMilliseconds, 0), Limits.maxTimeoutMilliseconds) }
 }
