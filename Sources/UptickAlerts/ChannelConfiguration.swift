@@ -85,7 +85,7 @@ package enum ChannelConfiguration: Sendable, Hashable {
             self = .webhook(Webhook(
                 url: try Self.url(stored.url), secret: stored.secret.flatMap { $0.isEmpty ? nil : $0 },
                 headers: try (stored.headers ?? [:]).sorted { $0.key < $1.key }.map { name, value throws(ConfigurationError) in
-                    guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !value.contains(where: \.isNewline) else {
+                    guard HeaderRules.isValidName(name), HeaderRules.isValidValue(value) else {
                         throw ConfigurationError("header '\(name)' is not a valid header")
                     }
                     if let refusal = HeaderRules.refusal(name) { throw ConfigurationError(refusal) }

@@ -99,6 +99,8 @@ struct MessagesTests {
         ("sms", #"{}"#, "unknown channel type"),
         ("webhook", #"{"url":"https://hooks.example.com/","headers":{"Transfer-Encoding":"chunked"}}"#, "set by uptick itself"),
         ("webhook", #"{"url":"https://hooks.example.com/","headers":{"Host":"internal"}}"#, "Host"),
+        ("webhook", #"{"url":"https://hooks.example.com/","headers":{"Clé":"x"}}"#, "not a valid header"),
+        ("webhook", #"{"url":"https://hooks.example.com/","headers":{"X-A":"a\u0000b"}}"#, "not a valid header"),
     ])
     func configuration(type: String, json: String, message: String) {
         #expect(throws: ConfigurationError.self) { try ChannelConfiguration(type: type, json: json) }

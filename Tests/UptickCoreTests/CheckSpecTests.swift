@@ -38,6 +38,11 @@ struct CheckSpecTests {
         ("http", "https://example.com", "{not json", .invalidMonitor),
         ("http", "https://example.com", #"{"expected_status":"abc"}"#, .invalidMonitor),
         ("http", "https://example.com", #"{"headers":[{"name":"Bad Name","value":"x"}]}"#, .invalidMonitor),
+        // Found by fuzzing (docs/fuzzing.md): separators and control bytes in names, NUL in values, were accepted.
+        ("http", "https://example.com", #"{"headers":[{"name":"X-T(en","value":"x"}]}"#, .invalidMonitor),
+        ("http", "https://example.com", #"{"headers":[{"name":"X/Y","value":"x"}]}"#, .invalidMonitor),
+        ("http", "https://example.com", #"{"headers":[{"name":"X\u0001","value":"x"}]}"#, .invalidMonitor),
+        ("http", "https://example.com", #"{"headers":[{"name":"X-A","value":"a\u0000b"}]}"#, .invalidMonitor),
         ("http", "not a url", "{}", .invalidTarget),
         ("http", "ftp://example.com/", "{}", .invalidTarget),
         ("http", "http://user:pw@example.com/", "{}", .invalidTarget),

@@ -48,8 +48,7 @@ public struct HTTPCheck: Sendable, Hashable {
             throw CheckFailure(.invalidMonitor, "'\(settings.method ?? "")' is not an HTTP method")
         }
         for header in settings.headers ?? [] {
-            let badName = header.name.isEmpty || header.name.contains { $0 == ":" || $0.isWhitespace || !$0.isASCII }
-            if badName || header.value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            if !HeaderRules.isValidName(header.name) || !HeaderRules.isValidValue(header.value) {
                 throw CheckFailure(.invalidMonitor, "header '\(header.name)' is not a valid HTTP header")
             }
             if let refusal = HeaderRules.refusal(header.name) { throw CheckFailure(.invalidMonitor, refusal) }

@@ -18,6 +18,25 @@ public enum HeaderRules {
         reserved.contains(name.lowercased()) ? "header '\(name)' is set by uptick itself (framing and hop-by-hop headers cannot be set)" : nil
     }
 
+    /// Whether `name` is a field name: an RFC 9110 §5.6.2 token (letters, digits and ``!#$%&'*+-.^_`|~``). Anything
+    /// else (a separator, a control byte, a non-ASCII letter) is refused by servers or read differently by proxies.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+            default: tokenSymbols.contains(byte)
+            }
+        }
+    }
+
+    /// Whether `value` is a field value (RFC 9110 §5.5): no control byte but a tab, so neither CR, LF nor NUL, which
+    /// could end the header or be read as its end.
+    public static func isValidValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }
+    }
+
+    private static let tokenSymbols = Set("!#$%&'*+-.^_`|~".utf8)
+
     /// Whether a header name is `Host`, in any case.
     public static func isHost(_ name: String) -> Bool { name.lowercased() == "host" }
 }
