@@ -10,7 +10,10 @@ usage: libsql_server.py DB_PATH [--token T] [--busy-ms N] [--delay-ms N] [--fail
   --busy-ms: SQLite busy timeout of the server's connections (default 5000)
   --delay-ms: sleep this long before answering each pipeline request (a network's latency)
   --fail-first: answer the first N pipeline requests with 503 (to test retries)
-Prints "PORT <n>" once listening. GET /stats returns {"pipelines": n, "connections": n}. Stops when stdin closes.
+Prints "PORT <n>" once listening. GET /stats returns {"pipelines": n, "connections": n}. GET /fault/MODE sets how
+pipeline requests are answered from then on: "none" (normally), "503" (HTTP 503, nothing run), "cut" (run, then the
+connection is closed half-way through the answer's body: a lost acknowledgement), "hang" (nothing run, no answer until
+the mode changes, then the connection is closed). Stops when stdin closes.
 """
 import base64
 import json
@@ -35,6 +38,8 @@ BUSY = int(option("--busy-ms", "5000")) / 1000
 FAIL_FIRST = int(option("--fail-first", "0"))
 
 lock = threading.Lock()
+fault = "none"
+fault_changed = threading.Condition(lock)
 streams = {}  # baton -> sqlite3 connection
 counters = {"pipelines": 0, "connections": 0}
 
@@ -168,13 +173,18 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             counters["connections"] += 1
 
-    def reply(self, status, body):
+    def reply(self, status, body, cut=False):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if cut:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.wfile.write(data)
 
     def do_GET(self):
         if self.path in ("/v2", "/v3"):
@@ -182,6 +192,12 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/stats":
             with lock:
                 self.reply(200, dict(counters))
+        elif self.path.startswith("/fault/") and self.path[7:] in ("none", "503", "cut", "hang"):
+            global fault
+            with lock:
+                fault = self.path[7:]
+                fault_changed.notify_all()
+            self.reply(200, {"fault": fault})
         else:
             self.reply(404, {"message": "not found"})
 
@@ -199,6 +215,15 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(DELAY)
         if count <= FAIL_FIRST:
             return self.reply(503, {"message": "try again later"})
+        with lock:
+            mode = fault
+            if mode == "hang":
+                fault_changed.wait_for(lambda: fault != "hang")
+        if mode == "hang":
+            self.close_connection = True
+            return
+        if mode == "503":
+            return self.reply(503, {"message": "service unavailable (a fault set by the test)"})
         try:
             request = json.loads(body)
         except ValueError:
@@ -223,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
             next_baton = secrets.token_urlsafe(16)
             with lock:
                 streams[next_baton] = conn
-        self.reply(200, {"baton": next_baton, "base_url": None, "results": results})
+        self.reply(200, {"baton": next_baton, "base_url": None, "results": results}, cut=mode == "cut")
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

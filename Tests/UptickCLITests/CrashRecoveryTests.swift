@@ -230,6 +230,110 @@ struct DatabaseFaultTests {
         try await tcp.stop()
     }
 
+    /// The database on an 8 MB tmpfs of its own (mounted by the test, so it needs root, as CI has), with a file beside it
+    /// that fills the disk and is then deleted. SQLite resolves symbolic links itself, so the daemon cannot be given a
+    /// mount namespace of its own: the test could not open the file through /proc/PID/root.
+    @Test("the disk full: said once, nothing half-written; space freed, the daemon goes on by itself")
+    func diskFull() async throws {
+        try #require(getuid() == 0, "mounting a tmpfs needs root, as in CI")
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let tcp = try await LoopbackServer.tcp()
+        try await workspace.importMonitors(50) { _ in "type: port, target: \"\(tcp.target)\", interval: 1s" }
+        let disk = workspace.directory.appendingPathComponent("disk").path
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+        func mount(_ arguments: [String]) throws -> Int32 {
+            let process = try Process.run(URL(fileURLWithPath: "/usr/bin/env"), arguments: arguments)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        try #require(try mount(["mount", "-t", "tmpfs", "-o", "size=8m", "uptick-test", disk]) == 0, "mount a tmpfs on \(disk)")
+        defer { _ = try? mount(["umount", "-l", disk]) }
+        let db = disk + "/uptick.db"
+        _ = try await SQLiteDatabase(path: workspace.db, create: false).execute([SQLStatement("VACUUM INTO '\(db)'")], transaction: false)
+        let output = workspace.directory.appendingPathComponent("run.out")
+        let process = try CLI.start(["run", "--db", db, "--quiet", "--allow-cidr", "127.0.0.1/32"], output: output)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func scalar(_ sql: String) async throws -> Int64? { try await SQLiteDatabase(path: db, create: false).scalar(sql) }
+        try await waitUntil(within: .seconds(30)) { try await scalar("SELECT count(*) FROM checks") ?? 0 >= 100 }
+        // Fill the tmpfs: write until the kernel says there is no space left.
+        let filler = disk + "/filler"
+        #expect(FileManager.default.createFile(atPath: filler, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        let chunk = Data(count: 64 * 1024)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+        try? handle.close()
+        let errors = output.appendingPathExtension("stderr")
+        try await waitUntil(within: .seconds(60), "the full disk was not reported") {
+            (try? String(contentsOf: errors, encoding: .utf8))?.contains("is full") == true
+        }
+        try FileManager.default.removeItem(atPath: filler)
+        let freedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        try await waitUntil(within: .seconds(60), "no recovery line") {
+            (try? String(contentsOf: errors, encoding: .utf8))?.contains("the database works again") == true
+        }
+        try await waitUntil(within: .seconds(30)) {
+            try await scalar("SELECT count(DISTINCT monitor_id) FROM checks WHERE started_at > \(freedAt)") == 50
+        }
+        #expect(try await SQLiteDatabase(path: db, create: false)
+            .execute([SQLStatement("PRAGMA integrity_check")], transaction: false)[0].rows.first?.first?.text == "ok")
+        #expect(try await scalar("""
+            SELECT count(*) FROM monitors m WHERE last_checked_at IS NOT (SELECT max(started_at) FROM checks c WHERE c.monitor_id = m.id)
+            """) == 0)
+        kill(process.processIdentifier, SIGTERM)
+        _ = await offPool { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        #expect(log.components(separatedBy: "the database is failing").count - 1 == 1, "said once:\n\(log)")
+        #expect(log.components(separatedBy: "the database works again").count - 1 == 1, "\(log)")
+        try await tcp.stop()
+    }
+
+    /// The Hrana server serves the workspace's file; the test reads the file itself.
+    @Test("libSQL answering 503, then cutting its answers mid-body, then not answering: said once, nothing duplicated, back by itself")
+    func libSQLFaults() async throws {
+        let workspace = try await Workspace.make()
+        defer { workspace.remove() }
+        let tcp = try await LoopbackServer.tcp()
+        try await workspace.importMonitors(10) { _ in "type: port, target: \"\(tcp.target)\", interval: 1s" }
+        let server = try await LibSQLServer.start(path: workspace.db)
+        defer { server.stop() }
+        let output = workspace.directory.appendingPathComponent("run.out")
+        let process = try CLI.start(["run", "--db", server.url, "--quiet", "--allow-cidr", "127.0.0.1/32"], output: output)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await waitUntil(within: .seconds(30)) { try await workspace.scalar("SELECT count(*) FROM checks") ?? 0 >= 20 }
+        // The faults being simulated, one after another: durations, not waits for anything.
+        try await server.setFault("503")
+        try await Task.sleep(for: .seconds(6))
+        try await server.setFault("cut")
+        try await Task.sleep(for: .seconds(6))
+        try await server.setFault("hang")
+        try await Task.sleep(for: .seconds(12))  // longer than the client's 10 s timeout
+        try await server.setFault("none")
+        let healedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let errors = output.appendingPathExtension("stderr")
+        try await waitUntil(within: .seconds(60), "no recovery line") {
+            (try? String(contentsOf: errors, encoding: .utf8))?.contains("the database works again") == true
+        }
+        let after = "SELECT count(DISTINCT monitor_id) FROM checks WHERE started_at > \(healedAt)"
+        try await waitUntil(within: .seconds(30)) { try await workspace.scalar(after) == 10 }
+        kill(process.processIdentifier, SIGTERM)
+        _ = await offPool { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0)
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        let failing = log.components(separatedBy: "the database is failing").count - 1
+        #expect(failing == 1 && log.contains("unavailable"), "said once, whichever way it failed:\n\(log)")
+        #expect(log.components(separatedBy: "the database works again").count - 1 == 1, "\(log)")
+        // Commits retried after a cut answer (they had been run) wrote nothing twice; each monitor's state is its newest
+        // stored check; no lease is left (the claims whose answers were cut ended with their short leases).
+        #expect(try await workspace.scalar("SELECT count(*) - count(DISTINCT monitor_id || ':' || scheduled_at) FROM checks") == 0)
+        #expect(try await workspace.scalar("""
+            SELECT count(*) FROM monitors m WHERE last_checked_at IS NOT (SELECT max(started_at) FROM checks c WHERE c.monitor_id = m.id)
+            """) == 0)
+        #expect(try await workspace.scalar("SELECT count(*) FROM monitors WHERE lease_until IS NOT NULL") == 0)
+        try await tcp.stop()
+    }
+
     @Test("the database file deleted under a running daemon: said once, nothing written into the void; a restored file is used from then on")
     func fileDeletedThenRestored() async throws {
         let workspace = try await Workspace.make()

@@ -37,6 +37,14 @@ package final class LibSQLServer: Sendable {
         return (object?["pipelines"] as? Int ?? -1, object?["connections"] as? Int ?? -1)
     }
 
+    /// How the server answers pipelines from now on (Tests/Helpers/libsql_server.py): `none`, `503`, `cut` (run, then
+    /// the answer cut half-way through its body) or `hang` (no answer until the mode changes).
+    package func setFault(_ mode: String) async throws {
+        let response = try await HTTPExchange(network: .testLoopback).perform(
+            .init(host: "127.0.0.1", port: port, path: "/fault/\(mode)"), deadline: .now() + .seconds(5))
+        guard response.status == 200 else { throw HelperProcess.HelperError(description: "libsql_server.py refused the fault mode \(mode)") }
+    }
+
     package func stop() {
         helper.stop()
     }

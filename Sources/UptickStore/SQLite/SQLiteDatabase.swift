@@ -203,6 +203,9 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
             throw StoreError(.busy, "database \(path) is locked by another writer and stayed locked past the busy timeout: \(message)")
         case SQLITE_CONSTRAINT:
             throw StoreError(.constraint, message)
+        case SQLITE_FULL:
+            // A transaction that cannot be written is rolled back whole: the results wait in memory until space is freed.
+            throw StoreError(.unavailable, "the disk holding database \(path) is full: \(message)")
         case SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_CORRUPT, SQLITE_READONLY, SQLITE_IOERR, SQLITE_PERM:
             throw StoreError(.unavailable, "database \(path) is unusable: \(message)")
         default:
