@@ -25,7 +25,7 @@ struct Uptick: AsyncParsableCommand {
         // Swift tasks run on NIO's event loops: no thread hop between a probe's code and its I/O
         // (measured in BENCHMARKS.md). Must happen before any other concurrency work.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        // Logs never block the code that logs (a full stderr pipe would stall the engine): docs/operations.md.
+        // Logs never block the code that logs (a full stderr pipe would stall the engine): docs/architecture.md, "Printing never holds the engine".
         LoggingSystem.bootstrap { LineLogHandler(label: $0) }
         let clockLogger = Assembly.logger()
         SystemClock.shared.reportSteps { clockLogger.warning("\($0)") }
