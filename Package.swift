@@ -218,6 +218,15 @@ let package = Package(
             path: "Benchmarks/UptickBench",
             swiftSettings: strict
         ),
+        // The parsers of outside bytes as fuzz targets (docs/fuzzing.md): replayed by the tests, fuzzed by `uptick-fuzz`
+        // when it is built with `-sanitize=fuzzer -DFUZZING`.
+        .target(
+            name: "UptickFuzz",
+            dependencies: ["UptickApp", "UptickCore", "UptickLibSQL", "UptickNet"],
+            path: "Fuzz/Targets",
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "uptick-fuzz", dependencies: ["UptickFuzz"], path: "Fuzz/Main", swiftSettings: strict),
         .target(
             name: "UptickTestSupport",
             dependencies: [
@@ -289,7 +298,7 @@ let package = Package(
         .testTarget(
             name: "UptickAppTests",
             dependencies: [
-                "UptickApp", "UptickCore", "UptickEngine", "UptickStore", "UptickLambda", "UptickTargets", "UptickTestSupport",
+                "UptickApp", "UptickCore", "UptickEngine", "UptickStore", "UptickLambda", "UptickTargets", "UptickTestSupport", "UptickFuzz",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

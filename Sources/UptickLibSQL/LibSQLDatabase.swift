@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 package import NIOCore
 import NIOHTTP1
 import NIOFoundationCompat
@@ -69,8 +69,7 @@ package final class LibSQLDatabase: SQLExecutor {
         } catch {
             throw StoreError(.failed, "cannot encode the request: \(error)")
         }
-        let response = try await post(body)
-        return try Self.rows(response, statements: statements.count, transaction: transaction)
+        return try Self.rows(answer: try await post(body), statements: statements.count, transaction: transaction)
     }
 
     /// The batch: the statements alone, or wrapped in a conditional transaction.
@@ -89,6 +88,17 @@ package final class LibSQLDatabase: SQLExecutor {
         steps.append(Hrana.BatchStep(condition: .ok(commit - 1), stmt: statement("COMMIT")))
         steps.append(Hrana.BatchStep(condition: .not(.ok(commit)), stmt: statement("ROLLBACK")))
         return steps
+    }
+
+    /// The statements' rows from a successful answer's body (a Hrana pipeline response), or the first error.
+    package static func rows(answer: Data, statements: Int, transaction: Bool) throws(StoreError) -> [SQLRows] {
+        let response: Hrana.PipelineResponse
+        do {
+            response = try JSONDecoder().decode(Hrana.PipelineResponse.self, from: answer)
+        } catch {
+            throw StoreError(.failed, "libSQL answered with something that is not a Hrana pipeline response: \(error)")
+        }
+        return try rows(response, statements: statements, transaction: transaction)
     }
 
     /// The statements' rows from the pipeline response, or the first error.
@@ -131,7 +141,8 @@ package final class LibSQLDatabase: SQLExecutor {
 
     /// One POST of the pipeline: retried with exponential backoff on 429, 5xx, timeouts and connection
     /// failures (at most `attempts` times); a connection the server closed while idle is replaced at once.
-    private func post(_ body: Data) async throws(StoreError) -> Hrana.PipelineResponse {
+    /// The body of the answer, once one is 2xx.
+    private func post(_ body: Data) async throws(StoreError) -> Data {
         var headers = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         var lastProblem = ""
@@ -157,11 +168,7 @@ package final class LibSQLDatabase: SQLExecutor {
             }
             switch response.status {
             case 200..<300:
-                do {
-                    return try JSONDecoder().decode(Hrana.PipelineResponse.self, from: Data(buffer: response.body))
-                } catch {
-                    throw StoreError(.failed, "libSQL answered with something that is not a Hrana pipeline response: \(error)")
-                }
+                return Data(buffer: response.body)
             case 429, 500...:
                 lastProblem = "HTTP \(response.status)"
                 await pause(attempt)

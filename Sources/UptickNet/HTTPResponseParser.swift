@@ -9,19 +9,19 @@ import UptickCore
 /// RFC 9112: informational (1xx) heads are skipped; no body after HEAD, 204 or 304; chunked wins over
 /// Content-Length; conflicting Content-Lengths are an error; otherwise the body ends at the close.
 /// Bounds: the head may not exceed ``Limits/maxResponseHeaderBytes`` or ``Limits/maxResponseHeaderFields``.
-struct HTTPResponseParser {
-    enum Failure: Error, Equatable {
+package struct HTTPResponseParser {
+    package enum Failure: Error, Equatable {
         /// Not an HTTP/1.x response; the text says where it went wrong.
         case malformed(String)
         /// The head is larger than the limits.
         case headTooLarge
     }
 
-    private(set) var status: Int?
-    private(set) var location: String?
-    private(set) var body: [UInt8] = []
+    package private(set) var status: Int?
+    package private(set) var location: String?
+    package private(set) var body: [UInt8] = []
     /// Set once the response is complete, or once `bodyLimit` bytes of body were read.
-    private(set) var isFinished = false
+    package private(set) var isFinished = false
 
     private let bodyLimit: Int
     private let headRequest: Bool
@@ -47,13 +47,13 @@ struct HTTPResponseParser {
         case done
     }
 
-    init(bodyLimit: Int, headRequest: Bool) {
+    package init(bodyLimit: Int, headRequest: Bool) {
         self.bodyLimit = bodyLimit
         self.headRequest = headRequest
     }
 
     /// Consumes received bytes.
-    mutating func feed(_ bytes: some Collection<UInt8>) throws(Failure) {
+    package mutating func feed(_ bytes: some Collection<UInt8>) throws(Failure) {
         var input = ArraySlice(bytes)
         while !input.isEmpty && !isFinished {
             switch state {
@@ -89,7 +89,7 @@ struct HTTPResponseParser {
     }
 
     /// The connection closed: complete if the body was delimited by the close, or already finished.
-    mutating func closed() -> Bool {
+    package mutating func closed() -> Bool {
         if case .untilClose = state { isFinished = true }
         return isFinished
     }

@@ -3,7 +3,7 @@
 ///
 /// Parsing is total: any malformed, truncated or looping message is `nil`, never a crash, and every count
 /// and pointer is bounded by the message's own size.
-struct DNSMessage: Sendable {
+package struct DNSMessage: Sendable {
     /// The record types a stub resolver asks for or follows.
     enum RecordType: UInt16, Sendable, Hashable {
         case a = 1
@@ -105,7 +105,7 @@ struct DNSMessage: Sendable {
 
 extension DNSMessage {
     /// Parses a whole message; `nil` if it is malformed anywhere uptick reads.
-    init?(parsing bytes: [UInt8]) {
+    package init?(parsing bytes: [UInt8]) {
         var reader = Reader(bytes: bytes)
         guard let id = reader.read16(), let flags = reader.read16(), let questions = reader.read16(),
               let answerCount = reader.read16(), let authorityCount = reader.read16(), reader.read16() != nil else { return nil }
