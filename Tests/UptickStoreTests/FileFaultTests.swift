@@ -55,3 +55,24 @@ struct FileFaultTests {
         #expect(integrity == "ok")
     }
 }
+
+/// SQLite keeps a write-ahead log at the largest size it ever reached unless told otherwise; the soak grew one past
+/// 1 GB (BENCHMARKS.md, "Soak").
+@Suite("The write-ahead log's size")
+struct WALSizeTests {
+    @Test("after a transaction of 80 MB, the log is cut back to 64 MB once it starts over")
+    func cutBack() async throws {
+        let db = try await TemporaryDatabase.make(migrated: false)
+        defer { db.remove() }
+        let sqlite = try SQLiteDatabase(path: db.path, create: true)
+        try await sqlite.run("CREATE TABLE t (v BLOB)")
+        try await sqlite.run("""
+            WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 80000) INSERT INTO t SELECT randomblob(1000) FROM n
+            """)
+        func walBytes() -> Int { (try? FileManager.default.attributesOfItem(atPath: db.path + "-wal")[.size] as? Int) ?? 0 }
+        #expect(walBytes() > 80_000_000, "the big transaction went through the log")
+        // The commit's automatic checkpoint copied it all into the file; the next writes start the log over.
+        for value in 0..<3 { try await sqlite.run("INSERT INTO t VALUES (x'0\(value)')") }
+        #expect(walBytes() <= 64 * 1024 * 1024, "\(walBytes()) bytes of log")
+    }
+}
