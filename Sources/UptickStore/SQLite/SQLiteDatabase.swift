@@ -20,6 +20,11 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
     private var identity: FileIdentity?
     /// Its write-ahead log, as seen after a batch (the connection keeps it open, so the file at `<path>-wal` is ours).
     private var walIdentity: FileIdentity?
+    /// When a checkpoint to empty the log (``trimLog()``) last failed to get past the other connections.
+    private var lastFailedTrim: ContinuousClock.Instant?
+
+    /// The log size past which a commit is followed by a checkpoint that empties it (``trimLog()``).
+    package static let logLimit = 64 * 1024 * 1024
 
     /// The most prepared statements kept; past this the cache is emptied (the working set is small).
     static let statementCacheLimit = 64
@@ -51,9 +56,8 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
         sqlite3_extended_result_codes(db, 1)
         // WAL lets readers (the backend API, `uptick status`) run beside the runner's writes; NORMAL sync is durable
         // against process crashes, which is the failure we design for. The journal mode creates the file, so the
-        // identity is read after it. The log is cut back to 64 MB whenever it starts over: a burst of writes beside
-        // other connections (a prune from cron while the daemon commits) grew it past 1 GB in the soak, and SQLite
-        // otherwise keeps a log file at the largest size it ever reached (BENCHMARKS.md, "Soak").
+        // identity is read after it. The log is cut back to 64 MB whenever it starts over (SQLite otherwise keeps a log
+        // file at the largest size it ever reached), and emptied after a commit that finds it larger (``trimLog()``).
         let pragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"]
         for pragma in pragmas where sqlite3_exec(db, pragma, nil, nil, nil) != SQLITE_OK {
             let reason = String(cString: sqlite3_errmsg(db))
@@ -128,11 +132,28 @@ public final class SQLiteDatabase: SQLExecutor, @unchecked Sendable {
         do {
             let results = try batch.map { statement throws(StoreError) in try run(statement) }
             try run("COMMIT")
+            trimLog()
             return results
         } catch {
             if sqlite3_get_autocommit(handle) == 0 { _ = try? run("ROLLBACK") }
             throw error
         }
+    }
+
+    /// SQLite's own checkpoints copy the log into the file after commits but start the log over only when no other
+    /// connection is using it; two processes writing by turns (a `uptick prune` from cron beside the daemon) kept it
+    /// from ever starting over, and it grew past 1 GB in the soak (BENCHMARKS.md, "Soak"). So a commit that leaves it
+    /// past ``logLimit`` is followed by a truncating checkpoint, which waits for the others at most 50 ms; after one
+    /// that could not get past them, none is tried for a second (a reader that never lets go costs at most 5 %).
+    private func trimLog() {
+        var info = stat()
+        guard stat(path + "-wal", &info) == 0, Int(info.st_size) > Self.logLimit else { return }
+        let now = ContinuousClock.now
+        if let lastFailedTrim, now - lastFailedTrim < .seconds(1) { return }
+        sqlite3_busy_timeout(handle, 50)
+        defer { sqlite3_busy_timeout(handle, Int32(clamping: busyTimeout.wholeMilliseconds)) }
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+        lastFailedTrim = rc == SQLITE_OK ? nil : now
     }
 
     @discardableResult
