@@ -171,14 +171,15 @@ package struct Engine: Sendable {
             guard !Task.isCancelled else { return pipeline.claimAbandoned() }
             // A claim that answered so late that a check would outlive its lease (the database was slow): those
             // monitors are handed back due at their slot, for the next claim (ours or another runner's).
-            // A monitor whose check still runs here, within its timeout and grace, had its lease end early (the wall
-            // clock stepped forward): that check answers for it, and this slot is skipped (not failed as "still running").
+            // A monitor whose check still runs here within its timeout had its lease end early (the wall clock stepped
+            // forward): that check answers for it, and this slot is skipped. Past its timeout the check's result is in
+            // (the hard deadline), and a probe still running then is stuck: that slot is a "still running" failure.
             let checkStart = clock.now()
             var fitting: [ClaimedMonitor] = [], late: [ClaimedMonitor] = [], busy: [ClaimedMonitor] = []
             for claimed in claim.monitors {
                 if !claimed.leaseCovers(checkStartingAt: checkStart) {
                     late.append(claimed)
-                } else if running.isRunning(claimed.monitor.id, startedWithin: .milliseconds(claimed.checkTimeout) + configuration.leaseGrace) {
+                } else if running.isRunning(claimed.monitor.id, startedWithin: .milliseconds(claimed.checkTimeout)) {
                     busy.append(claimed)
                 } else {
                     fitting.append(claimed)

@@ -233,7 +233,7 @@ struct ClockStepTests {
         let engine = harness.engine(probe: StubProbe(), clock: clock, onCommit: { continuation.yield($0) })
         var elapsedAtSteps: [Int64] = []
         var forwardAt: EpochMilliseconds = 0
-        var lastSlotBeforeForward: EpochMilliseconds = 0
+        var engineTimeBeforeForward: EpochMilliseconds = 0
         var outcomes = await testGracefulShutdown { shutdown in
             async let finished = engine.run()
             let ticking = Task {
@@ -253,7 +253,7 @@ struct ClockStepTests {
                     wall.step(by: -hour)
                 } else if committed >= 30, elapsedAtSteps.count == 1 {
                     elapsedAtSteps.append(wall.elapsed)
-                    lastSlotBeforeForward = outcomes.map(\.scheduledAt).max() ?? 0
+                    engineTimeBeforeForward = clock.now()
                     wall.step(by: 2 * hour)
                     forwardAt = wall.now()
                 } else if committed >= 45 {
@@ -268,10 +268,11 @@ struct ClockStepTests {
             return outcomes
         }
         for await batch in commits { outcomes += batch }  // the last ones, committed by the stop
-        // Each stretch of 15 results takes about as long as the first (13–16 s of the test's clock: the engine sleeps
-        // about once per result), not an hour.
+        // Each stretch of 15 results takes seconds of the test's clock, not an hour (13–16 s alone, up to 49 s with the
+        // whole suite running: commits lag while the clock moves on each sleep; with the plain wall clock the daemon
+        // sleeps the hour and the test times out).
         let stretches = zip(elapsedAtSteps, [0] + elapsedAtSteps).map { $0 - $1 }
-        #expect(stretches.count == 3 && stretches.allSatisfy { $0 <= 20_000 }, "test-clock ms between steps: \(stretches)")
+        #expect(stretches.count == 3 && stretches.allSatisfy { $0 <= 300_000 }, "test-clock ms between steps: \(stretches)")
         for id in ids {
             let mine = outcomes.filter { $0.monitorID == id }
             let slots = mine.map(\.scheduledAt)
@@ -282,9 +283,9 @@ struct ClockStepTests {
             #expect(stored == Int64(mine.count))
             let last = try await harness.db.database.scalar("SELECT last_checked_at FROM monitors WHERE id = ?", [.integer(id)])
             #expect(last == mine.map(\.startedAt).max())
-            // After the forward step, the slots are the wall clock's: none of the hour skipped is run (beyond the one
-            // slot that may have been claimed just before the step).
-            let skipped = slots.filter { $0 > lastSlotBeforeForward + 1_000 && $0 < forwardAt - 1_000 }
+            // After the forward step, the slots are the wall clock's: none of the hour skipped is run (beyond a slot
+            // claimed just before the step).
+            let skipped = slots.filter { $0 > engineTimeBeforeForward + 2_000 && $0 < forwardAt - 1_000 }
             #expect(skipped.isEmpty && slots.contains { $0 >= forwardAt - 1_000 }, "\(slots)")
         }
         #expect(forwardAt >= start + hour)
