@@ -19,9 +19,11 @@ struct Harness {
     /// The engine as ``Assembly`` wires it for production, with the test's configuration, probe, clock and sink.
     func engine(
         probe: any Probe = StandardProbe(network: .testLoopback), clock: any WallClock = SystemClock(), store: (any StoreBackend)? = nil,
-        sink: any TransitionSink = RecordingSink(), onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
+        sink: any TransitionSink = RecordingSink(), observer: any EngineObserver = NoObserver(),
+        onCommit: @escaping @Sendable ([CheckOutcome]) -> Void = { _ in }
     ) -> Engine {
-        assembly(store: store).engine(for: .daemon, configuration: configuration, probe: probe, clock: clock, sink: sink, onCommit: onCommit)
+        assembly(store: store).engine(for: .daemon, configuration: configuration, probe: probe, clock: clock, sink: sink,
+                                      observer: observer, onCommit: onCommit)
     }
 
     /// The composition root on this database.
@@ -35,6 +37,37 @@ struct Harness {
 final class RecordingSink: TransitionSink {
     let received = Mutex<[CheckOutcome]>([])
     func statusChanged(_ outcomes: [CheckOutcome]) async { received.withLock { $0 += outcomes } }
+}
+
+/// Tells when the engine has nothing in hand: every check it claimed has been committed (the load it last reported
+/// after an event was no check in flight and no result waiting).
+final class IdleSignal: EngineObserver {
+    private let state = Mutex<(isIdle: Bool, waiting: [CheckedContinuation<Void, Never>])>((true, []))
+
+    /// Returns once the engine is idle (at once if it is).
+    func idle() async {
+        await withCheckedContinuation { continuation in
+            let isIdle = state.withLock { state in
+                if !state.isIdle { state.waiting.append(continuation) }
+                return state.isIdle
+            }
+            if isIdle { continuation.resume() }
+        }
+    }
+
+    func load(inFlight: Int, pending: Int) {
+        let woken = state.withLock { state in
+            state.isIdle = inFlight == 0 && pending == 0
+            guard state.isIdle else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    func claimed(_ count: Int?, took: Duration, at: EpochMilliseconds) {}
+    func checked(_ claimed: ClaimedMonitor, _ outcome: CheckOutcome) {}
+    func committed(_ count: Int, failed: Bool, took: Duration, at: EpochMilliseconds) {}
 }
 
 /// Wraps a probe: counts checks in flight (and the most at once) and reports each start on a stream.
