@@ -203,8 +203,9 @@ struct DatabaseFaultTests {
         }
         let lockedAt = Int64(Date().timeIntervalSince1970 * 1000)
         try await Task.sleep(for: .seconds(30))  // the outage being simulated, not a wait for anything
-        lock?.release()
+        // Read before releasing: the daemon may claim and start checks before this thread runs again.
         let releasedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        lock?.release()
         let errors = output.appendingPathExtension("stderr")
         try await waitUntil(within: .seconds(40), "no recovery line") {
             (try? String(contentsOf: errors, encoding: .utf8))?.contains("the database works again") == true

@@ -312,6 +312,9 @@ struct ClockStepTests {
         let wall = ManualClock(now: start)
         let clock = SteadyClock(wall: wall, elapsed: { wall.elapsed })
         let id = try #require(try await harness.db.store.addDueMonitors(1, dueAt: start, interval: 1).first)
+        // The held check's real timeout is the longest there is: the steps below take milliseconds alone, but seconds
+        // while the whole suite starts on two cores, and the check must still be running when the gate opens.
+        try await harness.db.database.execute([SQLStatement("UPDATE monitors SET timeout_ms = 10000 WHERE id = ?", [.integer(id)])], transaction: false)
         let gate = GateProbe()
         let probe = InstrumentedProbe(gate)
         let (commits, continuation) = AsyncStream.makeStream(of: [CheckOutcome].self)
@@ -321,7 +324,7 @@ struct ClockStepTests {
             var starts = probe.starts.makeAsyncIterator()
             _ = await starts.next()
             wall.step(by: 7_200_000)
-            // Six slots of the engine's clock (5 s of the check's real 5 s timeout is far off: this takes milliseconds).
+            // Six slots of the engine's clock: more than the check's timeout on that clock, which does not end it.
             for sleep in 1...6 {
                 await wall.waitForSleep(sleep)
                 wall.advance(by: 1_112)
