@@ -324,7 +324,8 @@ struct ClockStepTests {
             var starts = probe.starts.makeAsyncIterator()
             _ = await starts.next()
             wall.step(by: 7_200_000)
-            // Six slots of the engine's clock: more than the check's timeout on that clock, which does not end it.
+            // Six slots of the engine's clock, each claiming the monitor again while its check runs (the check's hard
+            // deadline is real time, which these steps barely use).
             for sleep in 1...6 {
                 await wall.waitForSleep(sleep)
                 wall.advance(by: 1_112)
