@@ -76,20 +76,27 @@ package struct Assembly: Sendable {
     }
 
     /// The web server, on a database connection of its own (on SQLite, reads then never queue behind the engine's
-    /// commits). `watchesEngine`: readiness includes the engine's heartbeat in `metrics`.
+    /// commits). `watchesEngine`: readiness includes the engine's heartbeat in `metrics`. Its address is bound once
+    /// first (``WebServer/checkAddress()``): one that is taken fails here, before anything has started.
     package func webServer(metrics: RunnerMetrics, watchesEngine: Bool, clock: any WallClock = SystemClock(),
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws(UptickError) -> WebServer {
         let reader = try await Database.open(configuration.database, token: configuration.token)
         var bounds = Readiness.Bounds()
         bounds.maxPending = configuration.engine(for: .daemon).maxPending
         let network = network
-        return WebServer(catalogue: reader, metrics: metrics, watchesEngine: watchesEngine, spoolPath: spool.path, configuration: configuration.web,
-                         bounds: bounds, clock: clock, logger: logger, resolverCounts: {
-                             network.resolverStatistics.map {
-                                 RunnerMetrics.ResolverCounts(cache: $0.cacheHits, joined: $0.joined, network: $0.misses, queries: $0.queries,
-                                                              failures: $0.failures)
-                             }
-                         }, onListening: onListening)
+        let server = WebServer(catalogue: reader, metrics: metrics, watchesEngine: watchesEngine, spoolPath: spool.path, configuration: configuration.web,
+                               bounds: bounds, clock: clock, logger: logger, resolverCounts: {
+                                   network.resolverStatistics.map {
+                                       RunnerMetrics.ResolverCounts(cache: $0.cacheHits, joined: $0.joined, network: $0.misses, queries: $0.queries,
+                                                                    failures: $0.failures)
+                                   }
+                               }, onListening: onListening)
+        do throws(WebError) {
+            try await server.checkAddress()
+        } catch {
+            throw UptickError(error.message, kind: .runtime)
+        }
+        return server
     }
 
     /// The SQS client for the configured queue (`queue`, `sqs-endpoint`), signing with the environment's AWS credentials

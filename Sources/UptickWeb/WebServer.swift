@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 package import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 package import UptickCore
 package import UptickStore
@@ -64,6 +66,24 @@ package struct WebServer: Service {
         self.onListening = onListening
         self.resolverCounts = resolverCounts
         self.startedAt = clock.now()
+    }
+
+    /// Binds the configured address once and lets it go, so that an address that is taken (or not this machine's)
+    /// fails here, before anything runs, instead of inside the server. Hummingbird's application, failing to bind,
+    /// cancels its own date-cache service at the moment that service first waits, and that wait (a
+    /// `cancelOnGracefulShutdown()` merge of swift-async-algorithms 1.1.4) holds a lock across its first suspension:
+    /// the cancellation then blocked forever on the event loop that would have released it, and the process never
+    /// exited (apple/swift-async-algorithms#430; docs/architecture.md, "A failed start exits"). Another process can
+    /// still take the port between this check and the server's bind: that narrow race is all that is left.
+    package func checkAddress() async throws(WebError) {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: configuration.host, port: configuration.port).get()
+            try await channel.close()
+        } catch {
+            throw WebError("cannot serve HTTP on \(configuration.host):\(configuration.port): \(error)")
+        }
     }
 
     package func run() async throws {

@@ -69,11 +69,13 @@ struct WebServerFaultTests {
         }
     }
 
-    @Test("a port already taken: the server fails with a clear error instead of running without it")
+    /// The address is checked before the server runs (`uptick run` and `serve` do so first): Hummingbird's own failed
+    /// bind could leave its application hung (docs/architecture.md, "A failed start exits").
+    @Test("a port already taken: the server's address check fails with a clear error, before it runs")
     func portTaken() async throws {
         try await withServer { port in
             await #expect {
-                try await server(port: port).run()
+                try await server(port: port).checkAddress()
             } throws: { error in
                 "\(error)".hasPrefix("cannot serve HTTP on 127.0.0.1:\(port):")
             }
