@@ -1,4 +1,5 @@
 package import Foundation
+import Synchronization
 
 /// Runs the `uptick` binary built beside the tests, as a user would.
 package enum CLI {
@@ -16,17 +17,26 @@ package enum CLI {
     }
 
     /// Runs `uptick arguments…` to completion. The wait happens on a Dispatch thread: blocking one of Swift's
-    /// cooperative threads (two on this machine) for a whole command would starve every other test's tasks.
-    package static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Result {
+    /// cooperative threads (two on this machine) for a whole command would starve every other test's tasks. A command
+    /// still running after `limit` seconds is killed (SIGKILL) and its standard error says so: a command that hangs
+    /// fails its test instead of holding the whole run, which no time limit could end (the wait cannot be cancelled).
+    package static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                            limit: TimeInterval = 120) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments, in: directory, environment: environment) })
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, in: directory, environment: environment, limit: limit) })
             }
         }
     }
 
-    private static func runBlocking(_ arguments: [String], in directory: URL?, environment: [String: String]) throws -> Result {
+    private static func runBlocking(_ arguments: [String], in directory: URL?, environment: [String: String], limit: TimeInterval) throws -> Result {
         let process = try start(arguments, in: directory, environment: environment)
+        let killed = Flag()
+        let watchdog = DispatchWorkItem {
+            if process.isRunning, kill(process.processIdentifier, SIGKILL) == 0 { killed.set() }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
+        defer { watchdog.cancel() }
         // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
         let group = DispatchGroup()
         nonisolated(unsafe) var errData = Data()
@@ -34,8 +44,9 @@ package enum CLI {
         let outData = process.output.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        var stderr = String(decoding: errData, as: UTF8.self)
+        if killed.isSet { stderr += "\n[killed by the test: still running after \(Int(limit)) s]" }
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
     }
 
     /// Starts `uptick arguments…` with piped output (or standard output into the file `output`, standard error into
@@ -63,8 +74,23 @@ package enum CLI {
         }
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        DispatchQueue.global().asyncAfter(deadline: .now() + lifeLimit) {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         return process
     }
+
+    /// The longest a process started by ``start(_:in:environment:output:)`` may live: then the test kills it (SIGKILL),
+    /// so a daemon that does not act on its signal fails its test (its exit is not the one expected) instead of holding
+    /// the whole run in a wait that nothing can cancel. Far longer than any test keeps a daemon (at most about 100 s).
+    package static let lifeLimit: TimeInterval = 300
+}
+
+/// Set once (by a watchdog), read after.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 extension Process {
