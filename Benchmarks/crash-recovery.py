@@ -22,6 +22,8 @@ import threading
 import time
 
 ARGS = sys.argv[1:]
+if "-h" in ARGS or "--help" in ARGS:
+    sys.exit(print(__doc__))
 
 
 def option(name, default):
