@@ -47,7 +47,9 @@ struct Pipeline {
     /// and claiming one monitor per transaction would cost more than the check itself.
     var minimumClaim: Int { max(1, min(configuration.claimBatch, configuration.concurrency / 10)) }
 
-    private var mayClaim: Bool { !claimsDone && !claiming && claimLimit >= minimumClaim && pending.count < configuration.maxPending }
+    /// The bound counts the batch being written too: a commit that hangs until its timeout (a locked table) holds every
+    /// waiting result, and claims counted only the rest went on while it hung (163 020 waiting against a bound of 50 000).
+    private var mayClaim: Bool { !claimsDone && !claiming && claimLimit >= minimumClaim && pendingCount < configuration.maxPending }
 
     func shouldClaim(now: EpochMilliseconds) -> Bool { mayClaim && now >= nextClaimAt && now < (configuration.claimUntil ?? .max) }
 

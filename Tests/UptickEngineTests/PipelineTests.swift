@@ -106,6 +106,8 @@ struct PipelineTests {
         #expect(!pipeline.shouldClaim(now: now + 60_000))  // 3 results wait: at the bound
         #expect(pipeline.batchToCommit(now: now + 1) == nil)  // backing off
         #expect(pipeline.batchToCommit(now: now + 500)?.count == 3)
+        // The retry holds them: still at the bound while it waits for the database (which may take its whole timeout).
+        #expect(!pipeline.shouldClaim(now: now + 60_000) && pipeline.pendingCount == 3)
     }
 
     @Test("cancelled, it claims no more and hands back the batch of an unanswered commit, then the waiting results")
