@@ -23,6 +23,8 @@ import threading
 import time
 import urllib.request
 
+from postgres_fixture import ENVIRONMENT, add_port_monitors, psql, start_postgres
+
 ARGS = sys.argv[1:]
 if "-h" in ARGS or "--help" in ARGS:
     sys.exit(print(__doc__))
@@ -32,7 +34,6 @@ def option(name, default):
     return type(default)(ARGS[ARGS.index(name) + 1]) if name in ARGS else default
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPTICK = os.path.abspath(option("--binary", ".build/release/uptick"))
 MONITORS = option("--monitors", 20000)
 INTERVAL = option("--interval", 10)
@@ -76,20 +77,8 @@ def pending(http_port):
 
 def main():
     work = tempfile.mkdtemp(prefix="uptick-pending-")
-    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/Helpers/postgres_server.py")],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    db_port = int(server.stdout.readline().split()[1])
-    url = f"postgres://uptick:uptick-test@127.0.0.1:{db_port}/postgres?sslmode=disable"
-    psql = ["psql", "-At", "-h", "127.0.0.1", "-p", str(db_port), "-U", "uptick", "-d", "postgres"]
-    environment = {**os.environ, "PGPASSWORD": "uptick-test"}
-    target_port = target()
-    subprocess.run([UPTICK, "migrate", "--db", url], check=True, stdout=subprocess.DEVNULL)
-    monitors = os.path.join(work, "monitors.yaml")
-    with open(monitors, "w") as f:
-        f.write("monitors:\n")
-        for n in range(MONITORS):
-            f.write(f'  - {{key: m{n}, type: port, target: "127.0.0.1:{target_port}", interval: {INTERVAL}s, timeout: 5s}}\n')
-    subprocess.run([UPTICK, "import", monitors, "--db", url], check=True, stdout=subprocess.DEVNULL)
+    server, db_port, url = start_postgres()
+    add_port_monitors(UPTICK, url, work, MONITORS, target(), INTERVAL)
     http_port = free_port()
     runner = subprocess.Popen([UPTICK, "run", "--quiet", "--allow-cidr", "127.0.0.1/32", "--db", url, "--http", f"127.0.0.1:{http_port}"],
                               cwd=work, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "run.log"), "w"))
@@ -107,8 +96,8 @@ def main():
             sample("before")
         except OSError:
             pass  # the web server is not listening yet
-    lock = subprocess.Popen(psql + ["-c", f"BEGIN; LOCK TABLE checks IN SHARE ROW EXCLUSIVE MODE; SELECT pg_sleep({LOCK}); COMMIT;"],
-                            env=environment, stdout=subprocess.DEVNULL)
+    lock = subprocess.Popen(psql(db_port, "-c", f"BEGIN; LOCK TABLE checks IN SHARE ROW EXCLUSIVE MODE; SELECT pg_sleep({LOCK}); COMMIT;"),
+                            env=ENVIRONMENT, stdout=subprocess.DEVNULL)
     while lock.poll() is None:
         time.sleep(1)
         sample("locked")

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from postgres_fixture import ENVIRONMENT, ROOT, add_port_monitors, psql, start_postgres
+
 ARGS = sys.argv[1:]
 if "-h" in ARGS or "--help" in ARGS:
     sys.exit(print(__doc__))
@@ -37,7 +39,6 @@ MONITORS = option("--monitors", 10000)
 INTERVAL = option("--interval", 10)
 SECONDS = option("--seconds", 120)
 KILL_AT = option("--kill-at", 60)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPTICK = os.path.join(ROOT, ".build/release/uptick")
 BENCH = os.path.join(ROOT, ".build/release/uptick-bench")
 
@@ -64,25 +65,14 @@ def postgres_cpu():
 
 def main():
     work = tempfile.mkdtemp(prefix="uptick-fleet-")
-    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/Helpers/postgres_server.py"), "--durable"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    port = int(server.stdout.readline().split()[1])
-    url = f"postgres://uptick:uptick-test@127.0.0.1:{port}/postgres?sslmode=disable"
+    server, port, url = start_postgres("--durable")
     target = subprocess.Popen([BENCH, "serve", "--kind", "tcp"], stdout=subprocess.PIPE, text=True)
     target_port = int(target.stdout.readline().strip())
 
     def sql(query):
-        out = subprocess.run(["psql", "-At", "-h", "127.0.0.1", "-p", str(port), "-U", "uptick", "-d", "postgres", "-c", query],
-                             env={**os.environ, "PGPASSWORD": "uptick-test"}, check=True, capture_output=True, text=True).stdout
-        return out.strip()
+        return subprocess.run(psql(port, "-c", query), env=ENVIRONMENT, check=True, capture_output=True, text=True).stdout.strip()
 
-    subprocess.run([UPTICK, "migrate", "--db", url], check=True, stdout=subprocess.DEVNULL)
-    monitors = os.path.join(work, "monitors.yaml")
-    with open(monitors, "w") as f:
-        f.write("monitors:\n")
-        for n in range(MONITORS):
-            f.write(f'  - {{key: m{n}, type: port, target: "127.0.0.1:{target_port}", interval: {INTERVAL}s, timeout: 5s}}\n')
-    subprocess.run([UPTICK, "import", monitors, "--db", url], check=True, stdout=subprocess.DEVNULL)
+    add_port_monitors(UPTICK, url, work, MONITORS, target_port, INTERVAL)
 
     runners = []
     for index in range(RUNNERS):
