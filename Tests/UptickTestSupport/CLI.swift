@@ -1,5 +1,4 @@
 package import Foundation
-import Synchronization
 
 /// Runs the `uptick` binary built beside the tests, as a user would.
 package enum CLI {
@@ -31,10 +30,7 @@ package enum CLI {
 
     private static func runBlocking(_ arguments: [String], in directory: URL?, environment: [String: String], limit: TimeInterval) throws -> Result {
         let process = try start(arguments, in: directory, environment: environment)
-        let killed = Flag()
-        let watchdog = DispatchWorkItem {
-            if process.isRunning, kill(process.processIdentifier, SIGKILL) == 0 { killed.set() }
-        }
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
         defer { watchdog.cancel() }
         // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
@@ -45,7 +41,10 @@ package enum CLI {
         group.wait()
         process.waitUntilExit()
         var stderr = String(decoding: errData, as: UTF8.self)
-        if killed.isSet { stderr += "\n[killed by the test: still running after \(Int(limit)) s]" }
+        // Nothing but the watchdog sends SIGKILL to a command (uptick never does).
+        if process.terminationReason == .uncaughtSignal, process.terminationStatus == SIGKILL {
+            stderr += "\n[killed by the test: still running after \(Int(limit)) s]"
+        }
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
     }
 
@@ -84,13 +83,6 @@ package enum CLI {
     /// so a daemon that does not act on its signal fails its test (its exit is not the one expected) instead of holding
     /// the whole run in a wait that nothing can cancel. Far longer than any test keeps a daemon (at most about 100 s).
     package static let lifeLimit: TimeInterval = 300
-}
-
-/// Set once (by a watchdog), read after.
-private final class Flag: Sendable {
-    private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    var isSet: Bool { value.withLock { $0 } }
 }
 
 extension Process {
